@@ -1,0 +1,83 @@
+"""Shared output for CLI commands: one JSON value on stdout, or a rich table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from subzero.domain.errors import InvalidParameter
+
+__all__ = ["emit_json", "parse_float_list", "parse_int_list", "parse_pmf", "print_table"]
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "tolist"):  # numpy arrays
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def emit_json(value: Any) -> None:
+    """Print one JSON value on stdout (the ``--json`` contract)."""
+    sys.stdout.write(json.dumps(value, default=_default) + "\n")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a rich table to stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for name in columns:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console().print(table)
+
+
+def parse_float_list(text: str, *, name: str) -> list[float]:
+    """Parse ``"1.5,2,3"``; raise InvalidParameter naming the option on bad input."""
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidParameter(f"{name}: {text!r} is not a comma-separated list of numbers") from None
+    if not values:
+        raise InvalidParameter(f"{name}: empty list")
+    return values
+
+
+def parse_int_list(text: str, *, name: str) -> list[int]:
+    """Parse ``"1,2,3"`` as integers."""
+    values = parse_float_list(text, name=name)
+    if any(v != int(v) for v in values):
+        raise InvalidParameter(f"{name}: {text!r} must be whole numbers")
+    return [int(v) for v in values]
+
+
+def parse_pmf(text: str, *, name: str) -> Mapping[int, float]:
+    """Parse ``"1:0.25,2:0.75"`` into {value: probability} (no normalisation check here)."""
+    pmf: dict[int, float] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        try:
+            key, prob = part.split(":")
+            pmf[int(key)] = pmf.get(int(key), 0.0) + float(prob)
+        except ValueError:
+            raise InvalidParameter(
+                f"{name}: {part!r} is not of the form VALUE:PROBABILITY (e.g. 2:0.25)"
+            ) from None
+    if not pmf:
+        raise InvalidParameter(f"{name}: empty pmf")
+    return pmf

@@ -1,0 +1,1 @@
+"""Numeric planning science: pure functions over numbers and arrays, no database."""
