@@ -51,7 +51,9 @@ def parse_float_list(text: str, *, name: str) -> list[float]:
     try:
         values = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise InvalidParameter(f"{name}: {text!r} is not a comma-separated list of numbers") from None
+        raise InvalidParameter(
+            f"{name}: {text!r} is not a comma-separated list of numbers"
+        ) from None
     if not values:
         raise InvalidParameter(f"{name}: empty list")
     return values

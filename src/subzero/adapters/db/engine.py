@@ -1,0 +1,53 @@
+"""Engines for the supported databases: SQLite (default, embedded) and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from subzero.domain.errors import InvalidParameter
+
+__all__ = ["make_engine"]
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (a SQLAlchemy URL).
+
+    SQLite: writers are serialised with ``BEGIN IMMEDIATE`` (so a read-then-write use
+    case cannot race), WAL journal, 30 s busy timeout, foreign keys on.
+    PostgreSQL: psycopg 3, READ COMMITTED with row locks taken by the repositories.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise InvalidParameter(f"SUBZERO_DATABASE_URL {url!r} is not a database URL") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
+        _sqlite_immediate(engine)
+        return engine
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    raise InvalidParameter(
+        f"database {backend!r} is not supported; use sqlite:///FILE or postgresql+psycopg://…"
+    )
+
+
+def _sqlite_immediate(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

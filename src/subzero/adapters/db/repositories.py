@@ -1,0 +1,179 @@
+"""SQLAlchemy repositories behind the service layer's interfaces."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from subzero.adapters.db import tables
+from subzero.domain.events import find_break
+from subzero.domain.items import Customer, Item, Supplier
+from subzero.domain.ledger import StockMove
+from subzero.domain.orders import Order, OrderLine
+from subzero.domain.purchasing import OPEN_STATUSES, POStatus, PurchaseOrder, Receipt
+from subzero.service.unit_of_work import StoredEvent
+
+__all__ = [
+    "SqlCustomers",
+    "SqlEventLog",
+    "SqlItems",
+    "SqlOrders",
+    "SqlPurchaseOrders",
+    "SqlSuppliers",
+]
+
+
+class SqlSuppliers:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, name: str) -> Supplier | None:
+        return self.session.scalars(select(Supplier).filter_by(name=name)).one_or_none()
+
+    def add(self, supplier: Supplier) -> None:
+        self.session.add(supplier)
+
+    def list(self) -> Sequence[Supplier]:
+        return self.session.scalars(select(Supplier).order_by(tables.suppliers.c.name)).all()
+
+
+class SqlCustomers:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, name: str) -> Customer | None:
+        return self.session.scalars(select(Customer).filter_by(name=name)).one_or_none()
+
+    def add(self, customer: Customer) -> None:
+        self.session.add(customer)
+
+    def list(self) -> Sequence[Customer]:
+        return self.session.scalars(select(Customer).order_by(tables.customers.c.name)).all()
+
+
+class SqlItems:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, sku: str, *, lock: bool = False) -> Item | None:
+        stmt = select(Item).filter_by(sku=sku)
+        if lock:
+            # Re-read under the row lock: a value cached before the lock may be stale.
+            stmt = stmt.with_for_update(of=tables.items).execution_options(populate_existing=True)
+        return self.session.scalars(stmt).unique().one_or_none()
+
+    def add(self, item: Item) -> None:
+        self.session.add(item)
+
+    def list(self) -> Sequence[Item]:
+        return self.session.scalars(select(Item).order_by(tables.items.c.sku)).unique().all()
+
+    def add_move(self, move: StockMove) -> None:
+        self.session.add(move)
+
+    def ledger_on_hand(self, item: Item) -> int:
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(tables.stock_moves.c.qty), 0)).where(
+                tables.stock_moves.c.item_id == item.id
+            )
+        )
+        return int(total or 0)
+
+
+class SqlOrders:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, order_id: int, *, refresh: bool = False) -> Order | None:
+        stmt = select(Order).filter_by(id=order_id)
+        if refresh:
+            stmt = stmt.execution_options(populate_existing=True)
+        return self.session.scalars(stmt).unique().one_or_none()
+
+    def add(self, order: Order) -> None:
+        self.session.add(order)
+
+    def open_lines(self, item: Item) -> Sequence[OrderLine]:
+        c = tables.order_lines.c
+        stmt = (
+            select(OrderLine)
+            .where(c.item_id == item.id, c.qty > c.shipped + c.cancelled)
+            .order_by(c.id)
+            .execution_options(populate_existing=True)
+        )
+        return self.session.scalars(stmt).unique().all()
+
+    def lines_placed_between(self, start: dt.datetime, end: dt.datetime) -> Sequence[OrderLine]:
+        c = tables.order_lines.c
+        stmt = select(OrderLine).where(c.placed_at >= start, c.placed_at < end).order_by(c.id)
+        return self.session.scalars(stmt).unique().all()
+
+
+class SqlPurchaseOrders:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, po_id: int, *, refresh: bool = False) -> PurchaseOrder | None:
+        stmt = select(PurchaseOrder).filter_by(id=po_id)
+        if refresh:
+            stmt = stmt.execution_options(populate_existing=True)
+        return self.session.scalars(stmt).unique().one_or_none()
+
+    def add(self, po: PurchaseOrder) -> None:
+        self.session.add(po)
+
+    def open_for(self, item: Item) -> Sequence[PurchaseOrder]:
+        c = tables.purchase_orders.c
+        stmt = (
+            select(PurchaseOrder)
+            .where(c.item_id == item.id, c.status.in_(OPEN_STATUSES))
+            .order_by(c.id)
+            .execution_options(populate_existing=True)
+        )
+        return self.session.scalars(stmt).unique().all()
+
+    def list(
+        self, *, status: POStatus | None = None, sku: str | None = None
+    ) -> Sequence[PurchaseOrder]:
+        c = tables.purchase_orders.c
+        stmt = select(PurchaseOrder).order_by(c.id)
+        if status is not None:
+            stmt = stmt.where(c.status == status)
+        if sku is not None:
+            stmt = stmt.join(Item, c.item_id == tables.items.c.id).where(tables.items.c.sku == sku)
+        return self.session.scalars(stmt).unique().all()
+
+    def add_receipt(self, receipt: Receipt) -> None:
+        self.session.add(receipt)
+
+
+class SqlEventLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def history(
+        self, *, order_id: int | None = None, sku: str | None = None, po_id: int | None = None
+    ) -> Sequence[StoredEvent]:
+        c = tables.events.c
+        stmt = select(c.seq, c.type, c.at, c.payload, c.hash).order_by(c.seq)
+        if order_id is not None:
+            stmt = stmt.where(c.order_id == order_id)
+        if sku is not None:
+            stmt = stmt.where(c.sku == sku)
+        if po_id is not None:
+            stmt = stmt.where(c.po_id == po_id)
+        return [
+            StoredEvent(seq, type_, at, json.loads(payload), hash_)
+            for seq, type_, at, payload, hash_ in self.session.execute(stmt)
+        ]
+
+    def find_break(self) -> int | None:
+        c = tables.events.c
+        rows = self.session.execute(
+            select(c.seq, c.type, c.at, c.payload, c.prev_hash, c.hash).order_by(c.seq)
+        )
+        return find_break(tuple(r) for r in rows)  # type: ignore[misc]

@@ -1,0 +1,207 @@
+"""The database schema (SQLAlchemy Core), shared by the ORM mapping and Alembic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Dialect,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.types import DateTime, TypeDecorator
+
+from subzero.domain.ledger import MoveKind
+from subzero.domain.purchasing import POStatus
+
+__all__ = ["metadata"]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: times are UTC-aware")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC)
+
+
+def _enum(cls: type[enum.StrEnum]) -> Enum:
+    return Enum(
+        cls,
+        values_callable=lambda members: [m.value for m in members],
+        native_enum=False,
+        validate_strings=True,
+        length=16,
+        name=cls.__name__.lower(),
+    )
+
+
+suppliers = Table(
+    "suppliers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("lead_time_days", Integer, nullable=False),
+    Column("lead_time_sd_days", Float, nullable=False, server_default=text("0")),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("priority", Integer, nullable=False),
+    CheckConstraint("priority BETWEEN 1 AND 9", name="priority_range"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sku", String(64), nullable=False, unique=True),
+    Column("supplier_id", ForeignKey("suppliers.id"), nullable=False),
+    Column("on_hand", Integer, nullable=False),
+    Column("allow_negative", Boolean, nullable=False),
+    Column("backorder_limit", Integer, nullable=True),
+    Column("policy", String(200), nullable=False, server_default=text("'mto'")),
+)
+
+stock_moves = Table(
+    "stock_moves",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False, index=True),
+    Column("qty", Integer, nullable=False),
+    Column("kind", _enum(MoveKind), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("ref", String(64), nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False, index=True),
+    Column("placed_at", UtcDateTime, nullable=False),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id"), nullable=False, index=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("allocated", Integer, nullable=False),
+    Column("shipped", Integer, nullable=False),
+    Column("cancelled", Integer, nullable=False),
+    Column("served_from_stock", Integer, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("placed_at", UtcDateTime, nullable=False),
+    Column("promised_date", Date, nullable=True),
+    Column("first_promised_date", Date, nullable=True),
+    Column("promise_probability", Float, nullable=True),
+    Column("filled_at", UtcDateTime, nullable=True),
+    CheckConstraint("qty > 0", name="qty_positive"),
+    CheckConstraint(
+        "allocated >= 0 AND shipped >= 0 AND cancelled >= 0 "
+        "AND allocated + shipped + cancelled <= qty",
+        name="units_balance",
+    ),
+    Index("ix_order_lines_item_open", "item_id", "qty", "shipped", "cancelled"),
+)
+
+purchase_orders = Table(
+    "purchase_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("supplier_id", ForeignKey("suppliers.id"), nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("received", Integer, nullable=False),
+    Column("status", _enum(POStatus), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("expected_date", Date, nullable=False),
+    CheckConstraint("qty >= 0 AND received >= 0 AND received <= qty", name="qty_balance"),
+    Index("ix_purchase_orders_item_status", "item_id", "status"),
+    # Idempotent replenishment: at most one draft per (item, supplier), even under races.
+    Index(
+        "uq_purchase_orders_one_draft",
+        "item_id",
+        "supplier_id",
+        unique=True,
+        sqlite_where=text("status = 'draft'"),
+        postgresql_where=text("status = 'draft'"),
+    ),
+)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("po_id", ForeignKey("purchase_orders.id"), nullable=False, index=True),
+    Column("qty", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("type", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("sku", String(64), nullable=True, index=True),
+    Column("order_id", Integer, nullable=True, index=True),
+    Column("po_id", Integer, nullable=True, index=True),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("published_at", UtcDateTime, nullable=True),
+)
+
+# One row (id = 1): the head of the hash chain, locked while events are appended.
+event_chain = Table(
+    "event_chain",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+)

@@ -1,0 +1,103 @@
+"""The SQLAlchemy unit of work: one session, one transaction, events in the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Self
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from subzero.adapters.db import tables
+from subzero.adapters.db.repositories import (
+    SqlCustomers,
+    SqlEventLog,
+    SqlItems,
+    SqlOrders,
+    SqlPurchaseOrders,
+    SqlSuppliers,
+)
+from subzero.domain.events import DomainEvent, canonical_json, chain_hash
+from subzero.service.unit_of_work import UnitOfWork
+
+__all__ = ["SqlAlchemyUnitOfWork"]
+
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+class SqlAlchemyUnitOfWork(UnitOfWork):
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        super().__init__()
+        self.session_factory = session_factory
+        self.session: Session | None = None
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self.session = self.session_factory()
+        self.suppliers = SqlSuppliers(self.session)
+        self.customers = SqlCustomers(self.session)
+        self.items = SqlItems(self.session)
+        self.orders = SqlOrders(self.session)
+        self.purchase_orders = SqlPurchaseOrders(self.session)
+        self.events = SqlEventLog(self.session)
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        super().__exit__(*args)
+        assert self.session is not None
+        self.session.close()
+
+    def flush(self) -> None:
+        assert self.session is not None
+        self.session.flush()
+
+    def _commit(self, events: list[tuple[dt.datetime, DomainEvent]]) -> None:
+        assert self.session is not None
+        self.session.flush()
+        if events:
+            self._append_events(events)
+        self.session.commit()
+
+    def _rollback(self) -> None:
+        if self.session is not None:
+            self.session.rollback()
+
+    def _append_events(self, events: list[tuple[dt.datetime, DomainEvent]]) -> None:
+        """Chain the new events to the head of the log, under the head row's lock."""
+        assert self.session is not None
+        chain = tables.event_chain
+        head = self.session.execute(
+            select(chain.c.seq, chain.c.head_hash).where(chain.c.id == 1).with_for_update()
+        ).one_or_none()
+        if head is None:  # a database created before the log existed
+            self.session.execute(insert(chain).values(id=1, seq=0, head_hash="0" * 64))
+            seq, prev = 0, "0" * 64
+        else:
+            seq, prev = head
+        rows = []
+        for when, event in events:
+            at = when.astimezone(dt.UTC)
+            seq += 1
+            payload = canonical_json(event.payload())
+            hash_ = chain_hash(prev, seq, event.type, at, payload)
+            rows.append(
+                {
+                    "seq": seq,
+                    "type": event.type,
+                    "at": at,
+                    "payload": payload,
+                    "prev_hash": prev,
+                    "hash": hash_,
+                    **event.refs(),
+                }
+            )
+            prev = hash_
+        self.session.execute(insert(tables.events), rows)
+        self.session.execute(update(chain).where(chain.c.id == 1).values(seq=seq, head_hash=prev))
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        if isinstance(exc, DBAPIError):
+            code = getattr(exc.orig, "sqlstate", None)
+            return code in _RETRYABLE_SQLSTATES
+        return False

@@ -1,0 +1,251 @@
+"""``order …``, ``stock``, ``po …``, ``replenish``, ``events verify``."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from subzero.cli.output import emit_json, print_table
+
+__all__ = ["register"]
+
+order_app = typer.Typer(help="Customer orders: place, show, cancel, ship.", no_args_is_help=True)
+po_app = typer.Typer(help="Purchase orders: list, send, receive.", no_args_is_help=True)
+events_app = typer.Typer(help="The hash-chained event log.", no_args_is_help=True)
+
+_JSON = typer.Option(False, "--json", help="Print one JSON value on stdout.")
+# Quantities are parsed by us, not click: "-3" and "2.5" get one clear error line.
+_RAW = {"ignore_unknown_options": True}
+
+
+def _whole(what: str, text: str) -> int:
+    from subzero.domain.errors import InvalidParameter
+
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidParameter(f"{what} {text!r} is not a whole number") from None
+
+
+def _show_order(view: Any, as_json: bool, *, with_history: bool) -> None:
+    data = view.as_dict(with_history=with_history)
+    if as_json:
+        emit_json(data)
+        return
+    typer.echo(f"order {data['order_id']} for {data['customer']}: {data['status']}")
+    print_table(
+        "",
+        ["line", "sku", "qty", "allocated", "backordered", "shipped", "promised", "p"],
+        [
+            [
+                ln["line_id"],
+                ln["sku"],
+                ln["qty"],
+                ln["allocated"],
+                ln["backordered"],
+                ln["shipped"],
+                ln["promised_date"],
+                ln["promise_probability"],
+            ]
+            for ln in data["lines"]
+        ],
+    )
+    for event in data.get("history", []):
+        details = {k: v for k, v in event.items() if k not in ("seq", "at", "event")}
+        typer.echo(f"  {event['at'][:19]}  {event['event']:<22} {details}")
+
+
+def _order_after(order_id: int, as_json: bool, *, with_history: bool = False) -> None:
+    from subzero.cli.runtime import runtime
+    from subzero.service.views import order_view
+
+    _show_order(
+        order_view(runtime().uow(), order_id, with_history=with_history),
+        as_json,
+        with_history=with_history,
+    )
+
+
+@order_app.command("place", context_settings=_RAW)
+def order_place(
+    customer: str = typer.Argument(..., help="Customer name."),
+    sku: str = typer.Argument(..., help="Item SKU."),
+    qty: str = typer.Argument(..., help="Units (a whole number ≥ 1)."),
+    as_json: bool = _JSON,
+) -> None:
+    """Place an order; free stock is allocated, the rest backordered and promised."""
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import OrderLineRequest, PlaceOrder
+
+    units = _whole("quantity", qty)
+    order_id = runtime().bus.handle(PlaceOrder(customer, (OrderLineRequest(sku, units),)))
+    _order_after(order_id, as_json)
+
+
+@order_app.command("show", context_settings=_RAW)
+def order_show(
+    order_id: str = typer.Argument(..., help="Order id."), as_json: bool = _JSON
+) -> None:
+    """An order's lines, promises, status and full history."""
+    _order_after(_whole("order id", order_id), as_json, with_history=True)
+
+
+@order_app.command("cancel", context_settings=_RAW)
+def order_cancel(
+    order_id: str = typer.Argument(..., help="Order id."), as_json: bool = _JSON
+) -> None:
+    """Cancel every open unit; released stock goes to the next waiting backorder."""
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import CancelOrder
+
+    oid = runtime().bus.handle(CancelOrder(_whole("order id", order_id)))
+    _order_after(oid, as_json)
+
+
+@order_app.command("ship", context_settings=_RAW)
+def order_ship(
+    order_id: str = typer.Argument(..., help="Order id."), as_json: bool = _JSON
+) -> None:
+    """Ship every allocated unit of the order."""
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import ShipOrder
+
+    oid = runtime().bus.handle(ShipOrder(_whole("order id", order_id)))
+    _order_after(oid, as_json)
+
+
+def stock(
+    sku: Optional[str] = typer.Argument(None, help="Item SKU; omit for every item."),  # noqa: UP045
+    as_json: bool = _JSON,
+) -> None:
+    """Stock position: on hand, allocated, backordered, on order, available, position."""
+    from subzero.cli.runtime import runtime
+    from subzero.service.views import stock as stock_of
+
+    rt = runtime()
+    if sku is not None:
+        positions = [stock_of(rt.uow(), sku)]
+    else:
+        with rt.uow() as uow:
+            skus = [item.sku for item in uow.items.list()]
+        positions = [stock_of(rt.uow(), s) for s in skus]
+    rows = [p.as_dict() for p in positions]
+    if as_json:
+        emit_json(rows[0] if sku is not None else rows)
+        return
+    cols = [
+        "sku",
+        "on_hand",
+        "allocated",
+        "backordered",
+        "on_order",
+        "available",
+        "inventory_position",
+    ]
+    print_table("stock", cols, [[r[c] for c in cols] for r in rows])
+
+
+@po_app.command("list")
+def po_list(
+    status: Optional[str] = typer.Option(
+        None, "--status", help="draft, sent, partial, received or cancelled."
+    ),  # noqa: UP045
+    sku: Optional[str] = typer.Option(None, "--sku", help="Only this item."),  # noqa: UP045
+    as_json: bool = _JSON,
+) -> None:
+    """Purchase orders, oldest first."""
+    from subzero.cli.runtime import runtime
+    from subzero.service.views import purchase_orders
+
+    rows = [po.as_dict() for po in purchase_orders(runtime().uow(), status=status, sku=sku)]
+    if as_json:
+        emit_json(rows)
+        return
+    cols = ["po_id", "supplier", "sku", "qty", "received", "status", "expected_date", "reason"]
+    print_table("purchase orders", cols, [[r[c] for c in cols] for r in rows])
+
+
+@po_app.command("receive", context_settings=_RAW)
+def po_receive(
+    po_id: str = typer.Argument(..., help="Purchase order id."),
+    qty: Optional[str] = typer.Option(
+        None, "--qty", help="Units received (default: all outstanding)."
+    ),  # noqa: UP045
+    as_json: bool = _JSON,
+) -> None:
+    """Book a delivery; arriving units go to waiting backorders by priority."""
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import ReceivePurchaseOrder
+    from subzero.service.views import purchase_orders
+
+    rt = runtime()
+    pid = _whole("PO id", po_id)
+    rt.bus.handle(ReceivePurchaseOrder(pid, None if qty is None else _whole("quantity", qty)))
+    view = next(po for po in purchase_orders(rt.uow()) if po.po_id == pid)
+    if as_json:
+        emit_json(view.as_dict())
+    else:
+        typer.echo(f"PO {pid}: {view.received} of {view.qty} {view.sku} received ({view.status})")
+
+
+@po_app.command("send")
+def po_send(
+    po_ids: Optional[list[int]] = typer.Argument(None, help="PO ids; omit to send every draft."),  # noqa: UP045
+    as_json: bool = _JSON,
+) -> None:
+    """Send draft purchase orders to their suppliers (their lead time starts now)."""
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import SendPurchaseOrders
+
+    sent = runtime().bus.handle(SendPurchaseOrders(tuple(po_ids or ())))
+    if as_json:
+        emit_json({"sent": sent})
+    else:
+        typer.echo(f"sent {len(sent)} purchase order(s): {', '.join(map(str, sent)) or '-'}")
+
+
+def replenish(as_json: bool = _JSON) -> None:
+    """Run replenishment now for every item. Idempotent: a second run changes nothing."""
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import Replenish
+
+    changes = runtime().bus.handle(Replenish())
+    rows = [
+        {"po_id": ch.po_id, "sku": ch.sku, "old_qty": ch.old_qty, "new_qty": ch.new_qty}
+        for ch in changes
+    ]
+    if as_json:
+        emit_json({"changes": rows})
+    elif rows:
+        print_table(
+            "replenishment",
+            ["po_id", "sku", "old_qty", "new_qty"],
+            [list(r.values()) for r in rows],
+        )
+    else:
+        typer.echo("nothing to change")
+
+
+@events_app.command("verify")
+def events_verify(as_json: bool = _JSON) -> None:
+    """Check the event log's hash chain; exit 1 if any event was rewritten."""
+    from subzero.cli.runtime import runtime
+    from subzero.domain.errors import InvalidState
+    from subzero.service.views import verify_event_log
+
+    broken = verify_event_log(runtime().uow())
+    if as_json:
+        emit_json({"intact": broken is None, "first_bad_seq": broken})
+    if broken is not None:
+        raise InvalidState(f"event log broken at seq {broken}")
+    if not as_json:
+        typer.echo("event log intact")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(order_app, name="order")
+    app.command("stock")(stock)
+    app.add_typer(po_app, name="po")
+    app.command("replenish")(replenish)
+    app.add_typer(events_app, name="events")

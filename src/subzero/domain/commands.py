@@ -1,0 +1,89 @@
+"""Commands: what a user asks the system to do (imperative names).
+
+Each has one name across the layers: ``PlaceOrder`` ↔ ``subzero order place`` ↔
+``service.orders.place_order``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "AddCustomer",
+    "AddItem",
+    "AddSupplier",
+    "CancelOrder",
+    "Command",
+    "OrderLineRequest",
+    "PlaceOrder",
+    "ReceivePurchaseOrder",
+    "Replenish",
+    "SendPurchaseOrders",
+    "ShipOrder",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Base class of commands."""
+
+
+@dataclass(frozen=True, slots=True)
+class AddSupplier(Command):
+    name: str
+    lead_time_days: int
+    lead_time_sd_days: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AddCustomer(Command):
+    name: str
+    priority: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class AddItem(Command):
+    sku: str
+    supplier: str
+    on_hand: int = 0
+    allow_negative: bool = True
+    backorder_limit: int | None = None
+    policy: str = "mto"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLineRequest:
+    sku: str
+    qty: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder(Command):
+    customer: str
+    lines: tuple[OrderLineRequest, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder(Command):
+    order_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShipOrder(Command):
+    order_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivePurchaseOrder(Command):
+    po_id: int
+    qty: int | None = None  # None: everything outstanding
+
+
+@dataclass(frozen=True, slots=True)
+class SendPurchaseOrders(Command):
+    po_ids: tuple[int, ...] = ()  # empty: every draft
+
+
+@dataclass(frozen=True, slots=True)
+class Replenish(Command):
+    skus: tuple[str, ...] = ()  # empty: every item

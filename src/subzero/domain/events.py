@@ -1,0 +1,188 @@
+"""Domain events: every state change is recorded, in the same transaction, as an event.
+
+Events are named in the past tense. They are stored in an append-only, hash-chained log
+(the outbox): each stored event carries ``hash = sha256(prev_hash | seq | type | at |
+payload)``, so a partner holding any later hash can verify that no earlier event was
+rewritten (``verify_chain``). Notifications and partner feeds read the log; nothing is
+lost when a channel is down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+__all__ = [
+    "GENESIS_HASH",
+    "DomainEvent",
+    "ItemAdded",
+    "LineAllocated",
+    "LineBackordered",
+    "LineCancelled",
+    "LineShipped",
+    "OrderPlaced",
+    "PromiseChanged",
+    "PurchaseOrderChanged",
+    "PurchaseOrderCreated",
+    "PurchaseOrderSent",
+    "StockReceived",
+    "canonical_json",
+    "chain_hash",
+    "find_break",
+]
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """Base: ``sku``, ``order_id`` and ``po_id`` index the event for history queries."""
+
+    type: ClassVar[str] = "event"
+
+    def refs(self) -> dict[str, Any]:
+        return {k: getattr(self, k, None) for k in ("sku", "order_id", "po_id")}
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            f.name: (v.isoformat() if isinstance(v, dt.date) else v)
+            for f in dataclasses.fields(self)
+            for v in [getattr(self, f.name)]
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAdded(DomainEvent):
+    type: ClassVar[str] = "ItemAdded"
+    sku: str
+    supplier: str
+    on_hand: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPlaced(DomainEvent):
+    type: ClassVar[str] = "OrderPlaced"
+    order_id: int
+    customer: str
+    lines: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class LineAllocated(DomainEvent):
+    type: ClassVar[str] = "LineAllocated"
+    order_id: int
+    line_id: int
+    sku: str
+    units: int
+    source: str  # "stock" at placement, "receipt" or "release" later
+
+
+@dataclass(frozen=True, slots=True)
+class LineBackordered(DomainEvent):
+    type: ClassVar[str] = "LineBackordered"
+    order_id: int
+    line_id: int
+    sku: str
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseChanged(DomainEvent):
+    type: ClassVar[str] = "PromiseChanged"
+    order_id: int
+    line_id: int
+    sku: str
+    old_date: dt.date | None
+    new_date: dt.date
+    probability: float
+
+
+@dataclass(frozen=True, slots=True)
+class LineShipped(DomainEvent):
+    type: ClassVar[str] = "LineShipped"
+    order_id: int
+    line_id: int
+    sku: str
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineCancelled(DomainEvent):
+    type: ClassVar[str] = "LineCancelled"
+    order_id: int
+    line_id: int
+    sku: str
+    units: int
+    released: int
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderCreated(DomainEvent):
+    type: ClassVar[str] = "PurchaseOrderCreated"
+    po_id: int
+    sku: str
+    supplier: str
+    qty: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderChanged(DomainEvent):
+    type: ClassVar[str] = "PurchaseOrderChanged"
+    po_id: int
+    sku: str
+    old_qty: int
+    new_qty: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderSent(DomainEvent):
+    type: ClassVar[str] = "PurchaseOrderSent"
+    po_id: int
+    sku: str
+    supplier: str
+    qty: int
+    expected_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class StockReceived(DomainEvent):
+    type: ClassVar[str] = "StockReceived"
+    po_id: int
+    sku: str
+    units: int
+    on_hand: int
+
+
+def chain_hash(prev_hash: str, seq: int, type_: str, at: dt.datetime, payload: str) -> str:
+    """The hash of one stored event, chained to the previous one."""
+    text = "|".join((prev_hash, str(seq), type_, at.isoformat(), payload))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def canonical_json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+def find_break(stored: Iterable[tuple[int, str, dt.datetime, str, str, str]]) -> int | None:
+    """First ``seq`` whose hash does not follow from its predecessor, or None if intact.
+
+    ``stored`` yields ``(seq, type, at, payload, prev_hash, hash)`` in seq order.
+    """
+    prev = GENESIS_HASH
+    expected_seq = 1
+    for seq, type_, at, payload, prev_hash, hash_ in stored:
+        if (
+            seq != expected_seq
+            or prev_hash != prev
+            or chain_hash(prev, seq, type_, at, payload) != hash_
+        ):
+            return seq
+        prev, expected_seq = hash_, seq + 1
+    return None

@@ -1,0 +1,114 @@
+"""Master data: suppliers, customers and items.
+
+These are plain entity classes (the adapters map them to tables imperatively, so the
+domain knows nothing of the database). Validation lives in the constructors: a bad value
+never reaches storage.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from subzero.domain.errors import InvalidParameter
+
+__all__ = ["Customer", "Item", "Supplier", "validate_name", "validate_quantity"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,63}$")
+
+
+def validate_name(kind: str, name: str) -> str:
+    """A name or SKU: 1–64 letters, digits or ``. _ : / @ + -``, starting alphanumeric."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidParameter(
+            f"{kind} {name!r} is not a valid name: use 1-64 letters, digits or . _ : / @ + -"
+        )
+    return name
+
+
+def validate_quantity(what: str, value: Any, *, allow_zero: bool = False) -> int:
+    """Quantities are whole units; ``"2.5"``, ``0`` (unless allowed) and negatives are refused."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameter(f"{what}: {value!r} is not a whole number of units")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = "0 or more" if allow_zero else "at least 1"
+        raise InvalidParameter(f"{what}: {value} units; must be {bound}")
+    return value
+
+
+class Supplier:
+    """A supplier and its lead time: days from sending a PO to receiving it.
+
+    ``lead_time_sd_days`` is the standard deviation of that lead time (0 = reliable);
+    promises use it to pick a date that will be kept with the target confidence.
+    """
+
+    id: int | None
+
+    def __init__(self, name: str, lead_time_days: int, lead_time_sd_days: float = 0.0) -> None:
+        self.id = None
+        self.name = validate_name("supplier", name)
+        if isinstance(lead_time_days, bool) or not isinstance(lead_time_days, int):
+            raise InvalidParameter(
+                f"supplier {name}: lead time {lead_time_days!r} is not whole days"
+            )
+        if not 0 <= lead_time_days <= 3650:
+            raise InvalidParameter(f"supplier {name}: lead time {lead_time_days} days; use 0-3650")
+        if not 0.0 <= float(lead_time_sd_days) <= 3650.0:
+            raise InvalidParameter(
+                f"supplier {name}: lead-time standard deviation {lead_time_sd_days}; use 0 or more"
+            )
+        self.lead_time_days = lead_time_days
+        self.lead_time_sd_days = float(lead_time_sd_days)
+
+
+class Customer:
+    """A customer; ``priority`` 1 is served first when stock arrives (1–9, default 5)."""
+
+    id: int | None
+
+    def __init__(self, name: str, priority: int = 5) -> None:
+        self.id = None
+        self.name = validate_name("customer", name)
+        if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 9:
+            raise InvalidParameter(f"customer {name}: priority {priority!r}; use 1 (first) to 9")
+        self.priority = priority
+
+
+class Item:
+    """A stocked item (SKU) with its cached on-hand balance.
+
+    ``on_hand`` is the sum of the item's stock moves, kept on the row so that the row can
+    be locked and read in one step; a test checks it always equals the ledger.
+    ``allow_negative=False`` (``--no-negative``) refuses any order that would backorder;
+    ``backorder_limit`` caps the units that may wait (None = no cap).
+    ``policy`` is the replenishment policy as stored text (see ``subzero.planning.policies.kinds``);
+    ``"mto"`` (make-to-order) by default.
+    """
+
+    id: int | None
+    supplier: Supplier
+
+    def __init__(
+        self,
+        sku: str,
+        supplier: Supplier,
+        *,
+        allow_negative: bool = True,
+        backorder_limit: int | None = None,
+        policy: str = "mto",
+    ) -> None:
+        self.id = None
+        self.sku = validate_name("SKU", sku)
+        self.supplier = supplier
+        self.on_hand = 0
+        self.allow_negative = allow_negative
+        if backorder_limit is not None:
+            validate_quantity(f"item {sku}: backorder limit", backorder_limit, allow_zero=True)
+        self.backorder_limit = backorder_limit
+        self.policy = policy
+
+    @property
+    def max_backordered(self) -> int | None:
+        """Units that may wait in total: 0 for ``--no-negative``, else the limit or None."""
+        return 0 if not self.allow_negative else self.backorder_limit

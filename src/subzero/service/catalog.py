@@ -1,0 +1,61 @@
+"""Use cases on master data: suppliers, customers, items."""
+
+from __future__ import annotations
+
+from subzero.domain.commands import AddCustomer, AddItem, AddSupplier
+from subzero.domain.errors import AlreadyExists, NotFound
+from subzero.domain.events import ItemAdded
+from subzero.domain.items import Customer, Item, Supplier, validate_quantity
+from subzero.domain.ledger import MoveKind, StockMove
+from subzero.service.context import Context
+from subzero.service.policies import policy_from_text
+from subzero.service.rebalance import rebalance
+from subzero.service.unit_of_work import UnitOfWork
+
+__all__ = ["add_customer", "add_item", "add_supplier"]
+
+
+def add_supplier(cmd: AddSupplier, *, uow: UnitOfWork, ctx: Context) -> str:
+    supplier = Supplier(cmd.name, cmd.lead_time_days, cmd.lead_time_sd_days)
+    if uow.suppliers.get(cmd.name) is not None:
+        raise AlreadyExists(f"supplier {cmd.name!r} already exists")
+    uow.suppliers.add(supplier)
+    uow.commit()
+    return supplier.name
+
+
+def add_customer(cmd: AddCustomer, *, uow: UnitOfWork, ctx: Context) -> str:
+    customer = Customer(cmd.name, cmd.priority)
+    if uow.customers.get(cmd.name) is not None:
+        raise AlreadyExists(f"customer {cmd.name!r} already exists")
+    uow.customers.add(customer)
+    uow.commit()
+    return customer.name
+
+
+def add_item(cmd: AddItem, *, uow: UnitOfWork, ctx: Context) -> str:
+    """Add an item; its opening stock is the first move of its ledger."""
+    validate_quantity(f"item {cmd.sku}: on hand", cmd.on_hand, allow_zero=True)
+    policy_from_text(cmd.policy)  # refuse a bad policy before anything is written
+    supplier = uow.suppliers.get(cmd.supplier)
+    if supplier is None:
+        raise NotFound(f"supplier {cmd.supplier!r} not found")
+    if uow.items.get(cmd.sku) is not None:
+        raise AlreadyExists(f"SKU {cmd.sku!r} already exists")
+    item = Item(
+        cmd.sku,
+        supplier,
+        allow_negative=cmd.allow_negative,
+        backorder_limit=cmd.backorder_limit,
+        policy=cmd.policy,
+    )
+    uow.items.add(item)
+    uow.flush()
+    assert item.id is not None
+    if cmd.on_hand:
+        item.on_hand = cmd.on_hand
+        uow.items.add_move(StockMove(item.id, cmd.on_hand, MoveKind.OPENING, ctx.now, "opening"))
+    uow.record(ItemAdded(item.sku, supplier.name, cmd.on_hand), ctx.now)
+    rebalance(uow, item, ctx)  # a policy other than make-to-order may order at once
+    uow.commit()
+    return item.sku

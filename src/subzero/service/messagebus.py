@@ -1,0 +1,76 @@
+"""The message bus: one entry point for every command.
+
+``bus.handle(cmd)`` opens a unit of work, runs the command's handler with the current
+time, retries a transient conflict (PostgreSQL deadlock or serialisation failure), and
+after the commit hands the stored events to the event handlers (notifications and
+partner feeds subscribe here).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from subzero.domain import commands as c
+from subzero.domain.events import DomainEvent
+from subzero.service import catalog, orders, purchasing
+from subzero.service.context import Context
+from subzero.service.unit_of_work import UnitOfWork
+
+__all__ = ["COMMAND_HANDLERS", "EventHandler", "MessageBus"]
+
+logger = logging.getLogger(__name__)
+
+EventHandler = Callable[[DomainEvent], None]
+
+COMMAND_HANDLERS: Mapping[type[c.Command], Callable[..., Any]] = {
+    c.AddSupplier: catalog.add_supplier,
+    c.AddCustomer: catalog.add_customer,
+    c.AddItem: catalog.add_item,
+    c.PlaceOrder: orders.place_order,
+    c.CancelOrder: orders.cancel_order,
+    c.ShipOrder: orders.ship_order,
+    c.ReceivePurchaseOrder: purchasing.receive_purchase_order,
+    c.SendPurchaseOrders: purchasing.send_purchase_orders,
+    c.Replenish: purchasing.replenish,
+}
+
+
+class MessageBus:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        *,
+        clock: Callable[[], dt.datetime],
+        promise_confidence: float = 0.9,
+        event_handlers: Mapping[type[DomainEvent], Sequence[EventHandler]] | None = None,
+        max_attempts: int = 5,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.promise_confidence = promise_confidence
+        self.event_handlers = dict(event_handlers or {})
+        self.max_attempts = max_attempts
+
+    def context(self) -> Context:
+        return Context(now=self.clock(), promise_confidence=self.promise_confidence)
+
+    def handle(self, cmd: c.Command) -> Any:
+        handler = COMMAND_HANDLERS[type(cmd)]
+        for attempt in range(1, self.max_attempts + 1):
+            uow = self.uow_factory()
+            try:
+                with uow:
+                    result = handler(cmd, uow=uow, ctx=self.context())
+            except Exception as exc:
+                if attempt < self.max_attempts and uow.is_retryable(exc):
+                    logger.info("%s: transient conflict, retry %d", type(cmd).__name__, attempt)
+                    continue
+                raise
+            for event in uow.published:
+                for subscriber in self.event_handlers.get(type(event), ()):
+                    subscriber(event)
+            return result
+        raise AssertionError("unreachable")

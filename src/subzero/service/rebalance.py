@@ -1,0 +1,177 @@
+"""After anything changes for an item, put it back in order — in one place.
+
+``rebalance`` runs inside the caller's transaction, with the item's row locked:
+
+1. **allocate** free on-hand units to waiting lines by the allocation rule
+   (priority, then promise date at risk, then order time);
+2. **replenish** by the item's policy (make-to-order by default): create or top up the
+   one draft purchase order for (item, supplier) by what the policy asks; if a draft is
+   more than the policy's target needs (an order was cancelled), reduce it. Re-running on
+   an unchanged position changes nothing;
+3. **re-promise** every open line from free stock, open purchase orders and the
+   supplier's lead time; each changed promise is a ``PromiseChanged`` event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from subzero.domain.allocation import allocate
+from subzero.domain.events import (
+    LineAllocated,
+    PromiseChanged,
+    PurchaseOrderChanged,
+    PurchaseOrderCreated,
+)
+from subzero.domain.items import Item
+from subzero.domain.orders import OrderLine
+from subzero.domain.position import StockPosition, stock_position
+from subzero.domain.promise import Incoming, LeadTime, promise_lines
+from subzero.domain.purchasing import POStatus, PurchaseOrder
+from subzero.planning.policies.kinds import PolicyKind, order_quantity
+from subzero.service.context import Context
+from subzero.service.policies import policy_from_text, target_level
+from subzero.service.unit_of_work import UnitOfWork
+
+__all__ = ["ReplenishmentChange", "position_of", "rebalance"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplenishmentChange:
+    """What replenishment did to one item's draft purchase order."""
+
+    sku: str
+    po_id: int
+    old_qty: int
+    new_qty: int
+
+
+def position_of(uow: UnitOfWork, item: Item) -> StockPosition:
+    return stock_position(
+        item.sku, item.on_hand, uow.orders.open_lines(item), uow.purchase_orders.open_for(item)
+    )
+
+
+def rebalance(
+    uow: UnitOfWork, item: Item, ctx: Context, *, source: str = "receipt"
+) -> ReplenishmentChange | None:
+    """Allocate, replenish and re-promise one (locked) item; see the module docstring."""
+    lines = uow.orders.open_lines(item)
+    _allocate_free_stock(uow, item, lines, ctx, source)
+    change = _replenish(uow, item, lines, ctx)
+    _repromise(uow, item, lines, ctx)
+    return change
+
+
+def _allocate_free_stock(
+    uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Context, source: str
+) -> None:
+    free = item.on_hand - sum(line.allocated for line in lines)
+    if free <= 0:
+        return
+    by_id = {line.id: line for line in lines}
+    for allocation in allocate(free, lines):
+        line = by_id[allocation.line_id]
+        line.allocate(allocation.units, ctx.now)
+        assert line.id is not None and line.order.id is not None
+        uow.record(
+            LineAllocated(line.order.id, line.id, item.sku, allocation.units, source), ctx.now
+        )
+
+
+def _replenish(
+    uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Context
+) -> ReplenishmentChange | None:
+    policy = policy_from_text(item.policy)
+    pos = uow.purchase_orders.open_for(item)
+    position = stock_position(item.sku, item.on_hand, lines, pos)
+    draft = next(
+        (po for po in pos if po.status is POStatus.DRAFT and po.supplier.id == item.supplier.id),
+        None,
+    )
+    ip = position.inventory_position
+    need = order_quantity(policy, ip, day=ctx.today.toordinal())
+    excess = ip - target_level(policy)
+    reason = (
+        "make-to-order: covers backorders below zero"
+        if policy.kind is PolicyKind.MAKE_TO_ORDER
+        else f"{item.policy}: inventory position {ip}"
+    )
+    if draft is not None:
+        draft.refresh_draft(ctx.today)
+    if need > 0:
+        if draft is None:
+            draft = PurchaseOrder(item, item.supplier, need, now=ctx.now, reason=reason)
+            uow.purchase_orders.add(draft)
+            uow.flush()
+            assert draft.id is not None
+            uow.record(
+                PurchaseOrderCreated(draft.id, item.sku, item.supplier.name, need, reason),
+                ctx.now,
+            )
+            logger.info("PO %s created: %d x %s (%s)", draft.id, need, item.sku, reason)
+            return ReplenishmentChange(item.sku, draft.id, 0, need)
+        old = draft.qty
+        draft.top_up(need)
+        return _changed(uow, draft, old, reason, ctx)
+    if excess > 0 and draft is not None:
+        old = draft.qty
+        draft.reduce(min(excess, draft.qty))
+        return _changed(uow, draft, old, "reduced: no longer needed", ctx)
+    return None
+
+
+def _changed(
+    uow: UnitOfWork, draft: PurchaseOrder, old: int, reason: str, ctx: Context
+) -> ReplenishmentChange:
+    assert draft.id is not None
+    uow.record(PurchaseOrderChanged(draft.id, draft.item.sku, old, draft.qty, reason), ctx.now)
+    logger.info("PO %s changed: %d -> %d (%s)", draft.id, old, draft.qty, reason)
+    return ReplenishmentChange(draft.item.sku, draft.id, old, draft.qty)
+
+
+def _repromise(uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Context) -> None:
+    supplier = item.supplier
+    incoming = [
+        Incoming(
+            po.outstanding,
+            po.ordered_on if po.status is not POStatus.DRAFT else ctx.today,
+            LeadTime(po.supplier.lead_time_days, po.supplier.lead_time_sd_days),
+        )
+        for po in uow.purchase_orders.open_for(item)
+    ]
+    promises = promise_lines(
+        today=ctx.today,
+        lines=lines,
+        incoming=incoming,
+        replenishment_lead_time=LeadTime(supplier.lead_time_days, supplier.lead_time_sd_days),
+        confidence=ctx.promise_confidence,
+    )
+    by_id = {line.id: line for line in lines}
+    for promise in promises:
+        _set_promise(uow, by_id[promise.line_id], promise.date, promise.probability, ctx)
+    for line in lines:
+        if line.backordered == 0 and line.promised_date is None:
+            _set_promise(uow, line, ctx.today, 1.0, ctx)
+
+
+def _set_promise(
+    uow: UnitOfWork, line: OrderLine, day: dt.date, probability: float, ctx: Context
+) -> None:
+    line.promise_probability = round(probability, 4)
+    if line.promised_date == day:
+        return
+    old = line.promised_date
+    line.promised_date = day
+    if line.first_promised_date is None:
+        line.first_promised_date = day
+    assert line.id is not None and line.order.id is not None
+    uow.record(
+        PromiseChanged(line.order.id, line.id, line.item.sku, old, day, round(probability, 4)),
+        ctx.now,
+    )

@@ -1,0 +1,144 @@
+"""The unit of work and the repositories it offers, as interfaces.
+
+A use case runs inside ``with uow:``; nothing it changed is kept unless it calls
+``uow.commit()`` — an error rolls everything back, so bad input never leaves a
+half-written change. Events recorded with ``uow.record`` are stored in the same
+transaction (the outbox) and handed to the message bus after the commit.
+
+Locking: ``items.get(sku, lock=True)`` locks the item's row until the end of the
+transaction (PostgreSQL ``SELECT … FOR UPDATE``; SQLite serialises writers with
+``BEGIN IMMEDIATE``). Every use case that changes stock locks the items it touches,
+in SKU order, before reading their lines or purchase orders: two clients racing for the
+last units can never both get them.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from subzero.domain.events import DomainEvent
+from subzero.domain.items import Customer, Item, Supplier
+from subzero.domain.ledger import StockMove
+from subzero.domain.orders import Order, OrderLine
+from subzero.domain.purchasing import POStatus, PurchaseOrder, Receipt
+
+__all__ = [
+    "CustomerRepository",
+    "EventLog",
+    "ItemRepository",
+    "OrderRepository",
+    "PurchaseOrderRepository",
+    "StoredEvent",
+    "SupplierRepository",
+    "UnitOfWork",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    seq: int
+    type: str
+    at: dt.datetime
+    payload: dict[str, Any]
+    hash: str
+
+
+class SupplierRepository(Protocol):
+    def get(self, name: str) -> Supplier | None: ...
+    def add(self, supplier: Supplier) -> None: ...
+    def list(self) -> Sequence[Supplier]: ...
+
+
+class CustomerRepository(Protocol):
+    def get(self, name: str) -> Customer | None: ...
+    def add(self, customer: Customer) -> None: ...
+    def list(self) -> Sequence[Customer]: ...
+
+
+class ItemRepository(Protocol):
+    def get(self, sku: str, *, lock: bool = False) -> Item | None: ...
+    def add(self, item: Item) -> None: ...
+    def list(self) -> Sequence[Item]: ...
+    def add_move(self, move: StockMove) -> None: ...
+    def ledger_on_hand(self, item: Item) -> int: ...
+
+
+class OrderRepository(Protocol):
+    def get(self, order_id: int, *, refresh: bool = False) -> Order | None: ...
+    def add(self, order: Order) -> None: ...
+    def open_lines(self, item: Item) -> Sequence[OrderLine]: ...
+    def lines_placed_between(self, start: dt.datetime, end: dt.datetime) -> Sequence[OrderLine]: ...
+
+
+class PurchaseOrderRepository(Protocol):
+    def get(self, po_id: int, *, refresh: bool = False) -> PurchaseOrder | None: ...
+    def add(self, po: PurchaseOrder) -> None: ...
+    def open_for(self, item: Item) -> Sequence[PurchaseOrder]: ...
+    def list(
+        self, *, status: POStatus | None = None, sku: str | None = None
+    ) -> Sequence[PurchaseOrder]: ...
+    def add_receipt(self, receipt: Receipt) -> None: ...
+
+
+class EventLog(Protocol):
+    def history(
+        self, *, order_id: int | None = None, sku: str | None = None, po_id: int | None = None
+    ) -> Sequence[StoredEvent]: ...
+    def find_break(self) -> int | None: ...
+
+
+class UnitOfWork(abc.ABC):
+    suppliers: SupplierRepository
+    customers: CustomerRepository
+    items: ItemRepository
+    orders: OrderRepository
+    purchase_orders: PurchaseOrderRepository
+    events: EventLog
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[dt.datetime, DomainEvent]] = []
+        self.published: list[DomainEvent] = []
+
+    def __enter__(self) -> Self:
+        self._pending = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def record(self, event: DomainEvent, at: dt.datetime) -> None:
+        """Keep ``event`` to be stored with this transaction's changes."""
+        self._pending.append((at, event))
+
+    def commit(self) -> None:
+        self._commit(self._pending)
+        self.published.extend(event for _, event in self._pending)
+        self._pending = []
+
+    def rollback(self) -> None:
+        self._pending = []
+        self._rollback()
+
+    @abc.abstractmethod
+    def flush(self) -> None:
+        """Assign ids to new objects (so events can name them)."""
+
+    @abc.abstractmethod
+    def _commit(self, events: list[tuple[dt.datetime, DomainEvent]]) -> None: ...
+
+    @abc.abstractmethod
+    def _rollback(self) -> None: ...
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        """True for a transient conflict (deadlock, serialisation failure) worth a retry."""
+        return False

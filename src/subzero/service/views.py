@@ -1,0 +1,180 @@
+"""Read-side queries: what the CLI, the API and the web pages show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from subzero.domain.errors import InvalidParameter, NotFound
+from subzero.domain.orders import Order
+from subzero.domain.position import StockPosition
+from subzero.domain.purchasing import POStatus, PurchaseOrder
+from subzero.service.rebalance import position_of
+from subzero.service.unit_of_work import UnitOfWork
+
+__all__ = [
+    "LineView",
+    "OrderView",
+    "PurchaseOrderView",
+    "order_view",
+    "purchase_orders",
+    "stock",
+    "verify_event_log",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    line_id: int
+    sku: str
+    qty: int
+    allocated: int
+    backordered: int
+    shipped: int
+    cancelled: int
+    promised_date: dt.date | None
+    promise_probability: float | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    order_id: int
+    customer: str
+    placed_at: dt.datetime
+    status: str
+    lines: tuple[LineView, ...]
+    history: tuple[dict[str, Any], ...] = ()
+
+    def as_dict(self, *, with_history: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "order_id": self.order_id,
+            "customer": self.customer,
+            "placed_at": self.placed_at.isoformat(),
+            "lines": [
+                {
+                    "line_id": ln.line_id,
+                    "sku": ln.sku,
+                    "qty": ln.qty,
+                    "allocated": ln.allocated,
+                    "backordered": ln.backordered,
+                    "shipped": ln.shipped,
+                    "cancelled": ln.cancelled,
+                    "promised_date": ln.promised_date.isoformat() if ln.promised_date else None,
+                    "promise_probability": ln.promise_probability,
+                    "status": ln.status,
+                }
+                for ln in self.lines
+            ],
+            "status": self.status,
+        }
+        if with_history:
+            out["history"] = list(self.history)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderView:
+    po_id: int
+    supplier: str
+    sku: str
+    qty: int
+    received: int
+    status: str
+    expected_date: dt.date
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "po_id": self.po_id,
+            "supplier": self.supplier,
+            "sku": self.sku,
+            "qty": self.qty,
+            "received": self.received,
+            "status": self.status,
+            "expected_date": self.expected_date.isoformat(),
+            "reason": self.reason,
+        }
+
+
+def _order_view(uow: UnitOfWork, order: Order, *, with_history: bool) -> OrderView:
+    assert order.id is not None
+    history: tuple[dict[str, Any], ...] = ()
+    if with_history:
+        history = tuple(
+            {"seq": e.seq, "at": e.at.isoformat(), "event": e.type, **e.payload}
+            for e in uow.events.history(order_id=order.id)
+        )
+    return OrderView(
+        order_id=order.id,
+        customer=order.customer.name,
+        placed_at=order.placed_at,
+        status=str(order.status),
+        lines=tuple(
+            LineView(
+                line_id=ln.id or 0,
+                sku=ln.item.sku,
+                qty=ln.qty,
+                allocated=ln.allocated,
+                backordered=ln.backordered,
+                shipped=ln.shipped,
+                cancelled=ln.cancelled,
+                promised_date=ln.promised_date,
+                promise_probability=ln.promise_probability,
+                status=str(ln.status),
+            )
+            for ln in order.lines
+        ),
+        history=history,
+    )
+
+
+def order_view(uow: UnitOfWork, order_id: int, *, with_history: bool = True) -> OrderView:
+    """An order with its lines, promises and (by default) its whole event history."""
+    with uow:
+        order = uow.orders.get(order_id)
+        if order is None:
+            raise NotFound(f"order {order_id} not found")
+        return _order_view(uow, order, with_history=with_history)
+
+
+def stock(uow: UnitOfWork, sku: str) -> StockPosition:
+    """The item's stock position (one definition: see ``domain.position``)."""
+    with uow:
+        item = uow.items.get(sku)
+        if item is None:
+            raise NotFound(f"SKU {sku!r} not found")
+        return position_of(uow, item)
+
+
+def purchase_orders(
+    uow: UnitOfWork, *, status: str | None = None, sku: str | None = None
+) -> list[PurchaseOrderView]:
+    """Purchase orders, oldest first, optionally by status (draft, sent, …) or SKU."""
+    try:
+        wanted = POStatus(status) if status else None
+    except ValueError:
+        valid = ", ".join(s.value for s in POStatus)
+        raise InvalidParameter(f"PO status {status!r}; use one of {valid}") from None
+    with uow:
+        return [_po_view(po) for po in uow.purchase_orders.list(status=wanted, sku=sku)]
+
+
+def _po_view(po: PurchaseOrder) -> PurchaseOrderView:
+    return PurchaseOrderView(
+        po_id=po.id or 0,
+        supplier=po.supplier.name,
+        sku=po.item.sku,
+        qty=po.qty,
+        received=po.received,
+        status=str(po.status),
+        expected_date=po.expected_date,
+        reason=po.reason,
+    )
+
+
+def verify_event_log(uow: UnitOfWork) -> int | None:
+    """The first event whose hash does not chain, or None when the log is intact."""
+    with uow:
+        return uow.events.find_break()
