@@ -1,4 +1,4 @@
-"""``subzero demo`` (filled in below)."""
+"""``subzero demo``: a shop selling below zero for 90 days, then a summary."""
 
 from __future__ import annotations
 
@@ -7,5 +7,124 @@ import typer
 __all__ = ["register"]
 
 
+def demo(
+    days: int = typer.Option(90, "--days", min=7, max=730, help="Days of demand to play."),
+    items: int = typer.Option(36, "--items", min=6, max=500, help="Items in the catalogue."),
+    seed: int = typer.Option(7, "--seed", help="Random seed (same seed, same story)."),
+    reset: bool = typer.Option(
+        False, "--reset", help="Delete the SQLite database first if it exists."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+) -> None:
+    """Build a small catalogue and play DAYS days of orders through the real service
+    layer (orders below zero, auto-POs, receipts, shipments), ending yesterday. The
+    database is left in place: try `subzero stock`, `subzero po list`, `subzero order
+    show 1` on it afterwards."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from subzero.bootstrap import bootstrap, init_database, utc_now
+    from subzero.cli.output import emit_json
+    from subzero.config import get_settings
+    from subzero.domain.errors import InvalidState
+    from subzero.service.demo import DemoClock, DemoConfig, run_demo
+
+    settings = get_settings()
+    _maybe_reset(settings.database_url, reset)
+    init_database(settings)
+    clock = DemoClock(utc_now())
+    rt = bootstrap(settings, clock=clock.now)
+    with rt.uow() as uow:
+        if uow.items.list():
+            raise InvalidState(
+                f"{settings.database_url} already holds items: run `subzero demo --reset` "
+                "(SQLite) or point SUBZERO_DATABASE_URL at an empty database"
+            )
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]demo[/] day {task.completed}/{task.total}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("days", total=days)
+        report = run_demo(
+            rt.bus,
+            rt.uow,
+            clock,
+            DemoConfig(days=days, items=items, seed=seed),
+            progress=lambda done, _total: bar.update(task, completed=done),
+        )
+    rt.dispose()
+    k = report.kpis
+    summary = {
+        "period": {"start": report.start.isoformat(), "end": report.end.isoformat(), "days": days},
+        "catalogue": {
+            "items": report.items,
+            "suppliers": report.suppliers,
+            "customers": report.customers,
+        },
+        "orders": report.orders,
+        "cancelled_orders": report.cancelled_orders,
+        "purchase_orders": report.purchase_orders,
+        "fill_rate": round(k.fill_rate, 4),
+        "backorder_rate": round(k.backorder_rate, 4),
+        "mean_wait_days": round(k.mean_wait_days, 2),
+        "p95_wait_days": round(k.p95_wait_days, 2),
+        "promise_reliability": round(k.promise_reliability, 4),
+        "satisfaction": round(k.satisfaction, 1),
+        "mean_on_hand_units": round(report.mean_on_hand, 1),
+        "mean_backordered_units": round(report.mean_backordered, 1),
+        "database": settings.database_url,
+    }
+    if as_json:
+        emit_json(summary)
+        return
+    out = Console()
+    out.print(
+        f"[bold]subzero demo[/] — {report.items} items, {report.suppliers} suppliers, "
+        f"{report.customers} customers, {report.start} … {report.end} ({days} days)"
+    )
+    out.print(
+        f"  orders taken            {report.orders:>8}   (cancelled by impatient "
+        f"customers: {report.cancelled_orders})"
+    )
+    out.print(f"  purchase orders         {report.purchase_orders:>8}")
+    out.print(f"  fill rate from stock    {k.fill_rate:>8.1%}")
+    out.print(f"  orders backordered      {k.backorder_rate:>8.1%}")
+    out.print(
+        f"  backorder wait, mean    {k.mean_wait_days:>8.1f} days   "
+        f"(95th percentile {k.p95_wait_days:.1f} days)"
+    )
+    out.print(f"  promises kept           {k.promise_reliability:>8.1%}")
+    out.print(f"  on hand, daily mean     {report.mean_on_hand:>8.1f} units")
+    out.print(f"  backordered, daily mean {report.mean_backordered:>8.1f} units")
+    out.print(f"  satisfaction score      {k.satisfaction:>8.1f} / 100")
+    out.print(
+        f"Database left at {settings.database_url}: try `subzero stock`, "
+        "`subzero po list`, `subzero order show 1`."
+    )
+
+
+def _maybe_reset(url: str, reset: bool) -> None:
+    if not reset:
+        return
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from subzero.domain.errors import InvalidParameter
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        raise InvalidParameter(
+            "--reset only deletes SQLite files; empty a PostgreSQL database yourself"
+        )
+    if parsed.database and parsed.database != ":memory:":
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.database + suffix).unlink(missing_ok=True)
+
+
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("demo")(demo)

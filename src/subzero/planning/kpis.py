@@ -67,6 +67,7 @@ def service_kpis(
     served_from_stock: npt.ArrayLike,
     wait_days: npt.ArrayLike,
     promise_kept: npt.ArrayLike,
+    promise_decided: npt.ArrayLike | None = None,
 ) -> ServiceKpis:
     """KPIs over order lines.
 
@@ -76,11 +77,19 @@ def service_kpis(
         wait_days: days each line waited for its backordered units (0 when none were
             backordered; age so far when still waiting), (n_lines,).
         promise_kept: True where the line was ready by its first promised date, (n_lines,).
+        promise_decided: False for lines whose promise cannot be judged yet (still
+            waiting, promised date not passed); they are left out of promise
+            reliability. Default: every line is decided.
     """
     q = np.asarray(qty, dtype=np.float64)
     served = np.asarray(served_from_stock, dtype=np.float64)
     wait = np.asarray(wait_days, dtype=np.float64)
     kept = np.asarray(promise_kept, dtype=bool)
+    decided = (
+        np.ones(kept.shape, dtype=bool)
+        if promise_decided is None
+        else np.asarray(promise_decided, dtype=bool)
+    )
     n = int(q.size)
     if n == 0:
         return ServiceKpis(0, 0, 1.0, 0.0, 0.0, 0.0, 1.0, 100.0)
@@ -90,7 +99,7 @@ def service_kpis(
     waits = wait[backordered]
     mean_wait = float(waits.mean()) if waits.size else 0.0
     p95_wait = float(np.percentile(waits, 95)) if waits.size else 0.0
-    reliability = float(kept.mean())
+    reliability = float(kept[decided].mean()) if decided.any() else 1.0
     score = satisfaction_score(
         fill_rate=fill_rate,
         promise_reliability=reliability,

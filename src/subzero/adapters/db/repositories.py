@@ -83,6 +83,11 @@ class SqlItems:
         )
         return int(total or 0)
 
+    def on_hand_total(self) -> int:
+        return int(
+            self.session.scalar(select(func.coalesce(func.sum(tables.items.c.on_hand), 0))) or 0
+        )
+
 
 class SqlOrders:
     def __init__(self, session: Session) -> None:
@@ -111,6 +116,25 @@ class SqlOrders:
         c = tables.order_lines.c
         stmt = select(OrderLine).where(c.placed_at >= start, c.placed_at < end).order_by(c.id)
         return self.session.scalars(stmt).unique().all()
+
+    def ready_to_ship(self) -> Sequence[int]:
+        """Orders with allocated units and nothing backordered (the pick list)."""
+        c = tables.order_lines.c
+        backordered = c.qty - c.allocated - c.shipped - c.cancelled
+        stmt = (
+            select(c.order_id)
+            .group_by(c.order_id)
+            .having(func.sum(c.allocated) > 0, func.max(backordered) == 0)
+            .order_by(c.order_id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def backordered_total(self) -> int:
+        c = tables.order_lines.c
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(c.qty - c.allocated - c.shipped - c.cancelled), 0))
+        )
+        return int(total or 0)
 
 
 class SqlPurchaseOrders:

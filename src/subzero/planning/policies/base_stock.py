@@ -79,9 +79,13 @@ def _cdf(demand: Demand, level: float) -> float:
     return float(demand.cdf(math.floor(level)))
 
 
-def _protection(demand: Demand, lead_time: LeadTime) -> tuple[Demand, Demand | None]:
-    """(D_{L+1}, D_L); D_L is None when it is identically zero (L = 0)."""
-    over = lead_time_demand(demand, lead_time, extra_periods=1)
+def _protection(
+    demand: Demand, lead_time: LeadTime, review: int = 1
+) -> tuple[Demand, Demand | None]:
+    """(D_{L+R}, D_L); D_L is None when it is identically zero (L = 0)."""
+    if int(review) != review or review < 1:
+        raise InvalidParameter(f"review period {review} must be a whole number of periods ≥ 1")
+    over = lead_time_demand(demand, lead_time, extra_periods=review)
     if isinstance(lead_time, int) and lead_time == 0:
         return over, None
     if isinstance(demand, NormalDemand):
@@ -103,8 +107,14 @@ def evaluate_base_stock(
     *,
     holding_cost: float,
     backorder_cost: float = 0.0,
+    review_period: int = 1,
 ) -> BaseStockSolution:
     """Expected cost per period, fill rate and in-stock probability of base-stock level S.
+
+    With ``review_period`` R > 1 this is the (R, S) policy: the protection interval is
+    L + R periods, the fill rate 1 − (B_{L+R}(S) − B_L(S)) / (R E[D]), and ``cost`` is
+    the end-of-cycle cost h E[(S − D_{L+R})⁺] + p E[(D_{L+R} − S)⁺] (the standard
+    approximation; Silver, Pyke & Thomas, 4th ed., §6.9).
 
     Args:
         level: base-stock level [S] (integer for discrete demand).
@@ -117,10 +127,10 @@ def evaluate_base_stock(
         raise InvalidParameter(
             f"costs must be ≥ 0: holding {holding_cost}, backorder {backorder_cost}"
         )
-    over, during = _protection(demand, lead_time)
+    over, during = _protection(demand, lead_time, review_period)
     short = _shortage(over, level)
     leftover = short + level - over.mean
-    per_period = demand.mean
+    per_period = demand.mean * review_period
     if per_period > 0:
         new_short = short - (_shortage(during, level) if during is not None else max(0.0, -level))
         fill = min(1.0, max(0.0, 1.0 - new_short / per_period))
@@ -152,7 +162,12 @@ def _quantile(demand: Demand, level: float) -> float:
 
 
 def optimal_base_stock(
-    holding_cost: float, backorder_cost: float, demand: Demand, lead_time: LeadTime = 0
+    holding_cost: float,
+    backorder_cost: float,
+    demand: Demand,
+    lead_time: LeadTime = 0,
+    *,
+    review_period: int = 1,
 ) -> BaseStockSolution:
     """Cost-optimal base-stock level: S* = F⁻¹_{L+1}(p / (p + h)).
 
@@ -167,13 +182,14 @@ def optimal_base_stock(
         p=0.70, L=4 → S*=264.77, g*=4.47).
     """
     alpha = critical_ratio(holding_cost, backorder_cost)
-    over, _ = _protection(demand, lead_time)
+    over, _ = _protection(demand, lead_time, review_period)
     return evaluate_base_stock(
         _quantile(over, alpha),
         demand,
         lead_time,
         holding_cost=holding_cost,
         backorder_cost=backorder_cost,
+        review_period=review_period,
     )
 
 
@@ -184,6 +200,7 @@ def base_stock_for_in_stock(
     *,
     holding_cost: float,
     backorder_cost: float = 0.0,
+    review_period: int = 1,
 ) -> BaseStockSolution:
     """Smallest S with type-1 service P(D_{L+1} ≤ S) ≥ target (S = F⁻¹_{L+1}(α)).
 
@@ -192,13 +209,14 @@ def base_stock_for_in_stock(
     """
     if not 0.0 < target < 1.0:
         raise InvalidParameter(f"in-stock target {target} must lie strictly between 0 and 1")
-    over, _ = _protection(demand, lead_time)
+    over, _ = _protection(demand, lead_time, review_period)
     return evaluate_base_stock(
         _quantile(over, target),
         demand,
         lead_time,
         holding_cost=holding_cost,
         backorder_cost=backorder_cost,
+        review_period=review_period,
     )
 
 
@@ -209,6 +227,7 @@ def base_stock_for_fill_rate(
     *,
     holding_cost: float,
     backorder_cost: float = 0.0,
+    review_period: int = 1,
 ) -> BaseStockSolution:
     """Smallest S whose type-2 fill rate β(S) reaches ``target`` (β is increasing in S).
 
@@ -226,9 +245,11 @@ def base_stock_for_fill_rate(
         raise InvalidParameter("fill rate: mean demand per period must be > 0")
 
     def beta(level: float) -> float:
-        return evaluate_base_stock(level, demand, lead_time, holding_cost=0.0).fill_rate
+        return evaluate_base_stock(
+            level, demand, lead_time, holding_cost=0.0, review_period=review_period
+        ).fill_rate
 
-    over, _ = _protection(demand, lead_time)
+    over, _ = _protection(demand, lead_time, review_period)
     if isinstance(demand, DiscreteDemand):
         lo, hi = -1, int(_quantile(over, 1 - 1e-9)) + 1
         while hi - lo > 1:  # invariant: beta(lo) < target <= beta(hi)
@@ -239,7 +260,12 @@ def base_stock_for_fill_rate(
         lo_f, hi_f = over.mean - 10 * over.sd, over.mean + 10 * over.sd
         level = float(optimize.brentq(lambda s: beta(s) - target, lo_f, hi_f, xtol=1e-10))
     return evaluate_base_stock(
-        level, demand, lead_time, holding_cost=holding_cost, backorder_cost=backorder_cost
+        level,
+        demand,
+        lead_time,
+        holding_cost=holding_cost,
+        backorder_cost=backorder_cost,
+        review_period=review_period,
     )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from subzero.domain.errors import InvalidParameter
-from subzero.planning.policies.demand import poisson_demand
+from subzero.planning.policies.demand import DiscreteDemand, poisson_demand
 from subzero.planning.policies.eoq import (
     economic_order_quantity,
     economic_order_quantity_with_backorders,
@@ -34,9 +34,11 @@ __all__ = [
     "RQSolution",
     "rq_cost_normal",
     "rq_cost_poisson",
+    "rq_discrete_exact",
     "rq_eoqb_approximation",
     "rq_loss_function_approximation",
     "rq_normal_exact",
+    "rq_normal_lead_time_demand",
     "rq_poisson_exact",
 ]
 
@@ -130,10 +132,29 @@ def rq_normal_exact(
         Zipkin, Foundations, §6.5.2 (joint convexity); Snyder & Shen, 2nd ed.,
         Examples 5.1/5.6 (optimum r ≈ 126.8, Q ≈ 328.5, g ≈ 78.07).
     """
-    from scipy import optimize
-
     _check(holding_cost, stockout_cost, fixed_cost, demand_rate, lead_time)
     mean, sd = _ltd(demand_rate, demand_sd, lead_time)
+    return rq_normal_lead_time_demand(
+        holding_cost, stockout_cost, fixed_cost, demand_rate, mean, sd
+    )
+
+
+def rq_normal_lead_time_demand(
+    holding_cost: float,
+    stockout_cost: float,
+    fixed_cost: float,
+    demand_rate: float,
+    lead_time_demand_mean: float,
+    lead_time_demand_sd: float,
+) -> RQSolution:
+    """``rq_normal_exact`` given the lead-time demand N(mean, sd²) directly (e.g. for a
+    random lead time, from ``lead_time_demand``)."""
+    from scipy import optimize
+
+    _check(holding_cost, stockout_cost, fixed_cost, demand_rate, 0.0)
+    mean, sd = lead_time_demand_mean, lead_time_demand_sd
+    if not (math.isfinite(sd) and sd > 0):
+        raise InvalidParameter(f"lead-time demand sd {sd} must be > 0")
     h, p = holding_cost, stockout_cost
 
     def cost(q: float) -> float:
@@ -262,7 +283,23 @@ def rq_poisson_exact(
         p=150, K=100, λ=1.5, L=2 → r=3, Q=5, g=107.92).
     """
     _check(holding_cost, stockout_cost, fixed_cost, demand_rate, lead_time)
-    ltd = poisson_demand(demand_rate * lead_time)
+    return rq_discrete_exact(
+        holding_cost, stockout_cost, fixed_cost, demand_rate, poisson_demand(demand_rate * lead_time)
+    )
+
+
+def rq_discrete_exact(
+    holding_cost: float,
+    stockout_cost: float,
+    fixed_cost: float,
+    demand_rate: float,
+    lead_time_demand: DiscreteDemand,
+) -> RQSolution:
+    """Federgruen–Zheng search on g(r, Q) = [Kλ + Σ_{y=r+1}^{r+Q} g(y)] / Q for any
+    integer lead-time demand (exact for unit-sized demands, e.g. Poisson; for batch
+    demands an approximation since the position is then not exactly uniform)."""
+    _check(holding_cost, stockout_cost, fixed_cost, demand_rate, 0.0)
+    ltd = lead_time_demand
 
     def g(y: int) -> float:
         return holding_cost * float(ltd.expected_leftover(y)) + stockout_cost * float(

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from subzero.domain.errors import InvalidParameter
+from subzero.planning.leadtime import LeadTimeDistribution
 from subzero.planning.policies.demand import DiscreteDemand, lead_time_demand, poisson_demand
 from subzero.planning.policies.newsvendor import check_costs
 
@@ -60,18 +61,25 @@ class SSBatch:
     cost: npt.NDArray[np.float64]
 
 
-def _check(holding_cost: float, stockout_cost: float, fixed_cost: float, lead_time: int) -> None:
+def _check(
+    holding_cost: float, stockout_cost: float, fixed_cost: float, lead_time: LeadTime
+) -> None:
     check_costs(holding_cost, stockout_cost)
     if not math.isfinite(fixed_cost) or fixed_cost <= 0:
         raise InvalidParameter(f"fixed cost {fixed_cost} must be > 0 (use base-stock for K = 0)")
+    if isinstance(lead_time, LeadTimeDistribution):
+        return
     if int(lead_time) != lead_time or lead_time < 0:
         raise InvalidParameter(f"lead time {lead_time} must be a whole number of periods ≥ 0")
+
+
+LeadTime = int | LeadTimeDistribution
 
 
 class _Model:
     """G(·) and the renewal masses m(·) of one item, computed lazily (plain Python)."""
 
-    def __init__(self, h: float, p: float, demand: DiscreteDemand, lead_time: int) -> None:
+    def __init__(self, h: float, p: float, demand: DiscreteDemand, lead_time: LeadTime) -> None:
         self.h, self.p = h, p
         self.period = [float(x) for x in demand.pmf]
         if self.period[0] >= 1.0 - 1e-12:
@@ -136,7 +144,7 @@ def ss_cost(
     stockout_cost: float,
     fixed_cost: float,
     demand: DiscreteDemand,
-    lead_time: int = 0,
+    lead_time: LeadTime = 0,
 ) -> float:
     """Exact expected cost per period c(s, S) of an (s, S) policy, discrete demand.
 
@@ -156,7 +164,7 @@ def ss_exact(
     stockout_cost: float,
     fixed_cost: float,
     demand: DiscreteDemand,
-    lead_time: int = 0,
+    lead_time: LeadTime = 0,
 ) -> SSSolution:
     """Optimal (s, S) for discrete demand by Zheng & Federgruen's algorithm (reference).
 
@@ -166,7 +174,8 @@ def ss_exact(
 
     Args:
         holding_cost: [h] > 0 per unit per period; stockout_cost: [p] > 0;
-        fixed_cost: [K] > 0 per order; demand: per-period demand; lead_time: [L] ≥ 0.
+        fixed_cost: [K] > 0 per order; demand: per-period demand; lead_time: [L] ≥ 0
+        whole periods, or a ``LeadTimeDistribution`` (G then uses D_{𝓛+1}).
 
     References:
         Y.-S. Zheng & A. Federgruen, "Finding optimal (s, S) policies is about as simple as

@@ -279,3 +279,137 @@ def simulate_items_compiled(T, warmup, nb, keys, regime, dcdf, dguide, doff, dle
             if not ok:
                 overflow[chunk] += 1
     return overflow.sum()
+
+
+@njit(cache=True)
+def _run_serial(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,
+                s_ech, lead, h_ech, p, promise, H, qcap, acc, hist,
+                bhist):  # type: ignore[no-untyped-def]
+    W = hist.shape[1]
+    n_st = s_ech.size
+    measured = T - warmup
+    h_total = 0.0
+    for j in range(n_st):
+        h_total += h_ech[j]
+    oh = np.zeros(n_st, np.int64)
+    for j in range(n_st):
+        oh[j] = max(0, s_ech[j] - (s_ech[j - 1] if j > 0 else 0))
+    transit = np.zeros(n_st, np.int64)
+    owed = np.zeros(n_st, np.int64)
+    pipe = np.zeros((n_st, H), np.int64)
+    qc = np.empty(qcap, np.int64)
+    qn = np.empty(qcap, np.int64)
+    bh = np.zeros(W, np.int64)
+    head = 0
+    size = 0
+    bo = 0
+    key = keys[i]
+    cur = -1
+    for t in range(T):
+        b = (t - warmup) * nb // measured if t >= warmup else -1
+        if b != cur:
+            if cur >= 0:
+                acc[i, cur, P95] = _hist_percentile(bh, 95.0)
+                bh[:] = 0
+            cur = b
+        for j in range(n_st):
+            a = pipe[j, t % H]
+            pipe[j, t % H] = 0
+            oh[j] += a
+            transit[j] -= a
+        # stages order and ship from the top (stage N) down to stage 1
+        for j in range(n_st - 1, -1, -1):
+            ip = owed[j] - bo
+            for k in range(j + 1):
+                ip += oh[k] + transit[k]
+            owed[j] += max(0, s_ech[j] - ip)
+            ship = owed[j] if j == n_st - 1 else min(owed[j], oh[j + 1])
+            if ship > 0:
+                owed[j] -= ship
+                if j < n_st - 1:
+                    oh[j + 1] -= ship
+                if lead[j] == 0:
+                    oh[j] += ship
+                else:
+                    pipe[j, (t + lead[j]) % H] += ship
+                    transit[j] += ship
+        fill = min(oh[0], bo)
+        bo -= fill
+        oh[0] -= fill
+        while fill > 0:
+            c = qc[head]
+            take = min(qn[head], fill)
+            if c >= warmup:
+                w = t - c
+                cb = (c - warmup) * nb // measured
+                acc[i, cb, WAIT_SUM] += take * w
+                if w <= promise:
+                    acc[i, cb, KEPT] += take
+                wc = min(w, W - 1)
+                hist[i, wc] += take
+                bh[wc] += take
+                bhist[chunk, b, wc] += take
+            fill -= take
+            if take == qn[head]:
+                head = (head + 1) % qcap
+                size -= 1
+            else:
+                qn[head] -= take
+        r = regime[t]
+        d = dlo[r, i] + _draw(_uniform(key, t, 0), dcdf, dguide, doff[r, i], dlen[r, i])
+        served = min(d, oh[0])
+        oh[0] -= served
+        short = d - served
+        if short > 0:
+            if size == qcap:
+                return False
+            qc[(head + size) % qcap] = t
+            qn[(head + size) % qcap] = short
+            size += 1
+            bo += short
+        if b >= 0:
+            hold = h_total * bo
+            level = -bo
+            for j in range(n_st):
+                level += oh[j] + (transit[j - 1] if j > 0 else 0)
+                hold += h_ech[j] * level
+            acc[i, b, DEMAND] += d
+            acc[i, b, SERVED] += served
+            acc[i, b, BACKORDERED] += short
+            acc[i, b, ON_HAND] += oh[0]
+            acc[i, b, BACKORDERS] += bo
+            acc[i, b, HOLD_COST] += hold
+            acc[i, b, BO_COST] += p * bo
+    for j in range(size):
+        slot_j = (head + j) % qcap
+        c = qc[slot_j]
+        if c >= warmup:
+            w = T - c
+            cb = (c - warmup) * nb // measured
+            acc[i, cb, WAIT_SUM] += qn[slot_j] * w
+            if w <= promise:
+                acc[i, cb, KEPT] += qn[slot_j]
+            wc = min(w, W - 1)
+            hist[i, wc] += qn[slot_j]
+            bh[wc] += qn[slot_j]
+            bhist[chunk, cur, wc] += qn[slot_j]
+    if cur >= 0:
+        acc[i, cur, P95] = _hist_percentile(bh, 95.0)
+    return True
+
+
+@njit(cache=True, parallel=True)
+def simulate_serial_compiled(T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,
+                             s_ech, lead, h_ech, p, promise, H, qcap, acc, hist,
+                             bhist):  # type: ignore[no-untyped-def]
+    """Serial systems (one per item row, e.g. replications); returns #queue overflows."""
+    n = keys.size
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    overflow = np.zeros(n_chunks, np.int64)
+    for chunk in prange(n_chunks):
+        for i in range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK)):
+            ok = _run_serial(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen,
+                             dlo, s_ech, lead, h_ech, p, promise, H, qcap, acc, hist, bhist)
+            if not ok:
+                overflow[chunk] += 1
+    return overflow.sum()
