@@ -131,7 +131,7 @@ def lead_times_from_deliveries(
 def _discretise(cdf_at_edges: FloatArray) -> FloatArray:
     pmf = np.diff(np.concatenate(([0.0], cdf_at_edges)))
     pmf = np.clip(pmf, 0.0, None)
-    return pmf / pmf.sum()
+    return np.asarray(pmf / pmf.sum(), dtype=np.float64)
 
 
 def _parametric(family: str, obs: FloatArray) -> tuple[FloatArray, tuple[float, ...]]:

@@ -17,7 +17,7 @@ import numpy as np
 __all__ = ["solve_poisson_batch"]
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _poisson_pmf(mean: float) -> Any:
     hi = int(mean + 12.0 * math.sqrt(mean) + 30.0)
     pmf = np.zeros(hi + 1)
@@ -32,7 +32,7 @@ def _poisson_pmf(mean: float) -> Any:
     return pmf / pmf.sum()
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _g(y: int, leftover: Any, mean_ltd: float, h: float, p: float) -> float:
     n = leftover.size - 1
     if y <= 0:
@@ -44,7 +44,7 @@ def _g(y: int, leftover: Any, mean_ltd: float, h: float, p: float) -> float:
     return h * a + p * (a + mean_ltd - y)
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _ensure(m: Any, big_m: Any, filled: int, need: int, pmf: Any) -> Any:
     """Extend renewal masses m(0..need-1), M(0..need); returns (m, big_m, filled)."""
     if need > m.size:
@@ -57,14 +57,14 @@ def _ensure(m: Any, big_m: Any, filled: int, need: int, pmf: Any) -> Any:
     last = pmf.size - 1
     for j in range(filled, need):
         total = 0.0
-        for l in range(1, min(j, last) + 1):
-            total += pmf[l] * m[j - l]
+        for lag in range(1, min(j, last) + 1):
+            total += pmf[lag] * m[j - lag]
         m[j] = total * m[0]
         big_m[j + 1] = big_m[j] + m[j]
     return m, big_m, max(filled, need)
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def _solve_one(mean: float, h: float, p: float, k: float, lead_time: int) -> Any:
     pmf = _poisson_pmf(mean)
     ltd = _poisson_pmf(mean * (lead_time + 1))
@@ -123,7 +123,7 @@ def _solve_one(mean: float, h: float, p: float, k: float, lead_time: int) -> Any
     return s, big_s, best
 
 
-@numba.njit(cache=True, parallel=True)  # type: ignore[misc]
+@numba.njit(cache=True, parallel=True)
 def _solve_batch(means: Any, h: float, p: float, k: float, lead_time: int) -> Any:
     n = means.size
     s_out = np.zeros(n, dtype=np.int64)

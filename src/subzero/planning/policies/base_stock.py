@@ -86,17 +86,9 @@ def _protection(
     if int(review) != review or review < 1:
         raise InvalidParameter(f"review period {review} must be a whole number of periods ≥ 1")
     over = lead_time_demand(demand, lead_time, extra_periods=review)
-    if isinstance(lead_time, int) and lead_time == 0:
+    no_lead = lead_time == 0 if isinstance(lead_time, int) else lead_time.pmf.size == 1
+    if no_lead:
         return over, None
-    if isinstance(demand, NormalDemand):
-        if isinstance(lead_time, LeadTimeDistribution) and lead_time.pmf[0] > 0:
-            # a normal with zero variance at 𝓛 = 0 is not defined; use the discrete mixture
-            lt = lead_time.pmf
-            mean_l = float(np.dot(np.arange(lt.size), lt))
-            var = mean_l * demand.sd**2 + (
-                float(np.dot(np.arange(lt.size) ** 2, lt)) - mean_l**2
-            ) * demand.mean**2
-            return over, NormalDemand(mean_l * demand.mean, math.sqrt(max(var, 1e-18)))
     return over, lead_time_demand(demand, lead_time)
 
 

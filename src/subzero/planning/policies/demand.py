@@ -160,7 +160,7 @@ def discretised_normal(mean: float, sd: float) -> DiscreteDemand:
     from scipy import stats
 
     NormalDemand(mean, sd)  # validates
-    hi = max(1, int(math.ceil(mean + 10 * sd)) + 2)
+    hi = max(1, math.ceil(mean + 10 * sd) + 2)
     cdf = stats.norm.cdf(np.arange(hi + 1) + 0.5, mean, sd)
     cdf[-1] = 1.0
     return _trimmed(np.diff(np.concatenate(([0.0], cdf))))
@@ -191,9 +191,9 @@ def demand_from_pmf(table: Mapping[int, float] | Sequence[float]) -> DiscreteDem
     return DiscreteDemand(pmf / pmf.sum())
 
 
-def _check_quantiles(levels: Sequence[float], values: Sequence[float]) -> tuple[
-    FloatArray, FloatArray
-]:
+def _check_quantiles(
+    levels: Sequence[float], values: Sequence[float]
+) -> tuple[FloatArray, FloatArray]:
     lv, vv = np.asarray(levels, dtype=np.float64), np.asarray(values, dtype=np.float64)
     if lv.size != vv.size or lv.size < 2:
         raise InvalidParameter(
@@ -236,7 +236,7 @@ def discrete_demand_from_quantiles(
 
     lv, vv = _check_quantiles(levels, values)
     fit = demand_from_quantiles(lv.tolist(), vv.tolist())
-    hi = int(math.ceil(max(vv[-1], fit.mean + 8 * fit.sd))) + 2
+    hi = math.ceil(max(vv[-1], fit.mean + 8 * fit.sd)) + 2
     edges = np.arange(hi + 1) + 0.5
     normal = stats.norm.cdf(edges, fit.mean, fit.sd)
     inner = np.interp(edges, vv, lv)

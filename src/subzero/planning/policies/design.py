@@ -134,14 +134,24 @@ def design_policy(
 
     if kind is PolicyKind.BASE_STOCK:
         level = _order_up_to(
-            daily_demand, lead_time, holding_cost, backorder_cost, service_target,
-            service_measure, 1,
+            daily_demand,
+            lead_time,
+            holding_cost,
+            backorder_cost,
+            service_target,
+            service_measure,
+            1,
         )
         return BaseStock(level)
     if kind is PolicyKind.R_S:
         level = _order_up_to(
-            daily_demand, lead_time, holding_cost, backorder_cost, service_target,
-            service_measure, review_period_days,
+            daily_demand,
+            lead_time,
+            holding_cost,
+            backorder_cost,
+            service_target,
+            service_measure,
+            review_period_days,
         )
         return RS(review_period_days, level)
 
@@ -166,7 +176,9 @@ def design_policy(
 
     if kind is PolicyKind.R_Q:
         if fixed_cost <= 0:
-            raise InvalidParameter("rQ: fixed cost per order must be > 0 (use base-stock for K = 0)")
+            raise InvalidParameter(
+                "rQ: fixed cost per order must be > 0 (use base-stock for K = 0)"
+            )
         rate = daily_demand.mean
         if rate <= 0:
             raise InvalidParameter(f"rQ: mean daily demand {rate} must be > 0")

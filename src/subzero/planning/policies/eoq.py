@@ -50,7 +50,9 @@ def _positive(**values: float) -> None:
             raise InvalidParameter(f"{name.replace('_', ' ')} {value} must be a positive number")
 
 
-def economic_order_quantity(fixed_cost: float, holding_cost: float, demand_rate: float) -> EOQSolution:
+def economic_order_quantity(
+    fixed_cost: float, holding_cost: float, demand_rate: float
+) -> EOQSolution:
     """Economic order quantity Q* = √(2Kλ/h) and cost g* = √(2Kλh).
 
     Args:

@@ -71,7 +71,9 @@ def normal_loss(y: float, mean: float, sd: float) -> float:
     return float(sd * (stats.norm.pdf(z) - z * stats.norm.sf(z)))
 
 
-def normal_cost(y: float, holding_cost: float, stockout_cost: float, mean: float, sd: float) -> float:
+def normal_cost(
+    y: float, holding_cost: float, stockout_cost: float, mean: float, sd: float
+) -> float:
     """g(y) = h (y − μ) + (h + p) n(y) for normal demand."""
     return holding_cost * (y - mean) + (holding_cost + stockout_cost) * normal_loss(y, mean, sd)
 

@@ -230,7 +230,9 @@ def rq_loss_function_approximation(
                 lambda y, t=target: normal_loss(y, mean, sd) - t, mean - 40 * sd, mean + 40 * sd
             )
         )
-        q_new = math.sqrt(2 * (fixed_cost * demand_rate + (h + p) * _second_loss(r_new, mean, sd)) / h)
+        q_new = math.sqrt(
+            2 * (fixed_cost * demand_rate + (h + p) * _second_loss(r_new, mean, sd)) / h
+        )
         done = abs(q_new - q) < tolerance and abs(r_new - r) < tolerance
         r, q = r_new, q_new
         if done:
@@ -284,7 +286,11 @@ def rq_poisson_exact(
     """
     _check(holding_cost, stockout_cost, fixed_cost, demand_rate, lead_time)
     return rq_discrete_exact(
-        holding_cost, stockout_cost, fixed_cost, demand_rate, poisson_demand(demand_rate * lead_time)
+        holding_cost,
+        stockout_cost,
+        fixed_cost,
+        demand_rate,
+        poisson_demand(demand_rate * lead_time),
     )
 
 

@@ -105,7 +105,7 @@ class _Model:
         m, pmf = self.m, self.period
         while len(m) < n:
             j = len(m)
-            total = math.fsum(pmf[l] * m[j - l] for l in range(1, min(j, len(pmf) - 1) + 1))
+            total = math.fsum(pmf[lag] * m[j - lag] for lag in range(1, min(j, len(pmf) - 1) + 1))
             m.append(total * m[0])
             self.big_m.append(self.big_m[-1] + m[-1])
 
@@ -116,9 +116,9 @@ class _Model:
         return total / self.big_m[n]
 
 
-def _zheng_federgruen(g: Callable[[int], float], c: Callable[[int, int], float]) -> tuple[
-    int, int, float
-]:
+def _zheng_federgruen(
+    g: Callable[[int], float], c: Callable[[int, int], float]
+) -> tuple[int, int, float]:
     y_star = 0
     while g(y_star + 1) < g(y_star):
         y_star += 1
@@ -199,9 +199,7 @@ def ss_exact_poisson(
     """``ss_exact`` for Poisson(demand_mean) demand per period."""
     if not demand_mean > 0:
         raise InvalidParameter(f"poisson mean {demand_mean} must be > 0")
-    return ss_exact(
-        holding_cost, stockout_cost, fixed_cost, poisson_demand(demand_mean), lead_time
-    )
+    return ss_exact(holding_cost, stockout_cost, fixed_cost, poisson_demand(demand_mean), lead_time)
 
 
 _KERNEL: Any = None
