@@ -1,0 +1,209 @@
+"""An in-memory unit of work: service tests run the real use cases without a database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from itertools import count
+
+from subzero.domain.events import (
+    GENESIS_HASH,
+    DomainEvent,
+    canonical_json,
+    chain_hash,
+    find_break,
+)
+from subzero.domain.items import Customer, Item, Supplier
+from subzero.domain.ledger import StockMove
+from subzero.domain.orders import Order, OrderLine
+from subzero.domain.purchasing import POStatus, PurchaseOrder, Receipt
+from subzero.service.unit_of_work import StoredEvent, UnitOfWork
+
+
+class _Store:
+    """What a database would keep between units of work."""
+
+    def __init__(self) -> None:
+        self.suppliers: dict[str, Supplier] = {}
+        self.customers: dict[str, Customer] = {}
+        self.items: dict[str, Item] = {}
+        self.moves: list[StockMove] = []
+        self.orders: dict[int, Order] = {}
+        self.pos: dict[int, PurchaseOrder] = {}
+        self.receipts: list[Receipt] = []
+        self.events: list[tuple[int, str, dt.datetime, str, str, str, dict[str, object]]] = []
+        self.ids = count(1)
+
+
+class _Suppliers:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def get(self, name: str) -> Supplier | None:
+        return self.store.suppliers.get(name)
+
+    def add(self, supplier: Supplier) -> None:
+        supplier.id = next(self.store.ids)
+        self.store.suppliers[supplier.name] = supplier
+
+    def list(self) -> Sequence[Supplier]:
+        return sorted(self.store.suppliers.values(), key=lambda s: s.name)
+
+
+class _Customers:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def get(self, name: str) -> Customer | None:
+        return self.store.customers.get(name)
+
+    def add(self, customer: Customer) -> None:
+        customer.id = next(self.store.ids)
+        self.store.customers[customer.name] = customer
+
+    def list(self) -> Sequence[Customer]:
+        return sorted(self.store.customers.values(), key=lambda c: c.name)
+
+
+class _Items:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def get(self, sku: str, *, lock: bool = False) -> Item | None:
+        return self.store.items.get(sku)
+
+    def add(self, item: Item) -> None:
+        item.id = next(self.store.ids)
+        self.store.items[item.sku] = item
+
+    def list(self) -> Sequence[Item]:
+        return sorted(self.store.items.values(), key=lambda i: i.sku)
+
+    def add_move(self, move: StockMove) -> None:
+        move.id = next(self.store.ids)
+        self.store.moves.append(move)
+
+    def ledger_on_hand(self, item: Item) -> int:
+        return sum(m.qty for m in self.store.moves if m.item_id == item.id)
+
+    def on_hand_total(self) -> int:
+        return sum(i.on_hand for i in self.store.items.values())
+
+
+class _Orders:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def get(self, order_id: int, *, refresh: bool = False) -> Order | None:
+        return self.store.orders.get(order_id)
+
+    def add(self, order: Order) -> None:
+        order.id = next(self.store.ids)
+        for line in order.lines:
+            line.id = next(self.store.ids)
+            line.order = order
+        self.store.orders[order.id] = order
+
+    def _lines(self) -> list[OrderLine]:
+        return [ln for o in self.store.orders.values() for ln in o.lines]
+
+    def open_lines(self, item: Item) -> Sequence[OrderLine]:
+        return [ln for ln in self._lines() if ln.item is item and ln.open_qty > 0]
+
+    def lines_placed_between(self, start: dt.datetime, end: dt.datetime) -> Sequence[OrderLine]:
+        return [ln for ln in self._lines() if start <= ln.placed_at < end]
+
+    def ready_to_ship(self) -> Sequence[int]:
+        return [
+            oid
+            for oid, o in sorted(self.store.orders.items())
+            if sum(ln.allocated for ln in o.lines) > 0 and all(ln.backordered == 0 for ln in o.lines)
+        ]
+
+    def backordered_total(self) -> int:
+        return sum(ln.backordered for ln in self._lines())
+
+
+class _PurchaseOrders:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def get(self, po_id: int, *, refresh: bool = False) -> PurchaseOrder | None:
+        return self.store.pos.get(po_id)
+
+    def add(self, po: PurchaseOrder) -> None:
+        po.id = next(self.store.ids)
+        self.store.pos[po.id] = po
+
+    def open_for(self, item: Item) -> Sequence[PurchaseOrder]:
+        return [po for _, po in sorted(self.store.pos.items()) if po.item is item and po.is_open]
+
+    def list(
+        self, *, status: POStatus | None = None, sku: str | None = None
+    ) -> Sequence[PurchaseOrder]:
+        return [
+            po
+            for _, po in sorted(self.store.pos.items())
+            if (status is None or po.status is status) and (sku is None or po.item.sku == sku)
+        ]
+
+    def add_receipt(self, receipt: Receipt) -> None:
+        self.store.receipts.append(receipt)
+
+
+class _Events:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def history(
+        self, *, order_id: int | None = None, sku: str | None = None, po_id: int | None = None
+    ) -> Sequence[StoredEvent]:
+        out = []
+        for seq, type_, at, payload, _prev, hash_, refs in self.store.events:
+            if order_id is not None and refs.get("order_id") != order_id:
+                continue
+            if sku is not None and refs.get("sku") != sku:
+                continue
+            if po_id is not None and refs.get("po_id") != po_id:
+                continue
+            out.append(StoredEvent(seq, type_, at, json.loads(payload), hash_))
+        return out
+
+    def find_break(self) -> int | None:
+        return find_break(row[:6] for row in self.store.events)
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """Shares one in-memory store across units of work, like one database.
+
+    Note: without a real transaction it cannot undo changes already made to objects,
+    so rollback tests belong to the integration suite; it does drop uncommitted events.
+    """
+
+    def __init__(self, store: _Store | None = None) -> None:
+        super().__init__()
+        self.store = store or _Store()
+        self.suppliers = _Suppliers(self.store)
+        self.customers = _Customers(self.store)
+        self.items = _Items(self.store)
+        self.orders = _Orders(self.store)
+        self.purchase_orders = _PurchaseOrders(self.store)
+        self.events = _Events(self.store)
+        self.commits = 0
+
+    def flush(self) -> None:
+        pass
+
+    def _commit(self, events: list[tuple[dt.datetime, DomainEvent]]) -> None:
+        prev = self.store.events[-1][5] if self.store.events else GENESIS_HASH
+        for at, event in events:
+            seq = len(self.store.events) + 1
+            payload = canonical_json(event.payload())
+            hash_ = chain_hash(prev, seq, event.type, at, payload)
+            self.store.events.append((seq, event.type, at, payload, prev, hash_, event.refs()))
+            prev = hash_
+        self.commits += 1
+
+    def _rollback(self) -> None:
+        pass

@@ -1,0 +1,142 @@
+"""The foundation issue's command-line contract, through the real console script, on
+SQLite and PostgreSQL: JSON shapes, the example, bad input, and the demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+LINE_KEYS = {"line_id", "sku", "qty", "allocated", "backordered", "promised_date"}
+STOCK_KEYS = {
+    "sku",
+    "on_hand",
+    "allocated",
+    "backordered",
+    "on_order",
+    "available",
+    "inventory_position",
+}
+PO_KEYS = {"po_id", "supplier", "sku", "qty", "received", "status", "expected_date"}
+
+
+def _open_pos(cli: Any, sku: str) -> list[dict[str, Any]]:
+    return [
+        p
+        for p in cli.json("po", "list")
+        if p["sku"] == sku and p["status"] not in ("received", "cancelled")
+    ]
+
+
+def test_contract_example_and_shapes(cli: Any) -> None:
+    for args in (
+        ["init"],
+        ["init"],
+        ["supplier", "add", "ACME", "--lead-time-days", "5"],
+        ["customer", "add", "bob", "--priority", "5"],
+        ["customer", "add", "alice", "--priority", "1"],
+        ["item", "add", "W", "--supplier", "ACME", "--on-hand", "3"],
+        ["item", "add", "X", "--supplier", "ACME", "--on-hand", "2", "--no-negative"],
+    ):
+        cli(*args, check=True)
+    bob = cli.json("order", "place", "bob", "W", "5")
+    assert {"order_id", "customer", "lines"} <= bob.keys() and bob["customer"] == "bob"
+    (line,) = bob["lines"]
+    assert LINE_KEYS <= line.keys()
+    assert (line["allocated"], line["backordered"]) == (3, 2)
+    promised = dt.date.fromisoformat(line["promised_date"])
+    today = dt.datetime.now(dt.UTC).date()
+    assert today + dt.timedelta(days=5) <= promised <= today + dt.timedelta(days=6)
+    alice = cli.json("order", "place", "alice", "W", "4")
+    assert (alice["lines"][0]["allocated"], alice["lines"][0]["backordered"]) == (0, 4)
+    st = cli.json("stock", "W")
+    assert STOCK_KEYS <= st.keys()
+    assert {k: st[k] for k in STOCK_KEYS - {"sku"}} == {
+        "on_hand": 3,
+        "allocated": 3,
+        "backordered": 6,
+        "on_order": 6,
+        "available": -6,
+        "inventory_position": 0,
+    }
+    (po,) = _open_pos(cli, "W")
+    assert PO_KEYS <= po.keys() and po["qty"] == 6
+    assert cli.json("replenish") == {"changes": []}
+    assert cli.json("replenish") == {"changes": []}
+    assert [p["qty"] for p in _open_pos(cli, "W")] == [6]
+    received = cli.json("po", "receive", str(po["po_id"]), "--qty", "3")
+    assert (received["received"], received["status"]) == (3, "partial")
+    shown = cli.json("order", "show", str(alice["order_id"]))
+    assert {"status", "history"} <= shown.keys()
+    assert (shown["lines"][0]["allocated"], shown["lines"][0]["backordered"]) == (3, 1)
+    assert [e["event"] for e in shown["history"]][:2] == ["OrderPlaced", "LineBackordered"]
+    assert "LineAllocated" in [e["event"] for e in shown["history"]]
+    b = cli.json("order", "show", str(bob["order_id"]))["lines"][0]
+    assert (b["allocated"], b["backordered"]) == (3, 2)
+    shipped = cli.json("order", "ship", str(bob["order_id"]))
+    assert shipped["lines"][0]["shipped"] == 3 and shipped["status"] == "partially_shipped"
+    cancelled = cli.json("order", "cancel", str(alice["order_id"]))
+    assert cancelled["status"] == "cancelled"
+    assert cli.json("events", "verify") == {"intact": True, "first_bad_seq": None}
+
+
+BAD_INPUTS = [
+    (["order", "place", "alice", "NOPE", "1"], "not_found", "NOPE"),
+    (["order", "place", "nobody", "W", "1"], "not_found", "nobody"),
+    (["order", "place", "alice", "W", "0"], "invalid_parameter", "0"),
+    (["order", "place", "alice", "W", "-3"], "invalid_parameter", "-3"),
+    (["order", "place", "alice", "W", "2.5"], "invalid_parameter", "2.5"),
+    (["order", "place", "alice", "X", "3"], "insufficient_stock", "X"),
+    (["order", "show", "999"], "not_found", "999"),
+    (["po", "receive", "999"], "not_found", "999"),
+    (["stock", "NOPE"], "not_found", "NOPE"),
+    (["item", "add", "Q", "--supplier", "NOBODY"], "not_found", "NOBODY"),
+]
+
+
+def test_bad_input_one_line_nonzero_nothing_written(cli: Any) -> None:
+    cli("init", check=True)
+    cli("supplier", "add", "ACME", "--lead-time-days", "5", check=True)
+    cli("customer", "add", "alice", "--priority", "1", check=True)
+    cli("item", "add", "W", "--supplier", "ACME", "--on-hand", "3", check=True)
+    cli("item", "add", "X", "--supplier", "ACME", "--on-hand", "2", "--no-negative", check=True)
+    before = (cli.json("stock"), cli.json("po", "list"))
+    for args, code, names in BAD_INPUTS:
+        proc = cli(*args)
+        assert proc.returncode == 1, args
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1, (args, proc.stderr)
+        assert lines[0].startswith(f"error[{code}]:") and names in lines[0], (args, lines)
+        assert cli.json("stock") == before[0], f"{args} changed the stock"
+    assert cli.json("po", "list") == before[1]
+
+
+def test_uninitialised_database_says_run_init(cli: Any) -> None:
+    # the fixture migrated it; a fresh SQLite file next to it is not
+    proc = cli.__class__(f"sqlite:///{cli.cwd / 'other.db'}", cli.cwd)("stock", "W")
+    assert proc.returncode == 1 and "subzero init" in proc.stderr
+
+
+def test_demo_plays_through_the_real_service(cli: Any) -> None:
+    proc = cli("demo", "--days", "21", "--items", "12", "--json", check=True)
+    summary = json.loads(proc.stdout)
+    assert summary["orders"] > 50 and summary["purchase_orders"] > 5
+    assert 0.0 < summary["fill_rate"] < 1.0
+    assert 0.0 < summary["backorder_rate"] < 1.0
+    assert summary["mean_wait_days"] > 0 and summary["p95_wait_days"] >= summary["mean_wait_days"]
+    # promises target 90% confidence; over three weeks most of them must hold
+    assert summary["promise_reliability"] >= 0.75
+    assert 0 < summary["satisfaction"] <= 100
+    # the database is left for the other commands, consistent and verifiable
+    assert cli.json("events", "verify")["intact"] is True
+    stock = cli.json("stock")
+    assert len(stock) == 12
+    for row in stock:
+        assert row["available"] == row["on_hand"] - row["allocated"] - row["backordered"]
+        if row["backordered"]:
+            assert row["on_hand"] == row["allocated"], "free stock while a backorder waits"
+    # running the demo again on a full database is refused, not duplicated
+    again = cli("demo", "--days", "7", "--items", "6")
+    assert again.returncode == 1 and "--reset" in again.stderr

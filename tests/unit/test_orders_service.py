@@ -1,0 +1,237 @@
+"""Use cases through the message bus on the in-memory unit of work."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from subzero.domain import commands as c
+from subzero.domain.errors import (
+    AlreadyExists,
+    InsufficientStock,
+    InvalidParameter,
+    InvalidState,
+    NotFound,
+)
+from subzero.domain.purchasing import POStatus
+from subzero.service.views import order_view, purchase_orders, stock, verify_event_log
+from tests.unit.conftest import Shop
+
+
+def _line(shop: Shop, order_id: int) -> dict[str, object]:
+    return order_view(shop.uow(), order_id).as_dict(with_history=False)["lines"][0]
+
+
+def _open_pos(shop: Shop, sku: str = "W") -> list[object]:
+    return [po for po in purchase_orders(shop.uow(), sku=sku)
+            if po.status in ("draft", "sent", "partial")]
+
+
+def test_issue_example_bob_then_alice(shop: Shop) -> None:
+    """The foundation issue's example, step by step."""
+    today = shop.clock.current.date()
+    bob = shop.order("bob", "W", 5)
+    line = _line(shop, bob)
+    assert (line["allocated"], line["backordered"]) == (3, 2)
+    assert line["promised_date"] == (today + dt.timedelta(days=5)).isoformat()
+    alice = shop.order("alice", "W", 4)
+    assert (_line(shop, alice)["allocated"], _line(shop, alice)["backordered"]) == (0, 4)
+    assert stock(shop.uow(), "W").as_dict() == {
+        "sku": "W", "on_hand": 3, "allocated": 3, "backordered": 6, "on_order": 6,
+        "available": -6, "inventory_position": 0,
+    }
+    (po,) = _open_pos(shop)
+    assert po.qty == 6
+    assert shop.bus.handle(c.Replenish()) == []
+    assert shop.bus.handle(c.Replenish()) == []
+    assert [p.qty for p in _open_pos(shop)] == [6]
+    shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, 3))
+    assert (_line(shop, alice)["allocated"], _line(shop, alice)["backordered"]) == (3, 1)
+    assert (_line(shop, bob)["allocated"], _line(shop, bob)["backordered"]) == (3, 2)
+
+
+def test_no_negative_refuses_the_whole_order_and_writes_nothing(shop: Shop) -> None:
+    shop.bus.handle(c.AddItem("X", "ACME", 2, allow_negative=False))
+    events_before = len(shop.store.events)
+    with pytest.raises(InsufficientStock, match="item X: 2 available, 3 requested"):
+        shop.bus.handle(c.PlaceOrder("alice", (c.OrderLineRequest("W", 1), c.OrderLineRequest("X", 3))))
+    assert shop.store.orders == {}
+    assert len(shop.store.events) == events_before
+    assert stock(shop.uow(), "W").allocated == 0
+    assert _open_pos(shop, "X") == []
+    shop.order("alice", "X", 2)  # exactly what is free is fine
+    assert stock(shop.uow(), "X").available == 0
+
+
+def test_backorder_limit_caps_waiting_units(shop: Shop) -> None:
+    shop.bus.handle(c.AddItem("Y", "ACME", 1, backorder_limit=2))
+    shop.order("bob", "Y", 3)  # 1 allocated, 2 waiting: at the limit
+    with pytest.raises(InsufficientStock, match="at most 2 units may be backordered"):
+        shop.order("bob", "Y", 1)
+
+
+@pytest.mark.parametrize(
+    ("customer", "sku", "qty", "error", "text"),
+    [
+        ("nobody", "W", 1, NotFound, "customer 'nobody'"),
+        ("alice", "NOPE", 1, NotFound, "SKU 'NOPE'"),
+        ("alice", "W", 0, InvalidParameter, "0 units"),
+        ("alice", "W", -3, InvalidParameter, "-3 units"),
+        ("alice", "W", 2.5, InvalidParameter, "2.5"),
+        ("alice", "W", True, InvalidParameter, "True"),
+    ],
+)
+def test_bad_orders_are_refused_by_name(
+    shop: Shop, customer: str, sku: str, qty: object, error: type[Exception], text: str
+) -> None:
+    with pytest.raises(error, match=text):
+        shop.bus.handle(c.PlaceOrder(customer, (c.OrderLineRequest(sku, qty),)))  # type: ignore[arg-type]
+    assert shop.store.orders == {}
+
+
+def test_duplicates_and_bad_master_data(shop: Shop) -> None:
+    with pytest.raises(AlreadyExists):
+        shop.bus.handle(c.AddCustomer("bob"))
+    with pytest.raises(AlreadyExists):
+        shop.bus.handle(c.AddItem("W", "ACME"))
+    with pytest.raises(NotFound, match="supplier 'ZED'"):
+        shop.bus.handle(c.AddItem("Z", "ZED"))
+    with pytest.raises(InvalidParameter, match="priority"):
+        shop.bus.handle(c.AddCustomer("carol", 0))
+    with pytest.raises(InvalidParameter, match="lead time"):
+        shop.bus.handle(c.AddSupplier("LATE", -1))
+    with pytest.raises(InvalidParameter, match="policy"):
+        shop.bus.handle(c.AddItem("Z", "ACME", policy="sometimes"))
+    with pytest.raises(InvalidParameter, match="not a valid name"):
+        shop.bus.handle(c.AddItem("bad sku", "ACME"))
+
+
+def test_cancel_releases_to_next_waiting_and_reduces_the_draft(shop: Shop) -> None:
+    bob = shop.order("bob", "W", 5)  # 3 allocated, 2 waiting
+    alice = shop.order("alice", "W", 4)  # 4 waiting; draft PO of 6
+    shop.bus.handle(c.CancelOrder(bob))
+    assert order_view(shop.uow(), bob).status == "cancelled"
+    assert (_line(shop, alice)["allocated"], _line(shop, alice)["backordered"]) == (3, 1)
+    (po,) = _open_pos(shop)
+    assert (po.qty, po.status) == (1, "draft")  # alice still needs exactly 1
+    assert stock(shop.uow(), "W").inventory_position == 0
+    with pytest.raises(InvalidState, match="cancelled"):
+        shop.bus.handle(c.CancelOrder(bob))
+
+
+def test_cancel_does_not_touch_a_sent_po(shop: Shop) -> None:
+    bob = shop.order("bob", "W", 5)
+    shop.bus.handle(c.SendPurchaseOrders())
+    shop.bus.handle(c.CancelOrder(bob))
+    (po,) = _open_pos(shop)
+    assert (po.qty, po.status) == (2, "sent")
+    assert stock(shop.uow(), "W").inventory_position == 5  # 3 on hand + 2 on order
+
+
+def test_a_draft_cancelled_to_zero(shop: Shop) -> None:
+    shop.order("bob", "W", 3)  # all from stock
+    order = shop.order("alice", "W", 2)
+    shop.bus.handle(c.CancelOrder(order))
+    assert _open_pos(shop) == []
+    assert [p.status for p in purchase_orders(shop.uow())] == ["cancelled"]
+
+
+def test_ship_allocated_units_and_ledger(shop: Shop) -> None:
+    bob = shop.order("bob", "W", 5)
+    shop.bus.handle(c.ShipOrder(bob))  # partial shipment: the 3 allocated
+    view = order_view(shop.uow(), bob)
+    assert view.status == "partially_shipped"
+    assert (view.lines[0].shipped, view.lines[0].backordered) == (3, 2)
+    assert stock(shop.uow(), "W").on_hand == 0
+    with shop.uow() as uow:
+        item = uow.items.get("W")
+        assert item is not None and uow.items.ledger_on_hand(item) == 0
+    with pytest.raises(InvalidState, match="nothing ready to ship; 2 unit"):
+        shop.bus.handle(c.ShipOrder(bob))
+    (po,) = _open_pos(shop)
+    shop.bus.handle(c.ReceivePurchaseOrder(po.po_id))
+    shop.bus.handle(c.ShipOrder(bob))
+    assert order_view(shop.uow(), bob).status == "shipped"
+    with pytest.raises(InvalidState):
+        shop.bus.handle(c.ShipOrder(bob))
+
+
+def test_receipts_partial_then_rest_and_bad_receipts(shop: Shop) -> None:
+    shop.order("bob", "W", 7)  # 4 waiting
+    (po,) = _open_pos(shop)
+    with pytest.raises(InvalidParameter, match="5 units received but only 4 outstanding"):
+        shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, 5))
+    with pytest.raises(InvalidParameter):
+        shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, 0))
+    with pytest.raises(NotFound):
+        shop.bus.handle(c.ReceivePurchaseOrder(999))
+    shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, 1))
+    assert purchase_orders(shop.uow())[0].status == "partial"
+    shop.bus.handle(c.ReceivePurchaseOrder(po.po_id))
+    assert purchase_orders(shop.uow())[0].status == "received"
+    with pytest.raises(InvalidState, match="received"):
+        shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, 1))
+    assert stock(shop.uow(), "W").as_dict()["allocated"] == 7
+
+
+def test_higher_priority_order_re_promises_a_lower_one(shop: Shop) -> None:
+    """A sent PO cannot grow: alice (priority 1) takes its units and bob is re-promised
+    to the new draft's date — a PromiseChanged event in bob's history."""
+    day0 = shop.clock.current.date()
+    bob = shop.order("bob", "W", 5)  # 2 waiting, on a PO due day0+5
+    shop.bus.handle(c.SendPurchaseOrders())
+    shop.clock.advance(days=1)
+    alice = shop.order("alice", "W", 2)
+    assert _line(shop, alice)["promised_date"] == (day0 + dt.timedelta(5)).isoformat()
+    assert _line(shop, bob)["promised_date"] == (day0 + dt.timedelta(6)).isoformat()
+    changes = [e for e in order_view(shop.uow(), bob).history if e["event"] == "PromiseChanged"]
+    assert [(e["old_date"], e["new_date"]) for e in changes] == [
+        (None, (day0 + dt.timedelta(5)).isoformat()),
+        ((day0 + dt.timedelta(5)).isoformat(), (day0 + dt.timedelta(6)).isoformat()),
+    ]
+    assert [p.status for p in _open_pos(shop)] == ["sent", "draft"]
+
+
+def test_uncertain_supplier_promises_later_with_probability(shop: Shop) -> None:
+    shop.bus.handle(c.AddSupplier("SLOW", 10, 3.0))
+    shop.bus.handle(c.AddItem("S", "SLOW", 0))
+    line = _line(shop, shop.order("bob", "S", 1))
+    promised = dt.date.fromisoformat(str(line["promised_date"]))
+    assert (promised - shop.clock.current.date()).days == 14  # ceil(10 + 1.2816 * 3)
+    assert 0.9 <= float(line["promise_probability"]) < 1.0  # type: ignore[arg-type]
+
+
+def test_history_and_event_chain(shop: Shop) -> None:
+    bob = shop.order("bob", "W", 5)
+    kinds = [e["event"] for e in order_view(shop.uow(), bob).history]
+    assert kinds == ["OrderPlaced", "LineAllocated", "LineBackordered", "PromiseChanged"]
+    assert verify_event_log(shop.uow()) is None
+    seq, type_, at, payload, prev, hash_, refs = shop.store.events[0]
+    assert type_ == "ItemAdded" and '"on_hand":3' in payload
+    forged = payload.replace('"on_hand":3', '"on_hand":30')
+    shop.store.events[0] = (seq, type_, at, forged, prev, hash_, refs)
+    assert verify_event_log(shop.uow()) == 1
+
+
+def test_base_stock_item_orders_up_to_level_idempotently(shop: Shop) -> None:
+    shop.bus.handle(c.AddItem("B", "ACME", 2, policy="base-stock:S=10"))
+    (po,) = _open_pos(shop, "B")
+    assert po.qty == 8  # 2 on hand + 8 on order = 10
+    shop.order("bob", "B", 3)
+    assert [p.qty for p in _open_pos(shop, "B")] == [11]
+    assert shop.bus.handle(c.Replenish(("B",))) == []
+    assert stock(shop.uow(), "B").inventory_position == 10
+
+
+def test_send_starts_the_lead_time(shop: Shop) -> None:
+    shop.order("bob", "W", 4)
+    shop.clock.advance(days=2)
+    shop.bus.handle(c.Replenish())  # a draft's expected date follows today
+    (po,) = _open_pos(shop)
+    assert po.expected_date == shop.clock.current.date() + dt.timedelta(days=5)
+    sent = shop.bus.handle(c.SendPurchaseOrders())
+    assert sent == [po.po_id]
+    assert _open_pos(shop)[0].status == POStatus.SENT
+    with pytest.raises(InvalidState, match="only a draft can send"):
+        shop.bus.handle(c.SendPurchaseOrders((po.po_id,)))
