@@ -82,7 +82,7 @@ def _draw(u, cdf, guide, off, n):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, inline="always")
 def _order_qty(kind, a, b, ip, day):  # type: ignore[no-untyped-def]
-    # the rules of planning.policies.kinds.order_quantity, kind codes of _codes.POLICY_CODE
+    # the rules of planning.policies.kinds.order_quantity, kind codes of engine.policy_code
     if kind == 0:
         return max(0, -ip)
     if kind == 1:
@@ -118,11 +118,19 @@ def _hist_percentile(hist, q):  # type: ignore[no-untyped-def]
     return float(lo_val)
 
 
+@njit(cache=True, inline="always")
+def _flush(acc, i, b, loc):  # type: ignore[no-untyped-def]
+    for m in range(N_METRICS):
+        if m != WAIT_SUM and m != KEPT and m != P95:
+            acc[i, b, m] += loc[m]
+            loc[m] = 0.0
+
+
 @njit(cache=True)
-def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,
+def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,  # type: ignore[no-untyped-def]
               kind, pa, pb, share2, lcdf, loff, llen, llo, crossing, dis_a, dis_b,
               capacity, exp_lt, exp_up, lost_share, h, p, p_lost, k_fix, c_exp,
-              promise, init_oh, H, qcap, acc, hist, bhist):  # type: ignore[no-untyped-def]
+              promise, init_oh, H, qcap, acc, hist, bhist):
     W = hist.shape[1]
     measured = T - warmup
     pipe = np.zeros(H, np.int64)
@@ -137,12 +145,14 @@ def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, d
     onorder = 0
     key = keys[i]
     cur = -1
+    loc = np.zeros(N_METRICS)
     for t in range(T):
         b = (t - warmup) * nb // measured if t >= warmup else -1
         if b != cur:
             if cur >= 0:
                 acc[i, cur, P95] = _hist_percentile(bh, 95.0)
                 bh[:] = 0
+                _flush(acc, i, cur, loc)
             cur = b
         # 1. review: expedite (dual index), then the regular order
         if exp_lt[i] >= 0:
@@ -154,13 +164,13 @@ def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, d
                 pipe[(t + exp_lt[i]) % H] += qe
                 onorder += qe
                 if b >= 0:
-                    acc[i, b, EXP_COST] += c_exp[i] * qe
+                    loc[EXP_COST] += c_exp[i] * qe
         q = _order_qty(kind[i], pa[i], pb[i], oh - bo + onorder, t)
         q = min(q, capacity[i])
         if q > 0:
             if b >= 0:
-                acc[i, b, ORDER_COST] += k_fix[i]
-                acc[i, b, ORDERS] += 1.0
+                loc[ORDER_COST] += k_fix[i]
+                loc[ORDERS] += 1.0
             q2 = int(share2[i] * q)
             for slot in range(2):
                 qs = q - q2 if slot == 0 else q2
@@ -232,15 +242,15 @@ def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, d
                 bo += new_bo
         # 4. end-of-period accounting
         if b >= 0:
-            acc[i, b, DEMAND] += d
-            acc[i, b, SERVED] += served
-            acc[i, b, BACKORDERED] += short - lost
-            acc[i, b, LOST] += lost
-            acc[i, b, ON_HAND] += oh
-            acc[i, b, BACKORDERS] += bo
-            acc[i, b, HOLD_COST] += h[i] * oh
-            acc[i, b, BO_COST] += p[i] * bo
-            acc[i, b, LOST_COST] += p_lost[i] * lost
+            loc[DEMAND] += d
+            loc[SERVED] += served
+            loc[BACKORDERED] += short - lost
+            loc[LOST] += lost
+            loc[ON_HAND] += oh
+            loc[BACKORDERS] += bo
+            loc[HOLD_COST] += h[i] * oh
+            loc[BO_COST] += p[i] * bo
+            loc[LOST_COST] += p_lost[i] * lost
     # lines still waiting count with their age so far (a lower bound)
     for j in range(size):
         slot_j = (head + j) % qcap
@@ -257,15 +267,16 @@ def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, d
             bhist[chunk, cur, wc] += qn[slot_j]
     if cur >= 0:
         acc[i, cur, P95] = _hist_percentile(bh, 95.0)
+        _flush(acc, i, cur, loc)
     return True
 
 
 @njit(cache=True, parallel=True)
-def simulate_items_compiled(T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,
+def simulate_items_compiled(T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,  # type: ignore[no-untyped-def]
                             kind, pa, pb, share2, lcdf, loff, llen, llo, crossing, dis_a,
                             dis_b, capacity, exp_lt, exp_up, lost_share, h, p, p_lost,
                             k_fix, c_exp, promise, init_oh, H, qcap, acc, hist,
-                            bhist):  # type: ignore[no-untyped-def]
+                            bhist):
     """Single-stage items, parallel over chunks of CHUNK items; returns #queue overflows."""
     n = keys.size
     n_chunks = (n + CHUNK - 1) // CHUNK
@@ -282,9 +293,9 @@ def simulate_items_compiled(T, warmup, nb, keys, regime, dcdf, dguide, doff, dle
 
 
 @njit(cache=True)
-def _run_serial(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,
+def _run_serial(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,  # type: ignore[no-untyped-def]
                 s_ech, lead, h_ech, p, promise, H, qcap, acc, hist,
-                bhist):  # type: ignore[no-untyped-def]
+                bhist):
     W = hist.shape[1]
     n_st = s_ech.size
     measured = T - warmup
@@ -399,9 +410,9 @@ def _run_serial(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen,
 
 
 @njit(cache=True, parallel=True)
-def simulate_serial_compiled(T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,
+def simulate_serial_compiled(T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,  # type: ignore[no-untyped-def]
                              s_ech, lead, h_ech, p, promise, H, qcap, acc, hist,
-                             bhist):  # type: ignore[no-untyped-def]
+                             bhist):
     """Serial systems (one per item row, e.g. replications); returns #queue overflows."""
     n = keys.size
     n_chunks = (n + CHUNK - 1) // CHUNK

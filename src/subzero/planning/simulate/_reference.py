@@ -64,7 +64,7 @@ def _draw(u: FloatArray, cdf: FloatArray, guide: IntArray, off: IntArray,
     while True:
         step = cdf[off + k] <= u
         if not step.any():
-            return k
+            return np.asarray(k, dtype=np.int64)
         k = k + step
 
 
@@ -83,10 +83,10 @@ def hist_percentile_rows(hist: IntArray, q: float = 95.0) -> FloatArray:
 
 def order_quantity_vector(kind: IntArray, a: IntArray, b: IntArray, ip: IntArray,
                           day: int) -> IntArray:
-    """``kinds.order_quantity`` over arrays (kind codes of ``_codes.POLICY_CODE``)."""
+    """``kinds.order_quantity`` over arrays (kind codes of ``engine.policy_code``)."""
     review = np.where(kind == 4, a, 1)
     q_multiple = np.maximum(b, 1)
-    return np.select(
+    out = np.select(
         [kind == 0, kind == 1, kind == 2, kind == 3, kind == 4],
         [
             np.maximum(0, -ip),
@@ -96,7 +96,8 @@ def order_quantity_vector(kind: IntArray, a: IntArray, b: IntArray, ip: IntArray
             np.where(day % review == 0, np.maximum(0, b - ip), 0),
         ],
         np.where(ip < a, b - ip, 0),
-    ).astype(np.int64)
+    )
+    return np.asarray(out, dtype=np.int64)
 
 
 class _Waits:
@@ -124,7 +125,7 @@ class _Waits:
         wc = np.minimum(w, self.hist.shape[1] - 1)
         self.hist[rows, wc] += units
         self.bh[rows, wc] += units
-        np.add.at(self.bhist, (self.chunk[rows], b, wc), units)
+        np.add.at(self.bhist, (self.chunk[rows], np.full(rows.size, b), wc), units)
 
     def fill(self, fill: IntArray, t: int, b: int) -> None:
         rem = fill.copy()

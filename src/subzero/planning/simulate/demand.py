@@ -38,6 +38,7 @@ __all__ = [
     "QuantileDemand",
     "Shock",
     "TableBuilder",
+    "build_demand_tables",
     "demand_cdf",
     "demand_mean",
     "pmf_cdf",
