@@ -84,6 +84,9 @@ class _Items:
         move.id = next(self.store.ids)
         self.store.moves.append(move)
 
+    def set_policy(self, item: Item, policy: str) -> None:
+        item.policy = policy
+
     def ledger_on_hand(self, item: Item) -> int:
         return sum(m.qty for m in self.store.moves if m.item_id == item.id)
 
@@ -121,6 +124,13 @@ class _Orders:
             if sum(ln.allocated for ln in o.lines) > 0 and all(ln.backordered == 0 for ln in o.lines)
         ]
 
+    def demand_history(
+        self, *, since: dt.datetime | None = None
+    ) -> Sequence[tuple[str, dt.date, int]]:
+        rows = [(ln.item.sku, ln.placed_at, ln.qty) for ln in self._lines()
+                if since is None or ln.placed_at >= since]
+        return [(sku, at.date(), qty) for sku, at, qty in sorted(rows, key=lambda r: (r[0], r[1]))]
+
     def backordered_total(self) -> int:
         return sum(ln.backordered for ln in self._lines())
 
@@ -150,6 +160,13 @@ class _PurchaseOrders:
 
     def add_receipt(self, receipt: Receipt) -> None:
         self.store.receipts.append(receipt)
+
+    def deliveries(self, supplier: Supplier) -> Sequence[tuple[dt.datetime, dt.datetime]]:
+        first: dict[int, dt.datetime] = {}
+        for r in self.store.receipts:
+            if r.po.supplier is supplier and r.po.sent_at is not None:
+                first.setdefault(r.po.id or 0, r.at)
+        return [(self.store.pos[i].sent_at, at) for i, at in sorted(first.items())]  # type: ignore[misc]
 
 
 class _Events:

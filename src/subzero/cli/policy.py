@@ -353,6 +353,74 @@ def serial(
     )
 
 
+@policy_app.command("apply")
+def policy_apply(
+    skus: Annotated[
+        list[str] | None, typer.Argument(help="Items to parameterise; omit with --all.")
+    ] = None,
+    all_items: Annotated[bool, typer.Option("--all", help="Every item.")] = False,
+    kind: Annotated[
+        str,
+        typer.Option("--kind", help="auto (default), base-stock, sS, rQ, RS, minmax or mto."),
+    ] = "auto",
+    service_target: Annotated[
+        float | None,
+        typer.Option("--service-target", help="Target fill rate in (0, 1); default 0.95."),
+    ] = None,
+    backorder: Annotated[
+        float | None,
+        typer.Option("--backorder", help="Backorder cost per unit per day, instead of a target."),
+    ] = None,
+    holding: Annotated[
+        float, typer.Option("--holding", help="Holding cost per unit per day, > 0.")
+    ] = 1.0,
+    fixed_cost: Annotated[
+        float, typer.Option("--fixed-cost", help="Fixed cost per purchase order, >= 0.")
+    ] = 0.0,
+    history_days: Annotated[
+        int, typer.Option("--history-days", help="Days of order history to learn demand from.")
+    ] = 90,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON value.")] = False,
+) -> None:
+    """Compute items' policies from their own demand (orders, backorders included) and
+    their supplier's lead time (fitted from deliveries when there are enough), then set
+    them: replenishment follows at once. `--auto` is the default kind."""
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import ApplyPolicy
+
+    if bool(skus) == all_items:
+        raise InvalidParameter("name the items (SKU ...) or give --all, not both")
+    target = service_target if backorder is not None or service_target is not None else 0.95
+    decisions = runtime().bus.handle(
+        ApplyPolicy(
+            skus=tuple(skus or ()),
+            kind=kind,
+            service_target=None if backorder is not None and service_target is None else target,
+            backorder_cost=backorder,
+            holding_cost=holding,
+            fixed_cost=fixed_cost,
+            history_days=history_days,
+        )
+    )
+    rows = [
+        {"sku": d.sku, "old_policy": d.old_policy, "policy": d.new_policy,
+         "demand_mean_per_day": round(d.demand_mean_per_day, 4),
+         "demand_sd_per_day": round(d.demand_sd_per_day, 4),
+         "lead_time_mean_days": round(d.lead_time_mean_days, 2),
+         "lead_time_source": d.lead_time_source, "reason": d.reason}
+        for d in decisions
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    print_table(
+        "policies applied",
+        ["sku", "old", "new", "demand/day", "lead time", "why"],
+        [[r["sku"], r["old_policy"], r["policy"], r["demand_mean_per_day"],
+          r["lead_time_mean_days"], r["reason"]] for r in rows],
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``policy`` command group to the root app."""
     app.add_typer(policy_app, name="policy")

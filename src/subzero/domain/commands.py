@@ -12,6 +12,7 @@ __all__ = [
     "AddCustomer",
     "AddItem",
     "AddSupplier",
+    "ApplyPolicy",
     "CancelOrder",
     "Command",
     "OrderLineRequest",
@@ -87,3 +88,20 @@ class SendPurchaseOrders(Command):
 @dataclass(frozen=True, slots=True)
 class Replenish(Command):
     skus: tuple[str, ...] = ()  # empty: every item
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyPolicy(Command):
+    """Compute and set items' stock policies from their demand and lead times.
+
+    ``kind`` None chooses automatically; give ``service_target`` (fill rate) or
+    ``backorder_cost``. Empty ``skus``: every item.
+    """
+
+    skus: tuple[str, ...] = ()
+    kind: str | None = None
+    service_target: float | None = 0.95
+    backorder_cost: float | None = None
+    holding_cost: float = 1.0
+    fixed_cost: float = 0.0
+    history_days: int = 90

@@ -26,6 +26,7 @@ __all__ = [
     "LineCancelled",
     "LineShipped",
     "OrderPlaced",
+    "PolicyChanged",
     "PromiseChanged",
     "PurchaseOrderChanged",
     "PurchaseOrderCreated",
@@ -62,6 +63,15 @@ class ItemAdded(DomainEvent):
     sku: str
     supplier: str
     on_hand: int
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChanged(DomainEvent):
+    type: ClassVar[str] = "PolicyChanged"
+    sku: str
+    old_policy: str
+    new_policy: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from subzero.domain import commands as c
 from subzero.domain.events import DomainEvent
-from subzero.service import catalog, orders, purchasing
+from subzero.service import catalog, orders, purchasing, stock_policies
 from subzero.service.context import Context
 from subzero.service.unit_of_work import UnitOfWork
 
@@ -35,6 +35,7 @@ COMMAND_HANDLERS: Mapping[type[c.Command], Callable[..., Any]] = {
     c.ReceivePurchaseOrder: purchasing.receive_purchase_order,
     c.SendPurchaseOrders: purchasing.send_purchase_orders,
     c.Replenish: purchasing.replenish,
+    c.ApplyPolicy: stock_policies.apply_policies,
 }
 
 

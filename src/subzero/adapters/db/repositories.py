@@ -75,6 +75,9 @@ class SqlItems:
     def add_move(self, move: StockMove) -> None:
         self.session.add(move)
 
+    def set_policy(self, item: Item, policy: str) -> None:
+        item.policy = policy
+
     def ledger_on_hand(self, item: Item) -> int:
         total = self.session.scalar(
             select(func.coalesce(func.sum(tables.stock_moves.c.qty), 0)).where(
@@ -129,6 +132,20 @@ class SqlOrders:
         )
         return list(self.session.scalars(stmt))
 
+    def demand_history(
+        self, *, since: dt.datetime | None = None
+    ) -> Sequence[tuple[str, dt.date, int]]:
+        """Units ordered per item and order time (not shipped: backorders count)."""
+        c = tables.order_lines.c
+        stmt = (
+            select(tables.items.c.sku, c.placed_at, c.qty)
+            .join(tables.items, tables.items.c.id == c.item_id)
+            .order_by(tables.items.c.sku, c.placed_at)
+        )
+        if since is not None:
+            stmt = stmt.where(c.placed_at >= since)
+        return [(sku, at.date(), int(qty)) for sku, at, qty in self.session.execute(stmt)]
+
     def backordered_total(self) -> int:
         c = tables.order_lines.c
         total = self.session.scalar(
@@ -173,6 +190,18 @@ class SqlPurchaseOrders:
 
     def add_receipt(self, receipt: Receipt) -> None:
         self.session.add(receipt)
+
+    def deliveries(self, supplier: Supplier) -> Sequence[tuple[dt.datetime, dt.datetime]]:
+        """(sent, received) of each first delivery against the supplier's POs."""
+        po, rc = tables.purchase_orders.c, tables.receipts.c
+        stmt = (
+            select(po.sent_at, func.min(rc.at))
+            .join(tables.receipts, rc.po_id == po.id)
+            .where(po.supplier_id == supplier.id, po.sent_at.is_not(None))
+            .group_by(po.id, po.sent_at)
+            .order_by(po.id)
+        )
+        return [(sent, received) for sent, received in self.session.execute(stmt)]
 
 
 class SqlEventLog:

@@ -1,0 +1,65 @@
+"""Demand history from the order ledger: what customers *asked for*, by order date.
+
+Backordered units count as demand (a backorder must not hide demand from the forecast);
+shipments play no part. Days without orders are zeros.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from subzero.service.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["daily_demand", "order_history_frame"]
+
+
+def daily_demand(
+    uow: UnitOfWork, *, start: dt.date, end: dt.date
+) -> dict[str, npt.NDArray[np.int64]]:
+    """Units ordered per item and day over [start, end), zero-filled, shape (n_days,).
+
+    Items without orders in the window are absent. Call inside ``with uow``.
+    """
+    n_days = (end - start).days
+    since = dt.datetime.combine(start, dt.time(0), dt.UTC)
+    out: dict[str, npt.NDArray[np.int64]] = defaultdict(lambda: np.zeros(n_days, np.int64))
+    for sku, day, qty in uow.orders.demand_history(since=since):
+        index = (day - start).days
+        if 0 <= index < n_days:
+            out[sku][index] += qty
+    return dict(out)
+
+
+def order_history_frame(uow: UnitOfWork, *, since: dt.date | None = None,
+                        until: dt.date | None = None) -> pd.DataFrame:
+    """The ledger's daily demand as a long frame ``unique_id, ds, y`` (statsforecast's
+    layout), zero-filled from each item's first order to ``until`` (default: yesterday
+    of the last order day + 1)."""
+    import pandas as pd
+
+    with uow:
+        rows = uow.orders.demand_history(
+            since=dt.datetime.combine(since, dt.time(0), dt.UTC) if since else None
+        )
+    if not rows:
+        return pd.DataFrame({"unique_id": pd.Series(dtype=str),
+                             "ds": pd.Series(dtype="datetime64[ns]"),
+                             "y": pd.Series(dtype=np.int64)})
+    frame = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    daily = frame.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
+    last = pd.Timestamp(until) - pd.Timedelta(days=1) if until else daily["ds"].max()
+    parts = []
+    for sku, group in daily.groupby("unique_id", sort=True):
+        days = pd.date_range(group["ds"].min(), last, freq="D")
+        filled = group.set_index("ds")["y"].reindex(days, fill_value=0)
+        parts.append(pd.DataFrame({"unique_id": sku, "ds": days, "y": filled.to_numpy()}))
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,181 @@
+"""``ApplyPolicy``: compute items' stock policies from their own data and set them.
+
+For each item:
+
+* **daily demand** — units ordered per day over the last ``history_days`` (from the
+  item's first order if later), backorders included: Poisson when the variance is
+  within 5 % of the mean, else negative binomial with the observed mean and variance;
+* **lead time** — fitted from the supplier's real deliveries (sent → first receipt)
+  when there are at least five (``planning.leadtime.fit_lead_time``, best AIC), else the
+  supplier's stated lead time (normal with its standard deviation, in whole days);
+* **policy** — ``planning.policies.design.design_policy`` for the given kind and the
+  service target (fill rate) or backorder cost. Automatic kind: make-to-order for an
+  item nobody ordered in the window; (s, S) when ordering has a fixed cost; otherwise
+  base-stock.
+
+The new policy is stored, a ``PolicyChanged`` event is recorded, and the item is
+rebalanced at once: replenishment follows the new policy, still idempotently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass
+
+from subzero.domain.commands import ApplyPolicy
+from subzero.domain.errors import InvalidParameter
+from subzero.domain.events import PolicyChanged
+from subzero.domain.items import Item, Supplier
+from subzero.service.context import Context
+from subzero.service.orders import lock_items
+from subzero.service.rebalance import rebalance
+from subzero.service.unit_of_work import UnitOfWork
+
+__all__ = ["PolicyDecision", "apply_policies"]
+
+logger = logging.getLogger(__name__)
+
+_MIN_DELIVERIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDecision:
+    sku: str
+    old_policy: str
+    new_policy: str
+    demand_mean_per_day: float
+    demand_sd_per_day: float
+    lead_time_mean_days: float
+    lead_time_source: str
+    reason: str
+
+
+def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[PolicyDecision]:
+    from subzero.planning.policies.kinds import PolicyKind
+
+    _validate(cmd)
+    kind = PolicyKind(cmd.kind) if cmd.kind not in (None, "auto") else None
+    skus = list(cmd.skus) or [item.sku for item in uow.items.list()]
+    items = lock_items(uow, skus)
+    from subzero.service.demand import daily_demand
+
+    start = ctx.today - dt.timedelta(days=cmd.history_days)
+    history = daily_demand(uow, start=start, end=ctx.today)
+    lead_times: dict[int, tuple[object, float, str]] = {}
+    decisions = []
+    for sku, item in items.items():
+        supplier = item.supplier
+        if supplier.id not in lead_times:
+            lead_times[supplier.id or 0] = _lead_time(uow, supplier)
+        decisions.append(
+            _decide(uow, item, history.get(sku), lead_times[supplier.id or 0], kind, cmd, ctx)
+        )
+    uow.commit()
+    return decisions
+
+
+def _validate(cmd: ApplyPolicy) -> None:
+    from subzero.planning.policies.kinds import PolicyKind
+
+    if cmd.kind not in (None, "auto"):
+        try:
+            PolicyKind(cmd.kind)
+        except ValueError:
+            valid = ", ".join(["auto", *(k.value for k in PolicyKind)])
+            raise InvalidParameter(f"policy kind {cmd.kind!r}; use one of {valid}") from None
+    if (cmd.service_target is None) == (cmd.backorder_cost is None):
+        raise InvalidParameter("give either a service target or a backorder cost, not both")
+    if cmd.service_target is not None and not 0.0 < cmd.service_target < 1.0:
+        raise InvalidParameter(f"service target {cmd.service_target}; must lie in (0, 1)")
+    if cmd.backorder_cost is not None and not cmd.backorder_cost > 0:
+        raise InvalidParameter(f"backorder cost {cmd.backorder_cost}; must be > 0")
+    if not cmd.holding_cost > 0:
+        raise InvalidParameter(f"holding cost {cmd.holding_cost}; must be > 0")
+    if not cmd.fixed_cost >= 0:
+        raise InvalidParameter(f"fixed cost {cmd.fixed_cost}; must be ≥ 0")
+    if not 7 <= cmd.history_days <= 3650:
+        raise InvalidParameter(f"history of {cmd.history_days} days; use 7-3650")
+
+
+def _lead_time(uow: UnitOfWork, supplier: Supplier) -> tuple[object, float, str]:
+    """(lead time for design_policy, its mean in days, where it came from)."""
+    from subzero.planning.leadtime import (
+        LeadTimeDistribution,
+        fit_lead_time,
+        lead_times_from_deliveries,
+    )
+
+    deliveries = uow.purchase_orders.deliveries(supplier)
+    if len(deliveries) >= _MIN_DELIVERIES:
+        observed = lead_times_from_deliveries([s for s, _ in deliveries],
+                                              [r for _, r in deliveries])
+        fit = fit_lead_time(observed, "auto")
+        return fit.distribution, fit.distribution.mean, (
+            f"fitted ({fit.family}) on {fit.observations} deliveries")
+    if supplier.lead_time_sd_days <= 0:
+        return supplier.lead_time_days, float(supplier.lead_time_days), "stated"
+    from scipy.stats import norm
+
+    mean, sd = supplier.lead_time_days, supplier.lead_time_sd_days
+    top = math.ceil(mean + 5 * sd)
+    edges = norm.cdf([d + 0.5 for d in range(top + 1)], mean, sd)
+    pmf = [float(edges[0])] + [float(b - a) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    total = sum(pmf)
+    table = {d: p / total for d, p in enumerate(pmf) if p > 0}
+    dist = LeadTimeDistribution.from_table(table)
+    return dist, dist.mean, f"stated (normal {mean} ± {sd:g} days)"
+
+
+def _decide(
+    uow: UnitOfWork,
+    item: Item,
+    days: object,
+    lead: tuple[object, float, str],
+    kind: object,
+    cmd: ApplyPolicy,
+    ctx: Context,
+) -> PolicyDecision:
+    import numpy as np
+
+    from subzero.planning.policies.demand import negative_binomial_demand, poisson_demand
+    from subzero.planning.policies.design import design_policy
+    from subzero.planning.policies.kinds import MakeToOrder, PolicyKind
+    from subzero.service.policies import policy_to_text
+
+    lead_time, lead_mean, lead_source = lead
+    series = np.asarray(days if days is not None else [], dtype=np.float64)
+    if series.size:
+        first = int(np.argmax(series > 0))
+        series = series[first:]  # an item's history starts with its first order
+    mean = float(series.mean()) if series.size else 0.0
+    sd = float(series.std(ddof=1)) if series.size > 1 else 0.0
+    if mean <= 0:
+        policy, reason = MakeToOrder(), "no orders in the window: make to order"
+    else:
+        demand = (
+            negative_binomial_demand(mean, sd) if sd * sd > 1.05 * mean else poisson_demand(mean)
+        )
+        chosen = kind or (PolicyKind.S_S if cmd.fixed_cost > 0 else PolicyKind.BASE_STOCK)
+        policy = design_policy(
+            chosen,
+            daily_demand=demand,
+            lead_time=lead_time,  # type: ignore[arg-type]
+            holding_cost=cmd.holding_cost,
+            backorder_cost=cmd.backorder_cost,
+            service_target=cmd.service_target,
+            fixed_cost=cmd.fixed_cost,
+        )
+        target = (f"fill rate {cmd.service_target:g}" if cmd.service_target is not None
+                  else f"backorder cost {cmd.backorder_cost:g}")
+        reason = (f"{chosen.value} for {target}: demand {mean:.2f}/day (sd {sd:.2f}), "
+                  f"lead time {lead_mean:.1f} days ({lead_source})")
+    new = policy_to_text(policy)
+    old = item.policy
+    if new != old:
+        uow.items.set_policy(item, new)
+        uow.record(PolicyChanged(item.sku, old, new, reason), ctx.now)
+        logger.info("%s: policy %s -> %s (%s)", item.sku, old, new, reason)
+    rebalance(uow, item, ctx)
+    return PolicyDecision(item.sku, old, new, mean, sd, lead_mean, lead_source, reason)

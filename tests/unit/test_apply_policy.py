@@ -1,0 +1,86 @@
+"""``ApplyPolicy``: policies computed from the item's own orders and lead times."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import poisson
+
+from subzero.domain import commands as c
+from subzero.domain.errors import InvalidParameter
+from subzero.service.views import purchase_orders, stock
+from tests.unit.conftest import Shop
+
+
+def _history(shop: Shop, sku: str, daily: list[int]) -> None:
+    for qty in daily:
+        if qty:
+            shop.order("bob", sku, qty)
+        shop.clock.advance(days=1)
+
+
+def test_base_stock_from_poisson_history_meets_the_fill_rate(shop: Shop) -> None:
+    rng = np.random.default_rng(3)
+    daily = [int(x) for x in rng.poisson(2.0, 60)]
+    _history(shop, "W", daily)
+    (decision,) = shop.bus.handle(c.ApplyPolicy(skus=("W",), service_target=0.95))
+    assert decision.new_policy.startswith("base-stock:S=")
+    level = int(decision.new_policy.split("=")[1])
+    first = next(i for i, q in enumerate(daily) if q)  # history starts at the first order
+    mean = float(np.mean(daily[first:]))
+    assert decision.demand_mean_per_day == pytest.approx(mean)
+    # lead time 5 d + 1 review day: S must cover lead-time demand at a high quantile,
+    # and not wildly more (Poisson(6 * mean) 99.9% quantile as a loose ceiling)
+    assert poisson.ppf(0.5, 6 * mean) < level <= poisson.ppf(0.999, 6 * mean)
+    # replenishment follows the new policy at once: position lifted to S, idempotently
+    assert stock(shop.uow(), "W").inventory_position == level
+    assert shop.bus.handle(c.Replenish()) == []
+    history = shop.uow().events.history(sku="W")
+    assert [e.type for e in history].count("PolicyChanged") == 1
+
+
+def test_higher_target_never_lowers_the_level(shop: Shop) -> None:
+    _history(shop, "W", [3, 0, 1, 4, 2, 0, 5, 1, 2, 3] * 3)
+    levels = []
+    for target in (0.8, 0.9, 0.95, 0.99):
+        (d,) = shop.bus.handle(c.ApplyPolicy(skus=("W",), service_target=target, kind="base-stock"))
+        levels.append(int(d.new_policy.split("=")[1]))
+    assert levels == sorted(levels) and levels[0] < levels[-1]
+
+
+def test_no_demand_means_make_to_order_and_fixed_cost_means_sS(shop: Shop) -> None:
+    shop.bus.handle(c.AddItem("Q", "ACME", 0))
+    _history(shop, "W", [2, 1, 0, 3, 2, 1, 2] * 3)
+    decisions = {d.sku: d for d in shop.bus.handle(c.ApplyPolicy(fixed_cost=20.0))}
+    assert decisions["Q"].new_policy == "mto"
+    assert decisions["W"].new_policy.startswith("sS:")
+    assert purchase_orders(shop.uow(), sku="Q") == []
+
+
+def test_lead_time_fitted_from_real_deliveries(shop: Shop) -> None:
+    shop.bus.handle(c.AddItem("L", "ACME", 0))
+    for _ in range(6):  # six deliveries that each took 8 days although ACME says 5
+        shop.order("bob", "L", 1)
+        (po,) = [p for p in purchase_orders(shop.uow(), sku="L") if p.status == "draft"]
+        shop.bus.handle(c.SendPurchaseOrders())
+        shop.clock.advance(days=8)
+        shop.bus.handle(c.ReceivePurchaseOrder(po.po_id))
+    (d,) = shop.bus.handle(c.ApplyPolicy(skus=("L",)))
+    assert d.lead_time_mean_days == pytest.approx(8.0)
+    assert "6 deliveries" in d.lead_time_source
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        c.ApplyPolicy(kind="sometimes"),
+        c.ApplyPolicy(service_target=1.5),
+        c.ApplyPolicy(service_target=0.9, backorder_cost=3.0),
+        c.ApplyPolicy(service_target=None, backorder_cost=None),
+        c.ApplyPolicy(holding_cost=0.0),
+        c.ApplyPolicy(history_days=2),
+    ],
+)
+def test_bad_parameters(shop: Shop, cmd: c.ApplyPolicy) -> None:
+    with pytest.raises(InvalidParameter):
+        shop.bus.handle(cmd)
