@@ -121,14 +121,18 @@ class _Orders:
         return [
             oid
             for oid, o in sorted(self.store.orders.items())
-            if sum(ln.allocated for ln in o.lines) > 0 and all(ln.backordered == 0 for ln in o.lines)
+            if sum(ln.allocated for ln in o.lines) > 0
+            and all(ln.backordered == 0 for ln in o.lines)
         ]
 
     def demand_history(
         self, *, since: dt.datetime | None = None
     ) -> Sequence[tuple[str, dt.date, int]]:
-        rows = [(ln.item.sku, ln.placed_at, ln.qty) for ln in self._lines()
-                if since is None or ln.placed_at >= since]
+        rows = [
+            (ln.item.sku, ln.placed_at, ln.qty)
+            for ln in self._lines()
+            if since is None or ln.placed_at >= since
+        ]
         return [(sku, at.date(), qty) for sku, at, qty in sorted(rows, key=lambda r: (r[0], r[1]))]
 
     def backordered_total(self) -> int:

@@ -16,6 +16,7 @@ import datetime as dt
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.fakes import FakeUnitOfWork, _Store
 
 from subzero.domain import commands as c
 from subzero.domain.allocation import allocate, queue_key
@@ -24,15 +25,15 @@ from subzero.domain.purchasing import POStatus
 from subzero.service.messagebus import MessageBus
 from subzero.service.rebalance import position_of
 from subzero.service.views import verify_event_log
-from tests.fakes import FakeUnitOfWork, _Store
 
 SKUS = ("W", "X", "B")
 CUSTOMERS = ("alice", "bob", "carol")
 
 ops = st.lists(
     st.one_of(
-        st.tuples(st.just("order"), st.sampled_from(CUSTOMERS), st.sampled_from(SKUS),
-                  st.integers(1, 6)),
+        st.tuples(
+            st.just("order"), st.sampled_from(CUSTOMERS), st.sampled_from(SKUS), st.integers(1, 6)
+        ),
         st.tuples(st.just("receive"), st.integers(0, 30), st.integers(0, 6)),
         st.tuples(st.just("cancel"), st.integers(0, 30)),
         st.tuples(st.just("ship"), st.integers(0, 30)),
@@ -100,8 +101,9 @@ def _check(bus: MessageBus, store: _Store) -> None:
         assert 0 <= position.allocated <= item.on_hand
         if position.backordered > 0:
             assert position.free == 0, "free stock while a backorder waits"
-        drafts = [po for po in store.pos.values()
-                  if po.item is item and po.status is POStatus.DRAFT]
+        drafts = [
+            po for po in store.pos.values() if po.item is item and po.status is POStatus.DRAFT
+        ]
         assert len(drafts) <= 1
         if item.policy == "mto":
             assert position.inventory_position >= 0
@@ -137,7 +139,9 @@ class _L:
     st.integers(-5, 60),
     st.lists(st.tuples(st.integers(1, 9), st.integers(0, 8), st.integers(0, 500)), max_size=12),
 )
-def test_allocation_never_exceeds_free_and_respects_the_queue(free: int, raw: list[tuple[int, int, int]]) -> None:
+def test_allocation_never_exceeds_free_and_respects_the_queue(
+    free: int, raw: list[tuple[int, int, int]]
+) -> None:
     lines = [_L(i + 1, p, b, m) for i, (p, b, m) in enumerate(raw)]
     result = allocate(free, lines)
     given_units = {a.line_id: a.units for a in result}

@@ -6,15 +6,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pytest
+from tests.fakes import FakeUnitOfWork, _Store
 
 from subzero.domain import commands as c
 from subzero.service.messagebus import MessageBus
-from tests.fakes import FakeUnitOfWork, _Store
 
 
 @dataclass
 class Clock:
-    current: dt.datetime = field(default_factory=lambda: dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
+    current: dt.datetime = field(
+        default_factory=lambda: dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    )
 
     def now(self) -> dt.datetime:
         return self.current

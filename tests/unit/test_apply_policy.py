@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.stats import poisson
+from tests.unit.conftest import Shop
 
 from subzero.domain import commands as c
 from subzero.domain.errors import InvalidParameter
 from subzero.service.views import purchase_orders, stock
-from tests.unit.conftest import Shop
 
 
 def _history(shop: Shop, sku: str, daily: list[int]) -> None:

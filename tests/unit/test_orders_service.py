@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.unit.conftest import Shop
 
 from subzero.domain import commands as c
 from subzero.domain.errors import (
@@ -16,7 +17,6 @@ from subzero.domain.errors import (
 )
 from subzero.domain.purchasing import POStatus
 from subzero.service.views import order_view, purchase_orders, stock, verify_event_log
-from tests.unit.conftest import Shop
 
 
 def _line(shop: Shop, order_id: int) -> dict[str, object]:
@@ -24,8 +24,11 @@ def _line(shop: Shop, order_id: int) -> dict[str, object]:
 
 
 def _open_pos(shop: Shop, sku: str = "W") -> list[object]:
-    return [po for po in purchase_orders(shop.uow(), sku=sku)
-            if po.status in ("draft", "sent", "partial")]
+    return [
+        po
+        for po in purchase_orders(shop.uow(), sku=sku)
+        if po.status in ("draft", "sent", "partial")
+    ]
 
 
 def test_issue_example_bob_then_alice(shop: Shop) -> None:
@@ -38,8 +41,13 @@ def test_issue_example_bob_then_alice(shop: Shop) -> None:
     alice = shop.order("alice", "W", 4)
     assert (_line(shop, alice)["allocated"], _line(shop, alice)["backordered"]) == (0, 4)
     assert stock(shop.uow(), "W").as_dict() == {
-        "sku": "W", "on_hand": 3, "allocated": 3, "backordered": 6, "on_order": 6,
-        "available": -6, "inventory_position": 0,
+        "sku": "W",
+        "on_hand": 3,
+        "allocated": 3,
+        "backordered": 6,
+        "on_order": 6,
+        "available": -6,
+        "inventory_position": 0,
     }
     (po,) = _open_pos(shop)
     assert po.qty == 6
@@ -55,7 +63,9 @@ def test_no_negative_refuses_the_whole_order_and_writes_nothing(shop: Shop) -> N
     shop.bus.handle(c.AddItem("X", "ACME", 2, allow_negative=False))
     events_before = len(shop.store.events)
     with pytest.raises(InsufficientStock, match="item X: 2 available, 3 requested"):
-        shop.bus.handle(c.PlaceOrder("alice", (c.OrderLineRequest("W", 1), c.OrderLineRequest("X", 3))))
+        shop.bus.handle(
+            c.PlaceOrder("alice", (c.OrderLineRequest("W", 1), c.OrderLineRequest("X", 3)))
+        )
     assert shop.store.orders == {}
     assert len(shop.store.events) == events_before
     assert stock(shop.uow(), "W").allocated == 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from subzero.cli.output import emit_json
@@ -74,13 +72,14 @@ def item_add(
     no_negative: bool = typer.Option(
         False, "--no-negative", help="Refuse any order that would backorder this item."
     ),
-    backorder_limit: Optional[int] = typer.Option(
+    backorder_limit: int | None = typer.Option(
         None, "--backorder-limit", help="At most this many units may wait (default: no limit)."
-    ),  # noqa: UP045
+    ),
     policy: str = typer.Option(
         "mto",
         "--policy",
-        help="Replenishment policy: mto (default), base-stock:S=N, sS:s=N,S=N, rQ:r=N,Q=N, RS:R=N,S=N, minmax:min=N,max=N.",
+        help="Replenishment policy: mto (default), base-stock:S=N, sS:s=N,S=N, "
+        "rQ:r=N,Q=N, RS:R=N,S=N, minmax:min=N,max=N.",
     ),
 ) -> None:
     """Add an item."""

@@ -148,9 +148,9 @@ def stock(
 
 @po_app.command("list")
 def po_list(
-    status: Optional[str] = typer.Option(
+    status: str | None = typer.Option(
         None, "--status", help="draft, sent, partial, received or cancelled."
-    ),  # noqa: UP045
+    ),
     sku: Optional[str] = typer.Option(None, "--sku", help="Only this item."),  # noqa: UP045
     as_json: bool = _JSON,
 ) -> None:
@@ -169,9 +169,9 @@ def po_list(
 @po_app.command("receive", context_settings=_RAW)
 def po_receive(
     po_id: str = typer.Argument(..., help="Purchase order id."),
-    qty: Optional[str] = typer.Option(
+    qty: str | None = typer.Option(
         None, "--qty", help="Units received (default: all outstanding)."
-    ),  # noqa: UP045
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """Book a delivery; arriving units go to waiting backorders by priority."""

@@ -38,8 +38,9 @@ def daily_demand(
     return dict(out)
 
 
-def order_history_frame(uow: UnitOfWork, *, since: dt.date | None = None,
-                        until: dt.date | None = None) -> pd.DataFrame:
+def order_history_frame(
+    uow: UnitOfWork, *, since: dt.date | None = None, until: dt.date | None = None
+) -> pd.DataFrame:
     """The ledger's daily demand as a long frame ``unique_id, ds, y`` (statsforecast's
     layout), zero-filled from each item's first order to ``until`` (default: yesterday
     of the last order day + 1)."""
@@ -50,9 +51,13 @@ def order_history_frame(uow: UnitOfWork, *, since: dt.date | None = None,
             since=dt.datetime.combine(since, dt.time(0), dt.UTC) if since else None
         )
     if not rows:
-        return pd.DataFrame({"unique_id": pd.Series(dtype=str),
-                             "ds": pd.Series(dtype="datetime64[ns]"),
-                             "y": pd.Series(dtype=np.int64)})
+        return pd.DataFrame(
+            {
+                "unique_id": pd.Series(dtype=str),
+                "ds": pd.Series(dtype="datetime64[ns]"),
+                "y": pd.Series(dtype=np.int64),
+            }
+        )
     frame = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
     frame["ds"] = pd.to_datetime(frame["ds"])
     daily = frame.groupby(["unique_id", "ds"], as_index=False)["y"].sum()

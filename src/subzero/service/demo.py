@@ -217,7 +217,7 @@ def _delivery_day(
         assert po is not None and po.sent_at is not None
         lead, sd = po.supplier.lead_time_days, po.supplier.lead_time_sd_days
         sent = po.sent_at.date()
-    days = max(1, int(math.floor(rng.normal(lead, sd) + 0.5)) if sd > 0 else lead)
+    days = max(1, math.floor(rng.normal(lead, sd) + 0.5) if sd > 0 else lead)
     return sent + dt.timedelta(days=days)
 
 

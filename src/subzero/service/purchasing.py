@@ -77,7 +77,7 @@ def replenish(cmd: Replenish, *, uow: UnitOfWork, ctx: Context) -> list[Replenis
     position it changes nothing and creates no second purchase order."""
     skus = list(cmd.skus) or [item.sku for item in uow.items.list()]
     changes: list[ReplenishmentChange] = []
-    for sku, item in lock_items(uow, skus).items():
+    for item in lock_items(uow, skus).values():
         change = rebalance(uow, item, ctx)
         if change is not None:
             changes.append(change)

@@ -23,6 +23,8 @@ import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from subzero.domain.commands import ApplyPolicy
 from subzero.domain.errors import InvalidParameter
@@ -32,6 +34,15 @@ from subzero.service.context import Context
 from subzero.service.orders import lock_items
 from subzero.service.rebalance import rebalance
 from subzero.service.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from subzero.planning.leadtime import LeadTimeDistribution
+    from subzero.planning.policies.kinds import Policy, PolicyKind
+
+    LeadTime = tuple[int | LeadTimeDistribution, float, str]
 
 __all__ = ["PolicyDecision", "apply_policies"]
 
@@ -63,7 +74,7 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
 
     start = ctx.today - dt.timedelta(days=cmd.history_days)
     history = daily_demand(uow, start=start, end=ctx.today)
-    lead_times: dict[int, tuple[object, float, str]] = {}
+    lead_times: dict[int, LeadTime] = {}
     decisions = []
     for sku, item in items.items():
         supplier = item.supplier
@@ -99,7 +110,7 @@ def _validate(cmd: ApplyPolicy) -> None:
         raise InvalidParameter(f"history of {cmd.history_days} days; use 7-3650")
 
 
-def _lead_time(uow: UnitOfWork, supplier: Supplier) -> tuple[object, float, str]:
+def _lead_time(uow: UnitOfWork, supplier: Supplier) -> LeadTime:
     """(lead time for design_policy, its mean in days, where it came from)."""
     from subzero.planning.leadtime import (
         LeadTimeDistribution,
@@ -109,11 +120,15 @@ def _lead_time(uow: UnitOfWork, supplier: Supplier) -> tuple[object, float, str]
 
     deliveries = uow.purchase_orders.deliveries(supplier)
     if len(deliveries) >= _MIN_DELIVERIES:
-        observed = lead_times_from_deliveries([s for s, _ in deliveries],
-                                              [r for _, r in deliveries])
+        observed = lead_times_from_deliveries(
+            [s for s, _ in deliveries], [r for _, r in deliveries]
+        )
         fit = fit_lead_time(observed, "auto")
-        return fit.distribution, fit.distribution.mean, (
-            f"fitted ({fit.family}) on {fit.observations} deliveries")
+        return (
+            fit.distribution,
+            fit.distribution.mean,
+            (f"fitted ({fit.family}) on {fit.observations} deliveries"),
+        )
     if supplier.lead_time_sd_days <= 0:
         return supplier.lead_time_days, float(supplier.lead_time_days), "stated"
     from scipy.stats import norm
@@ -121,7 +136,7 @@ def _lead_time(uow: UnitOfWork, supplier: Supplier) -> tuple[object, float, str]
     mean, sd = supplier.lead_time_days, supplier.lead_time_sd_days
     top = math.ceil(mean + 5 * sd)
     edges = norm.cdf([d + 0.5 for d in range(top + 1)], mean, sd)
-    pmf = [float(edges[0])] + [float(b - a) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    pmf = [float(edges[0])] + [float(b - a) for a, b in pairwise(edges)]
     total = sum(pmf)
     table = {d: p / total for d, p in enumerate(pmf) if p > 0}
     dist = LeadTimeDistribution.from_table(table)
@@ -131,9 +146,9 @@ def _lead_time(uow: UnitOfWork, supplier: Supplier) -> tuple[object, float, str]
 def _decide(
     uow: UnitOfWork,
     item: Item,
-    days: object,
-    lead: tuple[object, float, str],
-    kind: object,
+    days: npt.NDArray[np.int64] | None,
+    lead: LeadTime,
+    kind: PolicyKind | None,
     cmd: ApplyPolicy,
     ctx: Context,
 ) -> PolicyDecision:
@@ -151,6 +166,7 @@ def _decide(
         series = series[first:]  # an item's history starts with its first order
     mean = float(series.mean()) if series.size else 0.0
     sd = float(series.std(ddof=1)) if series.size > 1 else 0.0
+    policy: Policy
     if mean <= 0:
         policy, reason = MakeToOrder(), "no orders in the window: make to order"
     else:
@@ -161,16 +177,21 @@ def _decide(
         policy = design_policy(
             chosen,
             daily_demand=demand,
-            lead_time=lead_time,  # type: ignore[arg-type]
+            lead_time=lead_time,
             holding_cost=cmd.holding_cost,
             backorder_cost=cmd.backorder_cost,
             service_target=cmd.service_target,
             fixed_cost=cmd.fixed_cost,
         )
-        target = (f"fill rate {cmd.service_target:g}" if cmd.service_target is not None
-                  else f"backorder cost {cmd.backorder_cost:g}")
-        reason = (f"{chosen.value} for {target}: demand {mean:.2f}/day (sd {sd:.2f}), "
-                  f"lead time {lead_mean:.1f} days ({lead_source})")
+        target = (
+            f"fill rate {cmd.service_target:g}"
+            if cmd.service_target is not None
+            else f"backorder cost {cmd.backorder_cost:g}"
+        )
+        reason = (
+            f"{chosen.value} for {target}: demand {mean:.2f}/day (sd {sd:.2f}), "
+            f"lead time {lead_mean:.1f} days ({lead_source})"
+        )
     new = policy_to_text(policy)
     old = item.policy
     if new != old:

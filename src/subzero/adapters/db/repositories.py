@@ -229,4 +229,4 @@ class SqlEventLog:
         rows = self.session.execute(
             select(c.seq, c.type, c.at, c.payload, c.prev_hash, c.hash).order_by(c.seq)
         )
-        return find_break(tuple(r) for r in rows)  # type: ignore[misc]
+        return find_break(tuple(r) for r in rows)
