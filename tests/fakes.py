@@ -117,6 +117,12 @@ class _Orders:
     def lines_placed_between(self, start: dt.datetime, end: dt.datetime) -> Sequence[OrderLine]:
         return [ln for ln in self._lines() if start <= ln.placed_at < end]
 
+    def waiting_lines(self, *, sku: str | None = None) -> Sequence[OrderLine]:
+        lines = [
+            ln for ln in self._lines() if ln.backordered > 0 and (sku is None or ln.item.sku == sku)
+        ]
+        return sorted(lines, key=lambda ln: (ln.placed_at, ln.id or 0))
+
     def ready_to_ship(self) -> Sequence[int]:
         return [
             oid

@@ -73,6 +73,11 @@ def test_contract_example_and_shapes(cli: Any) -> None:
     assert "LineAllocated" in [e["event"] for e in shown["history"]]
     b = cli.json("order", "show", str(bob["order_id"]))["lines"][0]
     assert (b["allocated"], b["backordered"]) == (3, 2)
+    waiting = cli.json("backorders")
+    assert [(w["customer"], w["backordered"], w["late"]) for w in waiting] == [
+        ("bob", 2, False),
+        ("alice", 1, False),
+    ]
     shipped = cli.json("order", "ship", str(bob["order_id"]))
     assert shipped["lines"][0]["shipped"] == 3 and shipped["status"] == "partially_shipped"
     cancelled = cli.json("order", "cancel", str(alice["order_id"]))

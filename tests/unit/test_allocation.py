@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from subzero.domain.allocation import allocate, waiting_queue
+from subzero.domain.allocation import allocate, effective_priority, waiting_queue
 
 T0 = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
 
@@ -58,3 +58,16 @@ def test_nothing_free_nothing_allocated() -> None:
 
 def test_lines_not_waiting_are_ignored() -> None:
     assert allocate(5, [Line(1, 1, 0), Line(2, 9, 1)])[0].line_id == 2
+
+
+def test_priority_ages_so_nobody_waits_forever() -> None:
+    today = dt.date(2026, 2, 9)  # 35 days after T0
+    walk_in = Line(1, priority=6, backordered=1, placed_at=T0)
+    fleet = Line(2, priority=2, backordered=1, placed_at=T0 + dt.timedelta(days=35))
+    # without ageing the fleet customer wins; after 5 weeks the walk-in is at priority 1
+    assert [ln.id for ln in waiting_queue([walk_in, fleet])] == [2, 1]
+    assert [ln.id for ln in waiting_queue([walk_in, fleet], today)] == [1, 2]
+    assert effective_priority(walk_in, today) == 1
+    assert effective_priority(walk_in, T0.date() + dt.timedelta(days=13)) == 5
+    assert effective_priority(walk_in, today, aging_days=0) == 6
+    assert [(a.line_id, a.units) for a in allocate(1, [walk_in, fleet], today)] == [(1, 1)]

@@ -245,3 +245,14 @@ def test_send_starts_the_lead_time(shop: Shop) -> None:
     assert _open_pos(shop)[0].status == POStatus.SENT
     with pytest.raises(InvalidState, match="only a draft can send"):
         shop.bus.handle(c.SendPurchaseOrders((po.po_id,)))
+
+
+def test_backorders_worklist_flags_late_promises(shop: Shop) -> None:
+    from subzero.service.views import backorders
+
+    bob = shop.order("bob", "W", 5)
+    shop.clock.advance(days=7)  # the PO (due in 5 days) never came
+    (row,) = backorders(shop.uow(), now=shop.clock.current)
+    assert (row.order_id, row.backordered, row.late) == (bob, 2, True)
+    assert row.age_days == 7.0
+    assert backorders(shop.uow(), now=shop.clock.current, sku="X") == []

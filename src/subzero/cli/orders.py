@@ -205,6 +205,34 @@ def po_send(
         typer.echo(f"sent {len(sent)} purchase order(s): {', '.join(map(str, sent)) or '-'}")
 
 
+def backorders(
+    sku: Optional[str] = typer.Option(None, "--sku", help="Only this item."),  # noqa: UP045
+    as_json: bool = _JSON,
+) -> None:
+    """Every waiting (backordered) line, oldest first, with its promise and whether
+    that promise is already late: the planner's daily worklist."""
+    from subzero.bootstrap import utc_now
+    from subzero.cli.runtime import runtime
+    from subzero.service.views import backorders as waiting
+
+    rows = [b.as_dict() for b in waiting(runtime().uow(), now=utc_now(), sku=sku)]
+    if as_json:
+        emit_json(rows)
+        return
+    cols = [
+        "order_id",
+        "customer",
+        "priority",
+        "sku",
+        "backordered",
+        "age_days",
+        "promised_date",
+        "promise_probability",
+        "late",
+    ]
+    print_table(f"backorders ({len(rows)} lines)", cols, [[r[c] for c in cols] for r in rows])
+
+
 def replenish(as_json: bool = _JSON) -> None:
     """Run replenishment now for every item. Idempotent: a second run changes nothing."""
     from subzero.cli.runtime import runtime
@@ -248,4 +276,5 @@ def register(app: typer.Typer) -> None:
     app.command("stock")(stock)
     app.add_typer(po_app, name="po")
     app.command("replenish")(replenish)
+    app.command("backorders")(backorders)
     app.add_typer(events_app, name="events")

@@ -79,6 +79,7 @@ def promise_lines(
     incoming: Sequence[Incoming],
     replenishment_lead_time: LeadTime,
     confidence: float = 0.9,
+    aging_days: int = 7,
 ) -> list[Promise]:
     """Promises for the backordered ``lines`` of one item (see the module docstring).
 
@@ -88,6 +89,7 @@ def promise_lines(
         incoming: open purchase orders for the item (any order).
         replenishment_lead_time: lead time of an order placed today for uncovered units.
         confidence: target probability that a promise is kept.
+        aging_days: the allocation rule's priority ageing (see ``allocation``).
     """
     schedule = sorted(
         ((inc.arrival(today, confidence), inc) for inc in incoming if inc.units > 0),
@@ -96,7 +98,7 @@ def promise_lines(
     fresh = Incoming(units=0, ordered_on=today, lead_time=replenishment_lead_time)
     out: list[Promise] = []
     slot, left = 0, schedule[0][1].units if schedule else 0
-    for line in waiting_queue(lines):
+    for line in waiting_queue(lines, today, aging_days):
         need = line.backordered
         day, source = today, fresh
         while need > 0 and slot < len(schedule):

@@ -75,7 +75,7 @@ def _allocate_free_stock(
     if free <= 0:
         return
     by_id = {line.id: line for line in lines}
-    for allocation in allocate(free, lines):
+    for allocation in allocate(free, lines, ctx.today):
         line = by_id[allocation.line_id]
         line.allocate(allocation.units, ctx.now)
         assert line.id is not None and line.order.id is not None

@@ -14,9 +14,11 @@ from subzero.service.rebalance import position_of
 from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = [
+    "BackorderView",
     "LineView",
     "OrderView",
     "PurchaseOrderView",
+    "backorders",
     "order_view",
     "purchase_orders",
     "stock",
@@ -172,6 +174,62 @@ def _po_view(po: PurchaseOrder) -> PurchaseOrderView:
         expected_date=po.expected_date,
         reason=po.reason,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BackorderView:
+    order_id: int
+    line_id: int
+    customer: str
+    priority: int
+    sku: str
+    backordered: int
+    placed_at: dt.datetime
+    age_days: float
+    promised_date: dt.date | None
+    first_promised_date: dt.date | None
+    promise_probability: float | None
+    late: bool  # the current promise is already past
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "line_id": self.line_id,
+            "customer": self.customer,
+            "priority": self.priority,
+            "sku": self.sku,
+            "backordered": self.backordered,
+            "placed_at": self.placed_at.isoformat(),
+            "age_days": round(self.age_days, 2),
+            "promised_date": self.promised_date.isoformat() if self.promised_date else None,
+            "first_promised_date": (
+                self.first_promised_date.isoformat() if self.first_promised_date else None
+            ),
+            "promise_probability": self.promise_probability,
+            "late": self.late,
+        }
+
+
+def backorders(uow: UnitOfWork, *, now: dt.datetime, sku: str | None = None) -> list[BackorderView]:
+    """Every waiting line, oldest first: the planner's daily worklist."""
+    with uow:
+        return [
+            BackorderView(
+                order_id=ln.order.id or 0,
+                line_id=ln.id or 0,
+                customer=ln.order.customer.name,
+                priority=ln.priority,
+                sku=ln.item.sku,
+                backordered=ln.backordered,
+                placed_at=ln.placed_at,
+                age_days=(now - ln.placed_at).total_seconds() / 86400.0,
+                promised_date=ln.promised_date,
+                first_promised_date=ln.first_promised_date,
+                promise_probability=ln.promise_probability,
+                late=ln.promised_date is not None and ln.promised_date < now.date(),
+            )
+            for ln in uow.orders.waiting_lines(sku=sku)
+        ]
 
 
 def verify_event_log(uow: UnitOfWork) -> int | None:

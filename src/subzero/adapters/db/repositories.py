@@ -120,6 +120,18 @@ class SqlOrders:
         stmt = select(OrderLine).where(c.placed_at >= start, c.placed_at < end).order_by(c.id)
         return self.session.scalars(stmt).unique().all()
 
+    def waiting_lines(self, *, sku: str | None = None) -> Sequence[OrderLine]:
+        """Every line with backordered units, oldest first."""
+        c = tables.order_lines.c
+        stmt = (
+            select(OrderLine)
+            .where(c.qty > c.allocated + c.shipped + c.cancelled)
+            .order_by(c.placed_at, c.id)
+        )
+        if sku is not None:
+            stmt = stmt.join(Item, c.item_id == tables.items.c.id).where(tables.items.c.sku == sku)
+        return self.session.scalars(stmt).unique().all()
+
     def ready_to_ship(self) -> Sequence[int]:
         """Orders with allocated units and nothing backordered (the pick list)."""
         c = tables.order_lines.c
