@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from subzero.service.demo import DemoReport
 
 __all__ = ["register"]
 
@@ -15,6 +20,10 @@ def demo(
         False, "--reset", help="Delete the SQLite database first if it exists."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+    svg: str | None = typer.Option(None, "--svg", help="Also save the summary as an SVG picture."),
+    plot: str | None = typer.Option(
+        None, "--plot", help="Also save a PNG of daily stock and backorder levels."
+    ),
 ) -> None:
     """Build a small catalogue and play DAYS days of orders through the real service
     layer (orders below zero, auto-POs, receipts, shipments), ending yesterday. The
@@ -78,10 +87,12 @@ def demo(
         "mean_backordered_units": round(report.mean_backordered, 1),
         "database": settings.database_url,
     }
+    if plot is not None:
+        _plot_levels(report, plot)
     if as_json:
         emit_json(summary)
         return
-    out = Console()
+    out = Console(record=svg is not None)
     out.print(
         f"[bold]subzero demo[/] — {report.items} items, {report.suppliers} suppliers, "
         f"{report.customers} customers, {report.start} … {report.end} ({days} days)"
@@ -105,6 +116,32 @@ def demo(
         f"Database left at {settings.database_url}: try `subzero stock`, "
         "`subzero po list`, `subzero order show 1`."
     )
+    if svg is not None:
+        out.save_svg(svg, title="subzero demo")
+
+
+def _plot_levels(report: DemoReport, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    days = [lv.day for lv in report.levels]
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=110)
+    ax.plot(days, [lv.on_hand for lv in report.levels], label="on hand (units)", color="#2b7bba")
+    ax.plot(days, [lv.backordered for lv in report.levels], label="backordered (units)",
+            color="#d7301f")
+    ax.set_title(
+        f"subzero demo: fill rate {report.kpis.fill_rate:.0%}, "
+        f"promises kept {report.kpis.promise_reliability:.0%}, "
+        f"mean wait {report.kpis.mean_wait_days:.1f} d"
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def _maybe_reset(url: str, reset: bool) -> None:

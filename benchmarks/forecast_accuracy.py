@@ -1,0 +1,185 @@
+"""Hold-out accuracy of the automatic forecast on the real data in ../shared/data.
+
+For each data set the last ``horizon`` periods of every series are held out; the
+automatic run (:func:`subzero.planning.forecast.forecast`) sees only the periods before
+them. Every candidate model and the automatic choice are scored on the hold-out by
+RMSSE (the scaled error the choice minimises) and MASE, both scaled by the training
+part of each series, averaged over series; the coverage of each quantile is the share of
+hold-out actuals at or below it.
+
+    .venv/bin/python benchmarks/forecast_accuracy.py            # prints the Markdown table
+    .venv/bin/python benchmarks/forecast_accuracy.py --json     # the figures as JSON
+
+The data folder is ``$SUBZERO_SHARED_DATA`` or ``../shared/data`` next to the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from subzero.planning.forecast import ForecastSettings, forecast, run_forecast
+from subzero.planning.forecast_backtest import ENSEMBLE, series_scales
+from subzero.planning.forecast_models import candidates, instantiate
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("SUBZERO_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@dataclass(frozen=True, slots=True)
+class DataSet:
+    """One hold-out experiment."""
+
+    name: str
+    file: str
+    freq: str
+    horizon: int
+    quantiles: tuple[float, ...] = (0.5, 0.9, 0.95)
+
+
+DATASETS = (
+    DataSet("carparts", "carparts_monthly.csv", "M", 6),
+    DataSet("m5_foods3", "m5_ca1_foods3_10items_daily.csv", "D", 28),
+)
+
+
+def load(
+    data: DataSet, folder: Path = DATA, sample: int | None = None, seed: int = 0
+) -> pd.DataFrame:
+    """Read a tidy file; optionally a seeded random sample of its series."""
+    frame = pd.read_csv(folder / data.file, dtype={"unique_id": str})
+    if sample is not None:
+        ids = np.sort(frame["unique_id"].unique())
+        keep = np.random.default_rng(seed).choice(ids, size=min(sample, ids.size), replace=False)
+        frame = frame[frame["unique_id"].isin(keep)]
+    return frame.reset_index(drop=True)
+
+
+def split(frame: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training part and the last ``horizon`` periods of every series."""
+    test = frame.groupby("unique_id", sort=False).tail(horizon)
+    return frame.drop(test.index), test
+
+
+def _scaled(actual: pd.DataFrame, column: str, scales: pd.DataFrame) -> tuple[float, float]:
+    uid = actual["unique_id"].to_numpy()
+    err = actual["y"].to_numpy(float) - np.maximum(actual[column].to_numpy(float), 0.0)
+    rms = scales["rms_diff"].reindex(uid).to_numpy()
+    mad = scales["mean_abs_diff"].reindex(uid).to_numpy()
+    per = pd.DataFrame({"u": uid, "sq": err**2 / rms**2, "ab": np.abs(err) / mad})
+    agg = per.groupby("u").mean()
+    return float(np.sqrt(agg["sq"]).mean()), float(agg["ab"].mean())
+
+
+def evaluate(
+    data: DataSet,
+    folder: Path = DATA,
+    *,
+    sample: int | None = None,
+    n_jobs: int = 1,
+    settings: ForecastSettings | None = None,
+) -> dict[str, Any]:
+    """Run the hold-out experiment; returns per-model and automatic figures."""
+    frame = load(data, folder, sample)
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    train, test = split(frame, data.horizon)
+    start = time.perf_counter()
+    result = forecast(
+        train,
+        data.horizon,
+        quantiles=data.quantiles,
+        freq=data.freq,
+        n_jobs=n_jobs,
+        settings=settings,
+    )
+    seconds = time.perf_counter() - start
+    scales = series_scales(train.sort_values(["unique_id", "ds"]).reset_index(drop=True))
+    auto = result.forecast.merge(test, on=["unique_id", "ds"], how="inner")
+    rows: dict[str, dict[str, float]] = {}
+    # every single candidate the run chose from, refitted on all series of the training part
+    names = [c.name for c in candidates(result.season)]
+    chose_from = [n for n in names if n in result.model_scores.index]
+    singles = run_forecast(
+        train.assign(unique_id=train["unique_id"].astype(str)),
+        instantiate(
+            tuple(c for c in candidates(result.season) if c.name in chose_from), result.season
+        ),
+        horizon=data.horizon,
+        freq=result.freq,
+        n_jobs=n_jobs,
+    ).merge(test, on=["unique_id", "ds"], how="inner")
+    # a single model that cannot forecast a series (too short) gets the fallback there,
+    # as in the automatic run
+    fallback = auto.set_index(["unique_id", "ds"])["mean"]
+    keyed = singles.set_index(["unique_id", "ds"])
+    for name in chose_from:
+        keyed[name] = keyed[name].fillna(fallback.reindex(keyed.index))
+    singles = keyed.reset_index()
+    for name in chose_from:
+        rmsse, mase = _scaled(singles, name, scales)
+        rows[name] = {"rmsse": rmsse, "mase": mase}
+    if ENSEMBLE in result.model_scores.index:
+        rows[ENSEMBLE + " (as chosen per class)"] = {}
+    rmsse, mase = _scaled(auto, "mean", scales)
+    coverage = {f"q{lv:g}": float((auto["y"] <= auto[f"q{lv:g}"]).mean()) for lv in data.quantiles}
+    rows["automatic"] = {"rmsse": rmsse, "mase": mase}
+    rows.pop(ENSEMBLE + " (as chosen per class)", None)
+    best_single = min((r["rmsse"], n) for n, r in rows.items() if n != "automatic")
+    return {
+        "data": data.name,
+        "series": int(frame["unique_id"].nunique()),
+        "horizon": data.horizon,
+        "seconds": round(seconds, 1),
+        "models": rows,
+        "best_single": best_single[1],
+        "coverage": coverage,
+        "chosen": result.choices["model"].value_counts().to_dict(),
+        "classes": result.choices["demand_class"].value_counts().to_dict(),
+        "pilot": [t.as_dict() for t in result.pilot],
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The table of one experiment."""
+    lines = [
+        f"### {report['data']}: {report['series']} series, hold-out of the last "
+        f"{report['horizon']} periods",
+        "",
+        "| model | RMSSE | MASE |",
+        "| --- | ---: | ---: |",
+    ]
+    order = sorted(report["models"].items(), key=lambda kv: kv[1]["rmsse"])
+    for name, row in order:
+        label = f"**{name}**" if name == "automatic" else name
+        lines.append(f"| {label} | {row['rmsse']:.4f} | {row['mase']:.4f} |")
+    cover = ", ".join(f"{k}: {v:.1%}" for k, v in report["coverage"].items())
+    lines += ["", f"Quantile coverage (share of actuals at or below): {cover}.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    reports = [evaluate(d, n_jobs=1) for d in DATASETS]
+    if "--json" in argv:
+        json.dump(reports, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return
+    for report in reports:
+        sys.stdout.write(markdown(report) + "\n")
+        sys.stderr.write(
+            json.dumps(
+                {k: report[k] for k in ("chosen", "classes", "pilot", "seconds")}, default=str
+            )
+            + "\n"
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

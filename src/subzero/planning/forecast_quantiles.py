@@ -1,0 +1,225 @@
+"""Calibrated forecast quantiles and lead-time demand from backtest residuals.
+
+Parametric intervals assume a distribution (normal errors) that intermittent demand does
+not have. Instead every quantile is the point forecast plus an *empirical* quantile of
+the backtest errors of the chosen models, scaled per series (split conformal prediction,
+Vovk, Gammerman & Shafer 2005; for forecasting, Stankeviciute et al. 2021):
+
+    q_level(series i, step j) = max(0, f_ij + s_i * Q_level(r_gj))
+
+where s_i is the series' scale (root mean squared one-step change), r = (y - f) / s the
+scaled backtest errors of the series' ranking group g (its demand class) at horizon step
+j (or at all steps if the group has fewer than ``MIN_PATHS_PER_STEP`` windows), and
+Q_level the conformal quantile ceil((n + 1) level) / n. Quantiles are never negative and
+never cross.
+
+Lead-time demand — what a policy consumes — is the sum of demand over the lead time. Its
+distribution comes from whole backtest error *paths* resampled with replacement (so that
+errors keep their correlation across periods), added to the forecast path, clipped at
+zero per period and summed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from subzero.domain.errors import InvalidParameter
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "MIN_PATHS_PER_STEP",
+    "LeadTimeDemand",
+    "ResidualBank",
+    "calibrate",
+    "quantile_columns",
+    "quantile_name",
+    "sample_lead_time_demand",
+]
+
+MIN_PATHS_PER_STEP = 50
+"""Below this many backtest windows a group pools its errors over all horizon steps."""
+
+_POOLED = "*"
+
+
+def quantile_name(level: float) -> str:
+    """Column name of a quantile level: ``q0.9``, ``q0.95``, ``q0.5``."""
+    return f"q{level:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class ResidualBank:
+    """Scaled backtest error paths per ranking group, and their conformal quantiles.
+
+    Attributes:
+        levels: the quantile levels, ascending.
+        paths: per group: array ``(n_paths, horizon)`` of scaled errors (y - f) / s.
+        offsets: per group: array ``(horizon, n_levels)`` of conformal error quantiles.
+    """
+
+    levels: tuple[float, ...]
+    paths: dict[str, npt.NDArray[np.float64]]
+    offsets: dict[str, npt.NDArray[np.float64]]
+
+    def group_of(self, group: str) -> str:
+        """The group whose errors a series of ``group`` uses (its own, or pooled)."""
+        return group if group in self.paths else _POOLED
+
+
+def _conformal(
+    sample: npt.NDArray[np.float64], levels: tuple[float, ...]
+) -> npt.NDArray[np.float64]:
+    n = sample.size
+    if n == 0:
+        return np.zeros(len(levels))
+    adjusted = [min(1.0, math.ceil((n + 1) * lv) / n) for lv in levels]
+    return np.quantile(sample, adjusted, method="higher")
+
+
+def _offsets(paths: npt.NDArray[np.float64], levels: tuple[float, ...]) -> npt.NDArray[np.float64]:
+    n_paths, horizon = paths.shape
+    if n_paths >= MIN_PATHS_PER_STEP:
+        return np.stack([_conformal(paths[:, j], levels) for j in range(horizon)])
+    pooled = _conformal(paths.ravel(), levels)
+    return np.tile(pooled, (horizon, 1))
+
+
+def calibrate(
+    cv: pd.DataFrame,
+    forecast_column: str,
+    scales: pd.Series,
+    groups: pd.Series,
+    levels: tuple[float, ...],
+    horizon: int,
+) -> ResidualBank:
+    """Build the residual bank from backtest rows of the chosen forecasts.
+
+    Args:
+        cv: backtest rows ``unique_id, cutoff, y`` and ``forecast_column``, sorted by
+            series, cutoff and date, ``horizon`` rows per (series, cutoff).
+        forecast_column: the column holding each series' chosen forecast.
+        scales: scale s_i per series (> 0).
+        groups: ranking group per series.
+        levels: quantile levels in (0, 1).
+        horizon: rows per backtest window.
+    """
+    bad = [lv for lv in levels if not 0.0 < lv < 1.0]
+    if bad:
+        raise InvalidParameter(f"quantiles: {bad[0]} is not strictly between 0 and 1")
+    levels = tuple(sorted(set(levels)))
+    uid = cv["unique_id"].to_numpy()
+    scale = scales.reindex(uid).to_numpy(dtype=np.float64)
+    forecast = np.maximum(cv[forecast_column].to_numpy(dtype=np.float64), 0.0)
+    scaled = (cv["y"].to_numpy(dtype=np.float64) - forecast) / scale
+    paths_all = scaled.reshape(-1, horizon)
+    path_group = groups.reindex(uid[::horizon]).to_numpy()
+    paths = {_POOLED: paths_all}
+    for g in np.unique(path_group):
+        paths[str(g)] = paths_all[path_group == g]
+    offsets = {g: _offsets(p, levels) for g, p in paths.items()}
+    return ResidualBank(levels=levels, paths=paths, offsets=offsets)
+
+
+def quantile_columns(
+    forecast: pd.DataFrame,
+    scales: pd.Series,
+    groups: pd.Series,
+    bank: ResidualBank,
+) -> pd.DataFrame:
+    """Add one ``q<level>`` column per level to a point forecast (returns a new frame).
+
+    Args:
+        forecast: rows ``unique_id, ds, mean`` sorted by series and date, the same number
+            of rows (the horizon) per series.
+        scales: scale per series (0 gives quantiles equal to the mean).
+        groups: ranking group per series.
+        bank: from :func:`calibrate`.
+    """
+    out = forecast.copy()
+    uid = out["unique_id"].to_numpy()
+    horizon = int(out.groupby("unique_id", sort=False).size().max())
+    step = out.groupby("unique_id", sort=False).cumcount().to_numpy()
+    mean = np.maximum(out["mean"].to_numpy(dtype=np.float64), 0.0)
+    scale = scales.reindex(uid).to_numpy(dtype=np.float64)
+    group = groups.reindex(uid).to_numpy()
+    quantiles = np.empty((len(out), len(bank.levels)))
+    for g in np.unique(group):
+        rows = group == g
+        table = bank.offsets[bank.group_of(str(g))]
+        if table.shape[0] < horizon:
+            table = np.vstack([table, np.tile(table[-1], (horizon - table.shape[0], 1))])
+        quantiles[rows] = mean[rows, None] + scale[rows, None] * table[step[rows]]
+    quantiles = np.maximum.accumulate(np.maximum(quantiles, 0.0), axis=1)
+    out["mean"] = mean
+    for k, level in enumerate(bank.levels):
+        out[quantile_name(level)] = quantiles[:, k]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LeadTimeDemand:
+    """Distribution of demand summed over a lead time, by simulation.
+
+    Attributes:
+        lead_time: number of periods summed [L].
+        mean: mean of the simulated lead-time demand.
+        quantiles: ``{level: value}`` of the simulated lead-time demand.
+        samples: the simulated lead-time demands, shape ``(n_samples,)``.
+    """
+
+    lead_time: int
+    mean: float
+    quantiles: dict[float, float]
+    samples: npt.NDArray[np.float64]
+
+
+def sample_lead_time_demand(
+    mean_path: npt.NDArray[np.float64],
+    scale: float,
+    error_paths: npt.NDArray[np.float64],
+    *,
+    lead_time: int,
+    levels: tuple[float, ...],
+    n_samples: int,
+    rng: np.random.Generator,
+) -> LeadTimeDemand:
+    """Simulate demand over ``lead_time`` periods from resampled backtest error paths.
+
+    D_L = sum_{j < L} max(0, f_j + s * r_j),  r = a backtest error path drawn at random.
+
+    Args:
+        mean_path: point forecast per period, shape ``(horizon,)``.
+        scale: the series' scale s (0 makes the lead-time demand the sum of the means).
+        error_paths: scaled error paths, shape ``(n_paths, horizon)``.
+        lead_time: periods to sum [L]; 1 <= L <= horizon.
+        levels: quantile levels to report.
+        n_samples: number of simulated paths.
+        rng: the random generator (pass a seeded one for repeatable results).
+
+    Raises:
+        InvalidParameter: the lead time is outside 1..horizon or there are no paths.
+    """
+    horizon = mean_path.shape[0]
+    if not 1 <= lead_time <= horizon:
+        raise InvalidParameter(
+            f"lead_time: {lead_time} must be between 1 and the forecast horizon {horizon}"
+        )
+    if error_paths.shape[0] == 0:
+        raise InvalidParameter("lead-time demand: no backtest error paths to resample")
+    picks = rng.integers(0, error_paths.shape[0], size=n_samples)
+    demand = np.maximum(mean_path[None, :lead_time] + scale * error_paths[picks, :lead_time], 0.0)
+    total = demand.sum(axis=1)
+    values = np.quantile(total, levels) if levels else np.empty(0)
+    return LeadTimeDemand(
+        lead_time=lead_time,
+        mean=float(total.mean()),
+        quantiles={float(lv): float(v) for lv, v in zip(levels, values, strict=True)},
+        samples=total,
+    )

@@ -1,0 +1,88 @@
+"""``subzero forecast`` end to end, through the installed console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SUBZERO = Path(sys.executable).parent / "subzero"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SUBZERO), "forecast", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_forecast_csv_and_report(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-01-01", periods=70).strftime("%Y-%m-%d")
+    history = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "A", "ds": days, "y": rng.poisson(5, 70)}),
+            pd.DataFrame({"unique_id": "B", "ds": days, "y": np.where(rng.random(70) < 0.2, 3, 0)}),
+            pd.DataFrame({"unique_id": "C", "ds": days[-3:], "y": [1, 0, 2]}),
+        ]
+    )
+    source = tmp_path / "history.csv"
+    history.to_csv(source, index=False)
+    out, report = tmp_path / "forecast.csv", tmp_path / "report.json"
+    done = run(
+        "--input",
+        str(source),
+        "--horizon",
+        "5",
+        "--quantiles",
+        "0.5,0.9",
+        "--output",
+        str(out),
+        "--report",
+        str(report),
+    )
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out, dtype={"unique_id": str})
+    assert list(frame.columns) == ["unique_id", "ds", "mean", "q0.5", "q0.9"]
+    assert frame.groupby("unique_id").size().to_dict() == {"A": 5, "B": 5, "C": 5}
+    assert frame.loc[frame["unique_id"] == "A", "ds"].tolist()[0] == "2024-03-11"
+    assert (frame[["mean", "q0.5", "q0.9"]] >= 0).all().all()
+    data = json.loads(report.read_text())
+    series = {s["unique_id"]: s for s in data["series"]}
+    assert series["C"]["model"] == "mean" and "too short" in series["C"]["reason"]
+    assert series["B"]["demand_class"] in ("intermittent", "lumpy")
+    assert {"croston", "tsb", "ses", "ensemble"} <= set(data["models"])
+
+
+NEGATIVE = (
+    "error[invalid_parameter]: history: series 'A', row 3: y=-3 is negative "
+    "(1 negative row(s)); demand must be >= 0"
+)
+
+
+def test_bad_input_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
+    source = tmp_path / "bad.csv"
+    source.write_text("unique_id,ds,y\nA,2024-01-01,1\nA,2024-01-02,-3\n")
+    done = run("--input", str(source), "--horizon", "2", "--output", str(tmp_path / "o.csv"))
+    assert done.returncode == 1
+    assert done.stderr.strip() == NEGATIVE
+
+
+def test_from_ledger_on_an_empty_ledger_says_so(tmp_path: Path) -> None:
+    env = {**os.environ, "SUBZERO_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    init = subprocess.run([str(SUBZERO), "init"], capture_output=True, text=True, env=env)
+    assert init.returncode == 0, init.stderr
+    done = subprocess.run(
+        [str(SUBZERO), "forecast", "--from-ledger", "--horizon", "2", "--output", "o.csv"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().endswith("--from-ledger: the order ledger has no orders to forecast")

@@ -1,0 +1,100 @@
+"""Bad input gives a clear message naming the series and row; short series fall back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from subzero.domain.errors import InvalidParameter
+from subzero.planning.forecast import ForecastSettings, forecast
+from subzero.planning.forecast_history import prepare_history
+
+CHEAP = ForecastSettings(expensive=False)
+
+
+def good(n: int = 3) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"unique_id": ["A"] * n, "ds": [f"2024-01-0{i + 1}" for i in range(n)], "y": [1, 2, 3][:n]}
+    )
+
+
+def test_missing_column() -> None:
+    with pytest.raises(
+        InvalidParameter, match=r"missing column\(s\) y; expected columns unique_id, ds, y"
+    ):
+        prepare_history(good().drop(columns="y"))
+
+
+def test_non_numeric_y_names_series_and_row() -> None:
+    bad = good()
+    bad["y"] = ["1", "x", "3"]
+    with pytest.raises(InvalidParameter, match=r"series 'A', row 3: y='x' is not a number"):
+        prepare_history(bad, row_base=2)
+
+
+def test_negative_y_names_series_and_row() -> None:
+    bad = good()
+    bad.loc[2, "y"] = -4
+    with pytest.raises(InvalidParameter, match=r"series 'A', row 2: y=-4 is negative"):
+        prepare_history(bad)
+
+
+def test_duplicate_period_names_series_and_row() -> None:
+    bad = pd.concat([good(), good(1)], ignore_index=True)
+    with pytest.raises(InvalidParameter, match=r"series 'A', row 3: duplicate \(unique_id, ds\)"):
+        prepare_history(bad)
+
+
+def test_bad_date() -> None:
+    bad = good()
+    bad.loc[1, "ds"] = "someday"
+    with pytest.raises(
+        InvalidParameter, match=r"series 'A', row 1: ds='someday' is neither a date"
+    ):
+        prepare_history(bad)
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(InvalidParameter, match="horizon: 0 must be a positive"):
+        forecast(good(), 0)
+    with pytest.raises(InvalidParameter, match=r"quantiles: 1\.5 is not strictly between 0 and 1"):
+        forecast(good(), 2, quantiles=(0.5, 1.5))
+    with pytest.raises(InvalidParameter, match="freq: 'Q' is not one of D, W, M"):
+        forecast(good(), 2, freq="Q")
+
+
+def test_gaps_are_filled_with_zero_demand() -> None:
+    history = pd.DataFrame(
+        {"unique_id": ["A", "A"], "ds": ["2024-01-01", "2024-01-04"], "y": [2, 5]}
+    )
+    prepared = prepare_history(history)
+    assert prepared.filled_periods == 2
+    assert prepared.frame["y"].tolist() == [2, 0, 0, 5]
+
+
+def test_too_short_series_gets_the_fallback_model_not_a_crash() -> None:
+    rng = np.random.default_rng(0)
+    long = pd.DataFrame(
+        {
+            "unique_id": "long",
+            "ds": pd.date_range("2024-01-01", periods=120),
+            "y": rng.poisson(4, 120).astype(float),
+        }
+    )
+    short = pd.DataFrame(
+        {"unique_id": "short", "ds": pd.date_range("2024-04-01", periods=3), "y": [1.0, 0.0, 2.0]}
+    )
+    result = forecast(pd.concat([long, short]), 7, settings=CHEAP)
+    assert result.choices.at["short", "model"] == "mean"
+    assert "too short" in result.choices.at["short", "reason"]
+    out = result.forecast[result.forecast["unique_id"] == "short"]
+    assert out["mean"].to_numpy() == pytest.approx(np.ones(7))
+    assert out["ds"].iloc[0] == pd.Timestamp("2024-04-04")
+    assert (out["q0.9"] >= out["mean"]).all()
+
+
+def test_integer_period_index_is_accepted() -> None:
+    history = pd.DataFrame({"unique_id": "A", "ds": np.arange(1, 61), "y": np.tile([1.0, 3.0], 30)})
+    result = forecast(history, 4, settings=CHEAP)
+    assert result.forecast["ds"].tolist() == [61, 62, 63, 64]

@@ -1,0 +1,98 @@
+"""Quantile calibration on simulated demand with a known distribution; lead-time demand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from subzero.planning.forecast import ForecastResult, ForecastSettings, forecast
+
+CHEAP = ForecastSettings(expensive=False)
+LEVELS = (0.5, 0.8, 0.9, 0.95)
+
+
+GRID = np.arange(200)
+
+
+def simulate(
+    rng: np.random.Generator, n: int, days: int, kind: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Demand and each series' true CDF on GRID, shape (n, len(GRID))."""
+    if kind == "poisson":
+        rates = rng.uniform(2, 20, (n, 1))
+        y = rng.poisson(rates, (n, days))
+        cdf = stats.poisson.cdf(GRID[None, :], rates)
+    else:  # intermittent: occurrence with probability 0.2, size 1 + Poisson(3)
+        y = np.where(rng.random((n, days)) < 0.2, 1 + rng.poisson(3, (n, days)), 0)
+        cdf = np.tile(0.8 + 0.2 * stats.poisson.cdf(GRID - 1, 3), (n, 1))
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"{kind}{i:03d}" for i in range(n)], days),
+            "ds": np.tile(pd.date_range("2024-01-01", periods=days, freq="D").to_numpy(), n),
+            "y": y.ravel().astype(float),
+        }
+    ), cdf
+
+
+@pytest.fixture(scope="module")
+def simulated() -> tuple[pd.DataFrame, pd.DataFrame, ForecastResult, np.ndarray]:
+    rng = np.random.default_rng(42)
+    (smooth, cdf_s), (sparse, cdf_i) = (
+        simulate(rng, 60, 154, "poisson"),
+        simulate(rng, 60, 154, "intermittent"),
+    )
+    data = pd.concat([smooth, sparse])
+    test = data.groupby("unique_id").tail(14)
+    train = data.drop(test.index)
+    return (
+        train,
+        test,
+        forecast(train, 14, quantiles=LEVELS, settings=CHEAP),
+        np.vstack([cdf_s, cdf_i]),
+    )
+
+
+def attainable(cdf: np.ndarray, level: float) -> float:
+    """Mean over series of F(F^-1(level)): the coverage a perfect integer quantile has."""
+    at = (cdf >= level).argmax(axis=1)
+    return float(cdf[np.arange(len(cdf)), at].mean())
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_quantile_coverage_matches_level_on_simulated_data(simulated, level: float) -> None:
+    _, test, result, cdf = simulated
+    joined = result.forecast.merge(test, on=["unique_id", "ds"])
+    coverage = (joined["y"] <= joined[f"q{level:g}"]).mean()
+    # integer demand: the true quantile covers F(F^-1(level)) >= level (0.8 for the median
+    # of the intermittent series, whose median is 0); 1680 hold-out days, allow ±4 points
+    assert coverage == pytest.approx(attainable(cdf, level), abs=0.04)
+
+
+def test_quantiles_are_never_negative_and_never_cross(simulated) -> None:
+    _, _, result, _ = simulated
+    q = result.forecast[[f"q{lv:g}" for lv in LEVELS]].to_numpy()
+    assert (q >= 0).all() and (result.forecast["mean"] >= 0).all()
+    assert (np.diff(q, axis=1) >= 0).all()
+
+
+def test_lead_time_demand_of_poisson_series_matches_theory(simulated) -> None:
+    train, _, result, _ = simulated
+    uid = "poisson000"
+    rate = train.loc[train["unique_id"] == uid, "y"].mean()
+    ltd = result.lead_time_demand(uid, 7, n_samples=20000, rng=np.random.default_rng(0))
+    assert ltd.samples.shape == (20000,) and (ltd.samples >= 0).all()
+    assert ltd.mean == pytest.approx(7 * rate, rel=0.1)
+    # sum of 7 Poisson(rate) days is Poisson(7 rate); compare the 90% quantile
+    assert ltd.quantiles[0.9] == pytest.approx(stats.poisson.ppf(0.9, 7 * rate), rel=0.15)
+
+
+def test_lead_time_longer_than_horizon_is_refused(simulated) -> None:
+    from subzero.domain.errors import InvalidParameter
+
+    _, _, result, _ = simulated
+    with pytest.raises(
+        InvalidParameter, match="lead_time: 15 must be between 1 and the forecast horizon 14"
+    ):
+        result.lead_time_demand("poisson000", 15)
