@@ -18,7 +18,13 @@ from subzero.domain.items import Customer, Item, Supplier
 from subzero.domain.ledger import StockMove
 from subzero.domain.orders import Order, OrderLine
 from subzero.domain.purchasing import POStatus, PurchaseOrder, Receipt
-from subzero.service.unit_of_work import StoredEvent, UnitOfWork
+from subzero.service.unit_of_work import (
+    ForecastRun,
+    ForecastValue,
+    StoredEvent,
+    StoredOverride,
+    UnitOfWork,
+)
 
 
 class _Store:
@@ -34,6 +40,11 @@ class _Store:
         self.receipts: list[Receipt] = []
         self.events: list[tuple[int, str, dt.datetime, str, str, str, dict[str, object]]] = []
         self.ids = count(1)
+        self.runs: list[ForecastRun] = []
+        self.values: dict[int, list[ForecastValue]] = {}
+        self.items_by_run: dict[int, list[tuple[str, str, str, str]]] = {}
+        self.overrides: dict[int, StoredOverride] = {}
+        self.accuracy: dict[int, list[dict[str, object]]] = {}
 
 
 class _Suppliers:
@@ -201,6 +212,55 @@ class _Events:
         return find_break(row[:6] for row in self.store.events)
 
 
+class _Forecasts:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def add_run(self, at, horizon, quantiles, series, seconds):  # type: ignore[no-untyped-def]
+        run = ForecastRun(next(self.store.ids), at, horizon, tuple(quantiles))
+        self.store.runs.append(run)
+        return run.id
+
+    def add_values(self, run_id, values):  # type: ignore[no-untyped-def]
+        self.store.values.setdefault(run_id, []).extend(values)
+
+    def add_items(self, run_id, rows):  # type: ignore[no-untyped-def]
+        self.store.items_by_run.setdefault(run_id, []).extend(rows)
+
+    def latest_run(self, *, before=None):  # type: ignore[no-untyped-def]
+        runs = [r for r in self.store.runs if before is None or r.at < before]
+        return max(runs, key=lambda r: (r.at, r.id)) if runs else None
+
+    def values(self, run_id, *, sku=None):  # type: ignore[no-untyped-def]
+        rows = self.store.values.get(run_id, [])
+        return sorted((v for v in rows if sku is None or v.sku == sku),
+                      key=lambda v: (v.sku, v.ds))
+
+    def add_override(self, sku, ds, value, reason, at):  # type: ignore[no-untyped-def]
+        oid = next(self.store.ids)
+        self.store.overrides[oid] = StoredOverride(oid, sku, ds, value, reason, at, None, None)
+        return oid
+
+    def overrides(self):  # type: ignore[no-untyped-def]
+        return [self.store.overrides[k] for k in sorted(self.store.overrides)]
+
+    def set_override_statistical(self, override_id, statistical):  # type: ignore[no-untyped-def]
+        o = self.store.overrides[override_id]
+        self.store.overrides[override_id] = StoredOverride(
+            o.id, o.sku, o.ds, o.value, o.reason, o.created_at, statistical, o.actual)
+
+    def score_override(self, override_id, actual, at):  # type: ignore[no-untyped-def]
+        o = self.store.overrides[override_id]
+        self.store.overrides[override_id] = StoredOverride(
+            o.id, o.sku, o.ds, o.value, o.reason, o.created_at, o.statistical, actual)
+
+    def replace_accuracy(self, run_id, rows, at):  # type: ignore[no-untyped-def]
+        self.store.accuracy[run_id] = [dict(r) for r in rows]
+
+    def accuracy(self, run_id):  # type: ignore[no-untyped-def]
+        return sorted(self.store.accuracy.get(run_id, []), key=lambda r: str(r["sku"]))
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Shares one in-memory store across units of work, like one database.
 
@@ -217,6 +277,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.orders = _Orders(self.store)
         self.purchase_orders = _PurchaseOrders(self.store)
         self.events = _Events(self.store)
+        self.forecasts = _Forecasts(self.store)
         self.commits = 0
 
     def flush(self) -> None:

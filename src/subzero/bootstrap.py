@@ -52,6 +52,19 @@ def init_database(settings: Settings | None = None) -> str:
         engine.dispose()
 
 
+def _require_sqlite_file(url: str) -> None:
+    """A mistyped SQLite path must not silently create an empty database."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() == "sqlite" and name and name != ":memory:":
+        if not Path(name).exists():
+            raise InvalidState(f"database file {name} does not exist: run `subzero init`")
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -67,6 +80,7 @@ def bootstrap(
     from subzero.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 
     settings = settings or get_settings()
+    _require_sqlite_file(settings.database_url)
     engine = make_engine(settings.database_url)
     if check_schema and not schema_is_current(engine):
         engine.dispose()

@@ -84,3 +84,22 @@ def test_lead_time_fitted_from_real_deliveries(shop: Shop) -> None:
 def test_bad_parameters(shop: Shop, cmd: c.ApplyPolicy) -> None:
     with pytest.raises(InvalidParameter):
         shop.bus.handle(cmd)
+
+
+def test_stored_forecast_sets_the_level_history_the_spread(shop: Shop) -> None:
+    import datetime as dt
+
+    from subzero.service.unit_of_work import ForecastValue
+
+    _history(shop, "W", [2, 2, 2, 2, 2, 2, 2, 2] * 2)  # var 0 < mean: Poisson
+    uow = shop.uow()
+    run = uow.forecasts.add_run(shop.clock.current, 14, (0.5,), 1, 0.1)
+    today = shop.clock.current.date()
+    uow.forecasts.add_values(run, [
+        ForecastValue("W", today + dt.timedelta(days=d), 6.0, 6.0, {}) for d in range(14)
+    ])
+    (d,) = shop.bus.handle(c.ApplyPolicy(skus=("W",), kind="base-stock"))
+    assert d.demand_mean_per_day == pytest.approx(6.0)
+    assert "stored forecast" in d.reason
+    level = int(d.new_policy.split("=")[1])
+    assert poisson.ppf(0.9, 6 * 6.0) <= level <= poisson.ppf(0.999, 6 * 6.0)

@@ -126,11 +126,14 @@ def _plot_levels(report: DemoReport, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    days = [lv.day for lv in report.levels]
+    import numpy as np
+
+    days = np.array([lv.day for lv in report.levels], dtype="datetime64[D]")
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=110)
     ax.plot(days, [lv.on_hand for lv in report.levels], label="on hand (units)", color="#2b7bba")
-    ax.plot(days, [lv.backordered for lv in report.levels], label="backordered (units)",
-            color="#d7301f")
+    ax.plot(
+        days, [lv.backordered for lv in report.levels], label="backordered (units)", color="#d7301f"
+    )
     ax.set_title(
         f"subzero demo: fill rate {report.kpis.fill_rate:.0%}, "
         f"promises kept {report.kpis.promise_reliability:.0%}, "

@@ -24,23 +24,8 @@ from subzero.domain.errors import InvalidParameter
 __all__ = ["register"]
 
 
-def _history(input_path: Path | None, from_ledger: bool) -> tuple[Any, int]:
-    """The demand history frame and the row base of its error messages."""
-    if from_ledger == (input_path is not None):
-        raise InvalidParameter("give exactly one of --input HISTORY.csv or --from-ledger")
-    if from_ledger:
-        try:
-            from subzero.cli.runtime import runtime
-            from subzero.service.demand import order_history_frame
-        except ImportError:
-            raise InvalidParameter(
-                "--from-ledger needs the database layer (subzero.service.demand), "
-                "which is not installed yet; export the history and use --input"
-            ) from None
-        frame = order_history_frame(runtime().uow())
-        if frame.empty:
-            raise InvalidParameter("--from-ledger: the order ledger has no orders to forecast")
-        return frame, 0
+def _history(input_path: Path | None) -> tuple[Any, int]:
+    """The demand history frame from ``--input`` and the row base of its error messages."""
     import pandas as pd
 
     assert input_path is not None
@@ -72,13 +57,17 @@ def forecast_command(
     levels = parse_float_list(quantiles, name="--quantiles")
     if freq.upper() not in ("D", "W", "M"):
         raise InvalidParameter(f"--freq: {freq!r} is not one of D, W, M")
-    frame, row_base = _history(input_path, from_ledger)
+    if from_ledger == (input_path is not None):
+        raise InvalidParameter("give exactly one of --input HISTORY.csv or --from-ledger")
+    if from_ledger:
+        _from_ledger(horizon, levels, n_jobs, output, report)
+        return
+    frame, row_base = _history(input_path)
 
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from subzero.planning.forecast import STAGES, forecast
-    from subzero.planning.forecast_quantiles import quantile_name
 
     with Progress(
         TextColumn("forecast {task.description:<10}"),
@@ -103,16 +92,130 @@ def forecast_command(
             progress=advance,
             row_base=row_base,
         )
-    out = result.forecast
+    _write(result.forecast, levels, output, report, result.report())
+
+
+def _write(
+    frame: Any, levels: list[float], output: Path, report: Path | None, details: Any
+) -> None:
+    from subzero.planning.forecast_quantiles import quantile_name
+
     columns = ["unique_id", "ds", "mean"] + [quantile_name(lv) for lv in sorted(set(levels))]
-    out = out[columns].copy()
+    out = frame[columns].copy()
     if out["ds"].dtype.kind == "M":
         out["ds"] = out["ds"].dt.strftime("%Y-%m-%d")
     out.to_csv(output, index=False, float_format="%.6g")
     if report is not None:
-        report.write_text(json.dumps(result.report(), indent=2, default=str) + "\n")
+        report.write_text(json.dumps(details, indent=2, default=str) + "\n")
+
+
+def _from_ledger(
+    horizon: int, levels: list[float], n_jobs: int, output: Path, report: Path | None
+) -> None:
+    """Daily forecast of every item from the database's orders, stored as a run (with
+    overrides applied, the previous run's accuracy measured and due overrides scored)."""
+    from rich.console import Console
+
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import RunForecast
+
+    with Console(stderr=True).status("forecasting from the order ledger…"):
+        try:
+            summary = runtime().bus.handle(
+                RunForecast(horizon=horizon, quantiles=tuple(levels), n_jobs=n_jobs)
+            )
+        except InvalidParameter as exc:
+            raise InvalidParameter(f"--from-ledger: {exc.message}") from None
+    _write(summary.forecast, levels, output, report, summary.report)
+    Console(stderr=True).print(
+        f"forecast run {summary.run_id}: {summary.series} items x {horizon} days stored; "
+        f"{summary.overrides_applied} override(s) applied, {summary.overrides_scored} scored"
+        + (f"; biased items: {', '.join(summary.biased_items)}" if summary.biased_items else "")
+    )
+
+
+override_app = typer.Typer(
+    help="Planner overrides of the forecast (expert opinion), stored and scored.",
+    no_args_is_help=True,
+)
+
+
+@override_app.command("add")
+def override_add(
+    sku: str = typer.Argument(..., help="Item SKU."),
+    day: str = typer.Argument(..., help="Day to override, YYYY-MM-DD (today or later)."),
+    value: float = typer.Argument(..., help="Your forecast of that day's demand (units)."),
+    reason: str = typer.Option(..., "--reason", help="Why (stored with the override)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON value."),
+) -> None:
+    """Override the forecast of an item for a day; applied by the next ledger forecast
+    and scored against the actual demand once the day has passed."""
+    import datetime as dt
+
+    from subzero.cli.output import emit_json
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import OverrideForecast
+
+    try:
+        when = dt.date.fromisoformat(day)
+    except ValueError:
+        raise InvalidParameter(f"day {day!r} is not a date YYYY-MM-DD") from None
+    override_id = runtime().bus.handle(OverrideForecast(sku, when, value, reason))
+    if as_json:
+        emit_json({"override_id": override_id})
+    else:
+        typer.echo(f"override {override_id}: {sku} on {when} = {value:g} ({reason})")
+
+
+@override_app.command("list")
+def override_list(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON value."),
+) -> None:
+    """Every override; once scored, whether it beat the statistical forecast."""
+    from subzero.cli.output import emit_json, print_table
+    from subzero.cli.runtime import runtime
+    from subzero.service.forecasting import override_report
+
+    data = override_report(runtime().uow())
+    if as_json:
+        emit_json(data)
+        return
+    cols = ["id", "sku", "day", "value", "statistical", "actual", "helped", "reason"]
+    print_table("forecast overrides", cols, [[r.get(c) for c in cols] for r in data["overrides"]])
+    if data["scored"]:
+        typer.echo(
+            f"{data['scored']} scored: hit rate {data['hit_rate']:.0%}, "
+            f"value added {data['value_added']:+.2f} units of absolute error"
+        )
+
+
+def accuracy(as_json: bool = typer.Option(False, "--json", help="Print one JSON value.")) -> None:
+    """Forecast accuracy per item of the last measured run: bias, MAE, RMSE, scaled
+    errors and the tracking signal (|TS| > 4 flags a biased forecast)."""
+    from subzero.cli.output import emit_json, print_table
+    from subzero.cli.runtime import runtime
+    from subzero.service.forecasting import accuracy_report
+
+    run_id, rows = accuracy_report(runtime().uow())
+    if as_json:
+        emit_json({"run_id": run_id, "items": rows})
+        return
+    if run_id is None:
+        typer.echo(
+            "no forecast run measured yet: run `subzero forecast --from-ledger` twice, "
+            "some days apart"
+        )
+        return
+    cols = ["sku", "periods", "bias", "mae", "rmse", "rmsse", "tracking_signal", "biased"]
+    print_table(
+        f"accuracy of forecast run {run_id}",
+        cols,
+        [[round(r[c], 3) if isinstance(r[c], float) else r[c] for c in cols] for r in rows],
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add the top-level ``forecast`` command."""
+    """Add ``forecast``, ``override`` and ``accuracy``."""
     app.command("forecast")(forecast_command)
+    app.add_typer(override_app, name="override")
+    app.command("accuracy")(accuracy)

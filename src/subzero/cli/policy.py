@@ -403,11 +403,16 @@ def policy_apply(
         )
     )
     rows = [
-        {"sku": d.sku, "old_policy": d.old_policy, "policy": d.new_policy,
-         "demand_mean_per_day": round(d.demand_mean_per_day, 4),
-         "demand_sd_per_day": round(d.demand_sd_per_day, 4),
-         "lead_time_mean_days": round(d.lead_time_mean_days, 2),
-         "lead_time_source": d.lead_time_source, "reason": d.reason}
+        {
+            "sku": d.sku,
+            "old_policy": d.old_policy,
+            "policy": d.new_policy,
+            "demand_mean_per_day": round(d.demand_mean_per_day, 4),
+            "demand_sd_per_day": round(d.demand_sd_per_day, 4),
+            "lead_time_mean_days": round(d.lead_time_mean_days, 2),
+            "lead_time_source": d.lead_time_source,
+            "reason": d.reason,
+        }
         for d in decisions
     ]
     if as_json:
@@ -416,8 +421,17 @@ def policy_apply(
     print_table(
         "policies applied",
         ["sku", "old", "new", "demand/day", "lead time", "why"],
-        [[r["sku"], r["old_policy"], r["policy"], r["demand_mean_per_day"],
-          r["lead_time_mean_days"], r["reason"]] for r in rows],
+        [
+            [
+                r["sku"],
+                r["old_policy"],
+                r["policy"],
+                r["demand_mean_per_day"],
+                r["lead_time_mean_days"],
+                r["reason"],
+            ]
+            for r in rows
+        ],
     )
 
 

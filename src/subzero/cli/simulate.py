@@ -23,32 +23,62 @@ CATALOG_HELP = (
     "lead_time_pmf ('1:0.2 2:0.5 4:0.3'); holding [h] (default 1); backorder [p] (default "
     "0); fixed_cost [K] (default 0); optional lost_share (0..1), supplier, capacity."
 )
-KPI_ORDER = ("cost", "fill_rate", "backorder_rate", "lost_rate", "mean_wait", "p95_wait",
-             "mean_wait_all_lines", "promise_reliability", "avg_on_hand", "avg_backorders",
-             "inventory_turns", "orders_per_day", "holding_cost", "backorder_cost",
-             "ordering_cost", "expedite_cost", "lost_sales_cost", "satisfaction")
+KPI_ORDER = (
+    "cost",
+    "fill_rate",
+    "backorder_rate",
+    "lost_rate",
+    "mean_wait",
+    "p95_wait",
+    "mean_wait_all_lines",
+    "promise_reliability",
+    "avg_on_hand",
+    "avg_backorders",
+    "inventory_turns",
+    "orders_per_day",
+    "holding_cost",
+    "backorder_cost",
+    "ordering_cost",
+    "expedite_cost",
+    "lost_sales_cost",
+    "satisfaction",
+)
 
 
-def _settings(periods: int, warmup: int, batches: int, replications: int,
-              kernel: str = "compiled", **extra: Any) -> Any:
+def _settings(
+    periods: int,
+    warmup: int,
+    batches: int,
+    replications: int,
+    kernel: str = "compiled",
+    **extra: Any,
+) -> Any:
     from subzero.planning.simulate.engine import RunSettings
 
     if periods <= 0:
         raise InvalidParameter(f"--periods {periods}: must be positive")
     method = "replications" if replications > 1 else "batch-means"
-    return RunSettings(periods=periods, warmup=warmup, batches=batches,
-                       replications=max(replications, 1), method=method, kernel=kernel,
-                       **extra)
+    return RunSettings(
+        periods=periods,
+        warmup=warmup,
+        batches=batches,
+        replications=max(replications, 1),
+        method=method,
+        kernel=kernel,
+        **extra,
+    )
 
 
-def _demand(poisson: float | None, normal: str | None, history: str | None,
-            quantiles: str | None) -> Any:
+def _demand(
+    poisson: float | None, normal: str | None, history: str | None, quantiles: str | None
+) -> Any:
     from subzero.planning.simulate import demand as dm
 
     given = [x is not None for x in (poisson, normal, history, quantiles)]
     if sum(given) != 1:
-        raise InvalidParameter("give exactly one demand: --poisson, --normal, --history or "
-                               "--quantiles")
+        raise InvalidParameter(
+            "give exactly one demand: --poisson, --normal, --history or --quantiles"
+        )
     if poisson is not None:
         return dm.PoissonDemand(poisson)
     if normal is not None:
@@ -80,8 +110,9 @@ def _need(value: Any, option: str, policy: str) -> Any:
     return value
 
 
-def _policy(policy: str, big_s: str | None, s: int | None, r: int | None, q: int | None,
-            review: int) -> Any:
+def _policy(
+    policy: str, big_s: str | None, s: int | None, r: int | None, q: int | None, review: int
+) -> Any:
     from subzero.planning.policies import kinds
 
     def level() -> int:
@@ -100,8 +131,9 @@ def _policy(policy: str, big_s: str | None, s: int | None, r: int | None, q: int
             return kinds.RS(review, level())
         case "minmax":
             return kinds.MinMax(_need(s, "--s", policy), level())
-    raise InvalidParameter(f"--policy {policy!r}: use mto, base-stock, sS, rQ, RS, minmax or "
-                           "serial")
+    raise InvalidParameter(
+        f"--policy {policy!r}: use mto, base-stock, sS, rQ, RS, minmax or serial"
+    )
 
 
 def _progress(total_work: int, enabled: bool) -> Any:
@@ -124,55 +156,96 @@ def _kpi_table(title: str, kpis: dict[str, Any]) -> None:
 
 
 def simulate_command(
-    policy: str = typer.Option("base-stock", "--policy", help="mto | base-stock | sS | rQ | "
-                               "RS | minmax | serial (ignored with --catalog)."),
-    big_s: str = typer.Option(None, "--S", help="Order-up-to / base-stock level S (sS, "
-                              "base-stock, RS; minmax: max). serial: echelon levels, stage 1 "
-                              "(customer-facing) first, e.g. 20,30,40."),
+    policy: str = typer.Option(
+        "base-stock",
+        "--policy",
+        help="mto | base-stock | sS | rQ | RS | minmax | serial (ignored with --catalog).",
+    ),
+    big_s: str = typer.Option(
+        None,
+        "--S",
+        help="Order-up-to / base-stock level S (sS, "
+        "base-stock, RS; minmax: max). serial: echelon levels, stage 1 "
+        "(customer-facing) first, e.g. 20,30,40.",
+    ),
     small_s: int = typer.Option(None, "--s", help="Reorder point s (sS; minmax: min)."),
     r: int = typer.Option(None, "--r", help="Reorder point r (rQ)."),
     q: int = typer.Option(None, "--Q", help="Order quantity Q (rQ)."),
     review: int = typer.Option(1, "--R", help="Review period in days (RS)."),
     poisson: float = typer.Option(None, "--poisson", help="Poisson demand per day: MEAN."),
-    normal: str = typer.Option(None, "--normal", help="Normal demand per day: MEAN,SD "
-                               "(rounded to units, truncated at 0)."),
-    history: str = typer.Option(None, "--history", help="Bootstrap demand from past daily "
-                                "demands: v1,v2,..."),
-    quantiles: str = typer.Option(None, "--quantiles", help="Demand from forecast quantiles: "
-                                  "LEVEL:VALUE,... e.g. 0.1:4,0.5:9,0.9:17."),
-    seasonality: str = typer.Option(None, "--seasonality", help="Demand factors repeating "
-                                    "every N days, e.g. 1,1,1,1,1.3,0.6,0.4 (weekly)."),
-    lead_time: str = typer.Option("0", "--lead-time", help="Lead time L in days (serial: one "
-                                  "per stage, stage 1 first). An order placed at the start "
-                                  "of day t arrives at the start of day t+L."),
-    lead_time_pmf: str = typer.Option(None, "--lead-time-pmf", help="Stochastic lead time, "
-                                      "DAYS:PROB,... e.g. 1:0.2,2:0.5,4:0.3."),
-    no_crossing: bool = typer.Option(False, "--no-crossing", help="Orders never overtake "
-                                     "each other (an order arrives no earlier than the last)."),
-    holding: str = typer.Option("1", "--holding", help="Holding cost h per unit per day "
-                                "(serial: echelon holding cost per stage, stage 1 first)."),
-    backorder: float = typer.Option(0.0, "--backorder", help="Backorder cost p per unit per "
-                                    "day (also per unit lost under lost sales)."),
+    normal: str = typer.Option(
+        None, "--normal", help="Normal demand per day: MEAN,SD (rounded to units, truncated at 0)."
+    ),
+    history: str = typer.Option(
+        None, "--history", help="Bootstrap demand from past daily demands: v1,v2,..."
+    ),
+    quantiles: str = typer.Option(
+        None,
+        "--quantiles",
+        help="Demand from forecast quantiles: LEVEL:VALUE,... e.g. 0.1:4,0.5:9,0.9:17.",
+    ),
+    seasonality: str = typer.Option(
+        None,
+        "--seasonality",
+        help="Demand factors repeating every N days, e.g. 1,1,1,1,1.3,0.6,0.4 (weekly).",
+    ),
+    lead_time: str = typer.Option(
+        "0",
+        "--lead-time",
+        help="Lead time L in days (serial: one "
+        "per stage, stage 1 first). An order placed at the start "
+        "of day t arrives at the start of day t+L.",
+    ),
+    lead_time_pmf: str = typer.Option(
+        None, "--lead-time-pmf", help="Stochastic lead time, DAYS:PROB,... e.g. 1:0.2,2:0.5,4:0.3."
+    ),
+    no_crossing: bool = typer.Option(
+        False,
+        "--no-crossing",
+        help="Orders never overtake each other (an order arrives no earlier than the last).",
+    ),
+    holding: str = typer.Option(
+        "1",
+        "--holding",
+        help="Holding cost h per unit per day "
+        "(serial: echelon holding cost per stage, stage 1 first).",
+    ),
+    backorder: float = typer.Option(
+        0.0,
+        "--backorder",
+        help="Backorder cost p per unit per day (also per unit lost under lost sales).",
+    ),
     fixed_cost: float = typer.Option(0.0, "--fixed-cost", help="Fixed cost K per order."),
     lost_sales: bool = typer.Option(False, "--lost-sales", help="Unmet demand is lost."),
-    lost_share: float = typer.Option(None, "--lost-share", help="Share (0..1) of short units "
-                                     "lost; the rest is backordered."),
+    lost_share: float = typer.Option(
+        None, "--lost-share", help="Share (0..1) of short units lost; the rest is backordered."
+    ),
     capacity: int = typer.Option(None, "--capacity", help="Most units per order."),
-    expedite_lead_time: int = typer.Option(None, "--expedite-lead-time", help="Expedite "
-                                           "option: its lead time in days."),
-    expedite_cost: float = typer.Option(0.0, "--expedite-cost", help="Extra cost per unit "
-                                        "expedited."),
-    expedite_up_to: int = typer.Option(0, "--expedite-up-to", help="Expedite when net stock "
-                                       "+ receipts within the expedite lead time is below."),
-    disrupt: str = typer.Option(None, "--disrupt", help="Supplier disruption FIRST:LAST "
-                                "(days, the item's supplier delivers nothing)."),
+    expedite_lead_time: int = typer.Option(
+        None, "--expedite-lead-time", help="Expedite option: its lead time in days."
+    ),
+    expedite_cost: float = typer.Option(
+        0.0, "--expedite-cost", help="Extra cost per unit expedited."
+    ),
+    expedite_up_to: int = typer.Option(
+        0,
+        "--expedite-up-to",
+        help="Expedite when net stock + receipts within the expedite lead time is below.",
+    ),
+    disrupt: str = typer.Option(
+        None,
+        "--disrupt",
+        help="Supplier disruption FIRST:LAST (days, the item's supplier delivers nothing).",
+    ),
     catalog: str = typer.Option(None, "--catalog", help=CATALOG_HELP),
     periods: int = typer.Option(100_000, "--periods", help="Measured days (after warm-up)."),
     warmup: int = typer.Option(1000, "--warmup", help="Warm-up days, simulated, not measured."),
     batches: int = typer.Option(20, "--batches", help="Batches for batch-means CIs."),
-    replications: int = typer.Option(1, "--replications", help="> 1: independent "
-                                     "replications (each with its warm-up) instead of "
-                                     "batch means."),
+    replications: int = typer.Option(
+        1,
+        "--replications",
+        help="> 1: independent replications (each with its warm-up) instead of batch means.",
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     kernel: str = typer.Option("compiled", "--kernel", help="compiled (numba) or numpy."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -194,15 +267,25 @@ def simulate_command(
         else:
             with progress:
                 task = progress.add_task("simulating", total=len(items))
-                res = engine.simulate(items, settings, rng, block=512,
-                                      progress=lambda done, _: progress.update(task,
-                                                                               completed=done))
+                res = engine.simulate(
+                    items,
+                    settings,
+                    rng,
+                    block=512,
+                    progress=lambda done, _: progress.update(task, completed=done),
+                )
         overall = res.overall().to_json()
         if as_json:
             points = res.item_points()
-            emit_json({"overall": overall, "items": [
-                {"sku": sku, **{k: _finite(points[k][i]) for k in KPI_ORDER}}
-                for i, sku in enumerate(res.skus)]})
+            emit_json(
+                {
+                    "overall": overall,
+                    "items": [
+                        {"sku": sku, **{k: _finite(points[k][i]) for k in KPI_ORDER}}
+                        for i, sku in enumerate(res.skus)
+                    ],
+                }
+            )
         else:
             _kpi_table(f"{len(items)} items, {periods} days", overall)
         return
@@ -216,25 +299,45 @@ def simulate_command(
         system = engine.SerialSystem(
             tuple(parse_int_list(_need(big_s, "--S", policy), name="--S")),
             tuple(parse_int_list(lead_time, name="--lead-time")),
-            tuple(parse_float_list(holding, name="--holding")), backorder, demand)
+            tuple(parse_float_list(holding, name="--holding")),
+            backorder,
+            demand,
+        )
         kpis = engine.simulate_serial(system, settings, rng).item(0).to_json()
     else:
         lead: Any = parse_int_list(lead_time, name="--lead-time")[0]
         if lead_time_pmf:
             lead = dict(parse_pmf(lead_time_pmf, name="--lead-time-pmf"))
         share = 1.0 if lost_sales else (lost_share or 0.0)
-        expedite = (engine.Expedite(expedite_lead_time, expedite_cost, expedite_up_to)
-                    if expedite_lead_time is not None else None)
-        item = engine.Item("item", _policy(policy, big_s, small_s, r, q, review), demand,
-                           lead_time=lead, holding_cost=parse_float_list(holding,
-                                                                         name="--holding")[0],
-                           backorder_cost=backorder, fixed_cost=fixed_cost, lost_share=share,
-                           orders_cross=not no_crossing, capacity=capacity, expedite=expedite)
+        expedite = (
+            engine.Expedite(expedite_lead_time, expedite_cost, expedite_up_to)
+            if expedite_lead_time is not None
+            else None
+        )
+        item = engine.Item(
+            "item",
+            _policy(policy, big_s, small_s, r, q, review),
+            demand,
+            lead_time=lead,
+            holding_cost=parse_float_list(holding, name="--holding")[0],
+            backorder_cost=backorder,
+            fixed_cost=fixed_cost,
+            lost_share=share,
+            orders_cross=not no_crossing,
+            capacity=capacity,
+            expedite=expedite,
+        )
         if disrupt:
             first, last = parse_int_list(disrupt.replace(":", ","), name="--disrupt")[:2]
-            settings = _settings(periods, warmup, batches, replications, kernel,
-                                 pattern=settings.pattern,
-                                 disruptions=(engine.Disruption("default", first, last),))
+            settings = _settings(
+                periods,
+                warmup,
+                batches,
+                replications,
+                kernel,
+                pattern=settings.pattern,
+                disruptions=(engine.Disruption("default", first, last),),
+            )
         kpis = engine.simulate([item], settings, rng).item(0).to_json()
     if as_json:
         emit_json(kpis)
@@ -251,10 +354,17 @@ def _finite(x: float) -> float | None:
 def tune_command(
     catalog: str = typer.Option(..., "--catalog", help=CATALOG_HELP),
     fill_rate: float = typer.Option(None, "--fill-rate", help="Target fill rate, e.g. 0.95."),
-    max_wait: float = typer.Option(None, "--max-wait", help="Target mean backorder wait over "
-                                   "all lines, in days (instead of --fill-rate)."),
-    output: str = typer.Option(None, "--output", help="Write the tuned catalogue CSV here "
-                               "(same columns, plus fill_rate, mean_wait, cost, meets_target)."),
+    max_wait: float = typer.Option(
+        None,
+        "--max-wait",
+        help="Target mean backorder wait over all lines, in days (instead of --fill-rate).",
+    ),
+    output: str = typer.Option(
+        None,
+        "--output",
+        help="Write the tuned catalogue CSV here "
+        "(same columns, plus fill_rate, mean_wait, cost, meets_target).",
+    ),
     periods: int = typer.Option(20_000, "--periods", help="Measured days per candidate."),
     warmup: int = typer.Option(500, "--warmup", help="Warm-up days."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
@@ -267,39 +377,73 @@ def tune_command(
     from subzero.planning.simulate.tune import tune
 
     items = read_catalog(catalog)
-    tuned = tune(items, _settings(periods, warmup, 10, 1), np.random.default_rng(seed),
-                 fill_rate=fill_rate, max_wait=max_wait)
-    rows = [{**item_row(t.item), "fill_rate": round(t.fill_rate, 6),
-             "mean_wait": round(t.mean_wait_all_lines, 6), "cost": round(t.cost, 6),
-             "meets_target": t.meets_target} for t in tuned]
+    tuned = tune(
+        items,
+        _settings(periods, warmup, 10, 1),
+        np.random.default_rng(seed),
+        fill_rate=fill_rate,
+        max_wait=max_wait,
+    )
+    rows = [
+        {
+            **item_row(t.item),
+            "fill_rate": round(t.fill_rate, 6),
+            "mean_wait": round(t.mean_wait_all_lines, 6),
+            "cost": round(t.cost, 6),
+            "meets_target": t.meets_target,
+        }
+        for t in tuned
+    ]
     if output:
         write_catalog(output, rows)
     if as_json:
         emit_json({"items": rows, "output": output})
     else:
-        print_table("tuned policies", ["sku", "policy", "s", "S", "r", "Q", "fill rate",
-                                       "mean wait", "cost", "meets"],
-                    [[r.get("sku"), r.get("policy"), r.get("s"), r.get("S"), r.get("r"),
-                      r.get("Q"), r["fill_rate"], r["mean_wait"], r["cost"],
-                      r["meets_target"]] for r in rows])
+        print_table(
+            "tuned policies",
+            ["sku", "policy", "s", "S", "r", "Q", "fill rate", "mean wait", "cost", "meets"],
+            [
+                [
+                    r.get("sku"),
+                    r.get("policy"),
+                    r.get("s"),
+                    r.get("S"),
+                    r.get("r"),
+                    r.get("Q"),
+                    r["fill_rate"],
+                    r["mean_wait"],
+                    r["cost"],
+                    r["meets_target"],
+                ]
+                for r in rows
+            ],
+        )
 
 
 def scenario_command(
     catalog: str = typer.Option(..., "--catalog", help=CATALOG_HELP),
-    spike: str = typer.Option(None, "--spike", help="Demand spike PERCENT%:DAYS[:START], "
-                              "e.g. 30%:14 (+30% for 14 days from day 0)."),
-    lead_time_x: float = typer.Option(None, "--lead-time-x", help="Multiply every lead time "
-                                      "by this factor."),
-    disrupt: str = typer.Option(None, "--disrupt", help="SUPPLIER:FIRST:LAST: the supplier "
-                                "delivers nothing on those days."),
-    lost_share: float = typer.Option(None, "--lost-share", help="Share (0..1) of customers "
-                                     "who will not wait."),
+    spike: str = typer.Option(
+        None,
+        "--spike",
+        help="Demand spike PERCENT%:DAYS[:START], e.g. 30%:14 (+30% for 14 days from day 0).",
+    ),
+    lead_time_x: float = typer.Option(
+        None, "--lead-time-x", help="Multiply every lead time by this factor."
+    ),
+    disrupt: str = typer.Option(
+        None, "--disrupt", help="SUPPLIER:FIRST:LAST: the supplier delivers nothing on those days."
+    ),
+    lost_share: float = typer.Option(
+        None, "--lost-share", help="Share (0..1) of customers who will not wait."
+    ),
     periods: int = typer.Option(365, "--periods", help="Measured days."),
     warmup: int = typer.Option(500, "--warmup", help="Warm-up days."),
-    batches: int = typer.Option(10, "--batches", help="Batches (replications with "
-                                "--replications)."),
-    replications: int = typer.Option(20, "--replications", help="Independent replications "
-                                     "(paired between base and scenario)."),
+    batches: int = typer.Option(
+        10, "--batches", help="Batches (replications with --replications)."
+    ),
+    replications: int = typer.Option(
+        20, "--replications", help="Independent replications (paired between base and scenario)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     plot: str = typer.Option(None, "--plot", help="Write a PNG bar chart of KPI deltas."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -310,8 +454,9 @@ def scenario_command(
 
     given = [x is not None for x in (spike, lead_time_x, disrupt, lost_share)]
     if sum(given) != 1:
-        raise InvalidParameter("give exactly one change: --spike, --lead-time-x, --disrupt or "
-                               "--lost-share")
+        raise InvalidParameter(
+            "give exactly one change: --spike, --lead-time-x, --disrupt or --lost-share"
+        )
     change: Any
     if spike is not None:
         change = sc.parse_spike(spike)
@@ -321,8 +466,9 @@ def scenario_command(
         change = sc.parse_disruption(disrupt)
     else:
         change = sc.LostSalesShare(float(lost_share))
-    report = sc.run_scenario(read_catalog(catalog),
-                             _settings(periods, warmup, batches, replications), change, seed)
+    report = sc.run_scenario(
+        read_catalog(catalog), _settings(periods, warmup, batches, replications), change, seed
+    )
     if plot:
         sc.plot_deltas(report, plot, f"{change}")
     data = report.to_json()
@@ -333,8 +479,15 @@ def scenario_command(
     for name in KPI_ORDER:
         b, s_, d = data["base"][name], data["scenario"][name], data["delta"][name]
         lo, hi = d["ci95"]
-        rows.append([name, _fmt(b["mean"]), _fmt(s_["mean"]), _fmt(d["mean"]),
-                     "" if lo is None else f"[{lo:.4g}, {hi:.4g}]"])
+        rows.append(
+            [
+                name,
+                _fmt(b["mean"]),
+                _fmt(s_["mean"]),
+                _fmt(d["mean"]),
+                "" if lo is None else f"[{lo:.4g}, {hi:.4g}]",
+            ]
+        )
     print_table(str(change), ["KPI", "base", "scenario", "delta", "95% CI"], rows)
 
 

@@ -6,6 +6,7 @@ Each has one name across the layers: ``PlaceOrder`` ↔ ``subzero order place`` 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 __all__ = [
@@ -14,11 +15,13 @@ __all__ = [
     "AddSupplier",
     "ApplyPolicy",
     "CancelOrder",
+    "OverrideForecast",
     "Command",
     "OrderLineRequest",
     "PlaceOrder",
     "ReceivePurchaseOrder",
     "Replenish",
+    "RunForecast",
     "SendPurchaseOrders",
     "ShipOrder",
 ]
@@ -105,3 +108,23 @@ class ApplyPolicy(Command):
     holding_cost: float = 1.0
     fixed_cost: float = 0.0
     history_days: int = 90
+
+
+@dataclass(frozen=True, slots=True)
+class RunForecast(Command):
+    """Forecast every item's daily demand from the order ledger and store the run."""
+
+    horizon: int = 28
+    quantiles: tuple[float, ...] = (0.5, 0.9, 0.95)
+    history_days: int = 730
+    n_jobs: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideForecast(Command):
+    """A planner's forecast for one item and day, with a reason (expert opinion)."""
+
+    sku: str
+    day: dt.date
+    value: float
+    reason: str

@@ -42,14 +42,13 @@ def order_history_frame(
     uow: UnitOfWork, *, since: dt.date | None = None, until: dt.date | None = None
 ) -> pd.DataFrame:
     """The ledger's daily demand as a long frame ``unique_id, ds, y`` (statsforecast's
-    layout), zero-filled from each item's first order to ``until`` (default: yesterday
-    of the last order day + 1)."""
+    layout), zero-filled from each item's first order to the day before ``until``
+    (default: the last day with an order). Call inside ``with uow``."""
     import pandas as pd
 
-    with uow:
-        rows = uow.orders.demand_history(
-            since=dt.datetime.combine(since, dt.time(0), dt.UTC) if since else None
-        )
+    rows = uow.orders.demand_history(
+        since=dt.datetime.combine(since, dt.time(0), dt.UTC) if since else None
+    )
     if not rows:
         return pd.DataFrame(
             {

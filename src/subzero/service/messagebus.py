@@ -15,7 +15,7 @@ from typing import Any
 
 from subzero.domain import commands as c
 from subzero.domain.events import DomainEvent
-from subzero.service import catalog, orders, purchasing, stock_policies
+from subzero.service import catalog, forecasting, orders, purchasing, stock_policies
 from subzero.service.context import Context
 from subzero.service.unit_of_work import UnitOfWork
 
@@ -36,6 +36,8 @@ COMMAND_HANDLERS: Mapping[type[c.Command], Callable[..., Any]] = {
     c.SendPurchaseOrders: purchasing.send_purchase_orders,
     c.Replenish: purchasing.replenish,
     c.ApplyPolicy: stock_policies.apply_policies,
+    c.RunForecast: forecasting.run_forecast,
+    c.OverrideForecast: forecasting.override_forecast,
 }
 
 

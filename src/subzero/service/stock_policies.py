@@ -2,9 +2,12 @@
 
 For each item:
 
-* **daily demand** — units ordered per day over the last ``history_days`` (from the
-  item's first order if later), backorders included: Poisson when the variance is
-  within 5 % of the mean, else negative binomial with the observed mean and variance;
+* **daily demand** — its level is the mean daily forecast of the latest stored forecast
+  run (``subzero forecast --from-ledger``) over the item's lead time, or without one,
+  the mean of units ordered per day over the last ``history_days`` (from the item's
+  first order if later, backorders included); its spread keeps the variance-to-mean
+  ratio of that order history: Poisson when the variance is within 5 % of the mean,
+  else negative binomial;
 * **lead time** — fitted from the supplier's real deliveries (sent → first receipt)
   when there are at least five (``planning.leadtime.fit_lead_time``, best AIC), else the
   supplier's stated lead time (normal with its standard deviation, in whole days);
@@ -74,6 +77,7 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
 
     start = ctx.today - dt.timedelta(days=cmd.history_days)
     history = daily_demand(uow, start=start, end=ctx.today)
+    levels = _forecast_levels(uow, ctx)
     lead_times: dict[int, LeadTime] = {}
     decisions = []
     for sku, item in items.items():
@@ -81,10 +85,31 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
         if supplier.id not in lead_times:
             lead_times[supplier.id or 0] = _lead_time(uow, supplier)
         decisions.append(
-            _decide(uow, item, history.get(sku), lead_times[supplier.id or 0], kind, cmd, ctx)
+            _decide(
+                uow,
+                item,
+                history.get(sku),
+                levels.get(sku),
+                lead_times[supplier.id or 0],
+                kind,
+                cmd,
+                ctx,
+            )
         )
     uow.commit()
     return decisions
+
+
+def _forecast_levels(uow: UnitOfWork, ctx: Context) -> dict[str, list[float]]:
+    """Daily forecast means from today on, per item, of the latest stored run."""
+    run = uow.forecasts.latest_run()
+    levels: dict[str, list[float]] = {}
+    if run is None:
+        return levels
+    for value in uow.forecasts.values(run.id):
+        if value.ds >= ctx.today:
+            levels.setdefault(value.sku, []).append(value.mean)
+    return levels
 
 
 def _validate(cmd: ApplyPolicy) -> None:
@@ -147,6 +172,7 @@ def _decide(
     uow: UnitOfWork,
     item: Item,
     days: npt.NDArray[np.int64] | None,
+    forecast: list[float] | None,
     lead: LeadTime,
     kind: PolicyKind | None,
     cmd: ApplyPolicy,
@@ -166,6 +192,12 @@ def _decide(
         series = series[first:]  # an item's history starts with its first order
     mean = float(series.mean()) if series.size else 0.0
     sd = float(series.std(ddof=1)) if series.size > 1 else 0.0
+    source = f"{series.size} days of orders"
+    if forecast and mean > 0:
+        horizon = forecast[: max(1, math.ceil(lead_mean) + 1)]
+        level = max(0.0, float(np.mean(horizon)))
+        sd = math.sqrt(sd * sd / mean * level) if level > 0 else 0.0  # keep var/mean
+        mean, source = level, "the stored forecast, spread from the order history"
     policy: Policy
     if mean <= 0:
         policy, reason = MakeToOrder(), "no orders in the window: make to order"
@@ -189,8 +221,8 @@ def _decide(
             else f"backorder cost {cmd.backorder_cost:g}"
         )
         reason = (
-            f"{chosen.value} for {target}: demand {mean:.2f}/day (sd {sd:.2f}), "
-            f"lead time {lead_mean:.1f} days ({lead_source})"
+            f"{chosen.value} for {target}: demand {mean:.2f}/day (sd {sd:.2f}) from "
+            f"{source}; lead time {lead_mean:.1f} days ({lead_source})"
         )
     new = policy_to_text(policy)
     old = item.policy

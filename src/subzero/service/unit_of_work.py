@@ -30,10 +30,14 @@ from subzero.domain.purchasing import POStatus, PurchaseOrder, Receipt
 __all__ = [
     "CustomerRepository",
     "EventLog",
+    "ForecastRun",
+    "ForecastStore",
+    "ForecastValue",
     "ItemRepository",
     "OrderRepository",
     "PurchaseOrderRepository",
     "StoredEvent",
+    "StoredOverride",
     "SupplierRepository",
     "UnitOfWork",
 ]
@@ -101,6 +105,54 @@ class EventLog(Protocol):
     def find_break(self) -> int | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ForecastRun:
+    id: int
+    at: dt.datetime
+    horizon: int
+    quantiles: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastValue:
+    sku: str
+    ds: dt.date
+    mean: float
+    statistical_mean: float
+    quantiles: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOverride:
+    id: int
+    sku: str
+    ds: dt.date
+    value: float
+    reason: str
+    created_at: dt.datetime
+    statistical: float | None
+    actual: float | None
+
+
+class ForecastStore(Protocol):
+    """Forecast runs, their values, planner overrides and measured accuracy."""
+
+    def add_run(self, at: dt.datetime, horizon: int, quantiles: Sequence[float],
+                series: int, seconds: float) -> int: ...
+    def add_values(self, run_id: int, values: Sequence[ForecastValue]) -> None: ...
+    def add_items(self, run_id: int, rows: Sequence[tuple[str, str, str, str]]) -> None: ...
+    def latest_run(self, *, before: dt.datetime | None = None) -> ForecastRun | None: ...
+    def values(self, run_id: int, *, sku: str | None = None) -> Sequence[ForecastValue]: ...
+    def add_override(self, sku: str, ds: dt.date, value: float, reason: str,
+                     at: dt.datetime) -> int: ...
+    def overrides(self) -> Sequence[StoredOverride]: ...
+    def set_override_statistical(self, override_id: int, statistical: float) -> None: ...
+    def score_override(self, override_id: int, actual: float, at: dt.datetime) -> None: ...
+    def replace_accuracy(self, run_id: int, rows: Sequence[dict[str, Any]],
+                         at: dt.datetime) -> None: ...
+    def accuracy(self, run_id: int) -> Sequence[dict[str, Any]]: ...
+
+
 class UnitOfWork(abc.ABC):
     suppliers: SupplierRepository
     customers: CustomerRepository
@@ -108,6 +160,7 @@ class UnitOfWork(abc.ABC):
     orders: OrderRepository
     purchase_orders: PurchaseOrderRepository
     events: EventLog
+    forecasts: ForecastStore
 
     def __init__(self) -> None:
         self._pending: list[tuple[dt.datetime, DomainEvent]] = []

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from subzero.domain.errors import InvalidState
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -19,6 +21,7 @@ __all__ = [
     "SCHEMA_REVISION",
     "alembic_config",
     "current_revision",
+    "ensure_database",
     "head_revision",
     "schema_is_current",
     "upgrade",
@@ -26,7 +29,7 @@ __all__ = [
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 """The newest migration; a test checks it is Alembic's head."""
 
 
@@ -41,13 +44,18 @@ def alembic_config(url: str = "") -> Config:
 
 
 def upgrade(engine: Engine) -> str:
-    """Bring the schema to the newest revision (idempotent); returns that revision."""
+    """Bring the schema to the newest revision (idempotent); returns that revision.
+    A missing PostgreSQL database is created first."""
     from alembic import command
 
+    ensure_database(engine)
     cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except DBAPIError as exc:
+        raise InvalidState(f"cannot migrate database {_safe(engine)}: {_reason(exc)}") from None
     return head_revision()
 
 
@@ -67,10 +75,49 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def schema_is_current(engine: Engine) -> bool:
-    """True when the database exists and is at ``SCHEMA_REVISION``."""
+    """True when the database is at ``SCHEMA_REVISION``; False when it has no schema or
+    an older one. A database that cannot be reached raises ``InvalidState`` saying why."""
+    from sqlalchemy import inspect
+
     try:
         with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return False
             version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except DBAPIError:
-        return False
+    except DBAPIError as exc:
+        raise InvalidState(f"cannot use database {_safe(engine)}: {_reason(exc)}") from None
     return version == SCHEMA_REVISION
+
+
+def ensure_database(engine: Engine) -> None:
+    """Create a missing PostgreSQL database (``subzero init``); SQLite creates its file."""
+    from sqlalchemy import create_engine
+
+    if engine.url.get_backend_name() != "postgresql":
+        return
+    try:
+        with engine.connect():
+            return
+    except DBAPIError as exc:
+        missing = getattr(exc.orig, "sqlstate", None) == "3D000" or (
+            f'database "{engine.url.database}" does not exist' in str(exc.orig)
+        )
+        if not missing:
+            raise InvalidState(f"cannot use database {_safe(engine)}: {_reason(exc)}") from None
+    name = engine.url.database
+    maintenance = create_engine(engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with maintenance.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError as exc:
+        raise InvalidState(f"cannot create database {name!r}: {_reason(exc)}") from None
+    finally:
+        maintenance.dispose()
+
+
+def _safe(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _reason(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

@@ -205,3 +205,67 @@ event_chain = Table(
     Column("seq", Integer, nullable=False),
     Column("head_hash", String(64), nullable=False),
 )
+
+# --- forecasting (migration 0002) ------------------------------------------------------
+
+forecast_runs = Table(
+    "forecast_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("horizon", Integer, nullable=False),
+    Column("quantiles", String(200), nullable=False),  # "0.5,0.9,0.95"
+    Column("series", Integer, nullable=False),
+    Column("seconds", Float, nullable=False),
+)
+
+forecast_values = Table(
+    "forecast_values",
+    metadata,
+    Column("run_id", ForeignKey("forecast_runs.id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("ds", Date, primary_key=True),
+    Column("mean", Float, nullable=False),
+    Column("statistical_mean", Float, nullable=False),
+    Column("quantiles", Text, nullable=False),  # JSON {"0.9": 3.1, ...}
+)
+
+forecast_items = Table(
+    "forecast_items",
+    metadata,
+    Column("run_id", ForeignKey("forecast_runs.id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("demand_class", String(32), nullable=False),
+    Column("model", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+forecast_overrides = Table(
+    "forecast_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sku", String(64), nullable=False, index=True),
+    Column("ds", Date, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("statistical", Float, nullable=True),  # the forecast it replaced, once applied
+    Column("actual", Float, nullable=True),  # the demand that happened, once scored
+    Column("scored_at", UtcDateTime, nullable=True),
+)
+
+forecast_accuracy = Table(
+    "forecast_accuracy",
+    metadata,
+    Column("run_id", ForeignKey("forecast_runs.id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("measured_at", UtcDateTime, nullable=False),
+    Column("periods", Integer, nullable=False),
+    Column("bias", Float, nullable=False),
+    Column("mae", Float, nullable=False),
+    Column("rmse", Float, nullable=False),
+    Column("mase", Float, nullable=True),
+    Column("rmsse", Float, nullable=True),
+    Column("tracking_signal", Float, nullable=False),
+    Column("biased", Boolean, nullable=False),
+)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from subzero.adapters.db import tables
+from subzero.adapters.db.forecast_store import SqlForecastStore
 from subzero.adapters.db.repositories import (
     SqlCustomers,
     SqlEventLog,
@@ -41,6 +42,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.orders = SqlOrders(self.session)
         self.purchase_orders = SqlPurchaseOrders(self.session)
         self.events = SqlEventLog(self.session)
+        self.forecasts = SqlForecastStore(self.session)
         return self
 
     def __exit__(self, *args: Any) -> None:

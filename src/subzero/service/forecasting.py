@@ -1,0 +1,251 @@
+"""Forecasting as a use case: from the order ledger to a stored, scored forecast.
+
+``RunForecast`` reads daily demand from the ledger (orders by order date, backorders
+included: ``service.demand``), runs the automatic forecast of ``planning.forecast``,
+applies the planners' overrides for the forecast days, and stores the run (values and
+each item's model). In the same transaction it measures the previous run against the
+demand that has happened since (bias, MAE, RMSE, scaled errors, tracking signal:
+``planning.forecast_accuracy``) and scores every override whose day has passed (did it
+beat the statistical forecast?). ``OverrideForecast`` stores an override.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from subzero.domain.commands import OverrideForecast, RunForecast
+from subzero.domain.errors import InvalidParameter, NotFound
+from subzero.service.context import Context
+from subzero.service.unit_of_work import ForecastValue, UnitOfWork
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "ForecastRunSummary",
+    "accuracy_report",
+    "override_forecast",
+    "override_report",
+    "run_forecast",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastRunSummary:
+    run_id: int
+    series: int
+    horizon: int
+    seconds: float
+    overrides_applied: int
+    overrides_scored: int
+    measured_run_id: int | None
+    biased_items: tuple[str, ...]
+    forecast: pd.DataFrame  # unique_id, ds, mean, q…, statistical_mean, override_reason
+    report: dict[str, Any]  # per item: class, model, backtest errors (planning.forecast)
+
+
+def override_forecast(cmd: OverrideForecast, *, uow: UnitOfWork, ctx: Context) -> int:
+    if uow.items.get(cmd.sku) is None:
+        raise NotFound(f"SKU {cmd.sku!r} not found")
+    if cmd.day < ctx.today:
+        raise InvalidParameter(f"override day {cmd.day} is in the past (today is {ctx.today})")
+    if not math.isfinite(cmd.value) or cmd.value < 0:
+        raise InvalidParameter(f"override value {cmd.value}; must be a number >= 0")
+    if not cmd.reason.strip():
+        raise InvalidParameter("an override needs a reason (--reason)")
+    override_id = uow.forecasts.add_override(
+        cmd.sku, cmd.day, float(cmd.value), cmd.reason.strip(), ctx.now
+    )
+    uow.commit()
+    return override_id
+
+
+def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> ForecastRunSummary:
+    import pandas as pd
+
+    from subzero.planning.forecast import forecast
+    from subzero.planning.forecast_overrides import Override, apply_overrides
+    from subzero.service.demand import order_history_frame
+
+    if not 1 <= cmd.horizon <= 366:
+        raise InvalidParameter(f"horizon {cmd.horizon} days; use 1-366")
+    since = ctx.today - dt.timedelta(days=cmd.history_days)
+    history = order_history_frame(uow, since=since, until=ctx.today)
+    uow.rollback()  # compute outside the transaction: hold no lock while forecasting
+    if history.empty:
+        raise InvalidParameter("the order ledger has no orders to forecast")
+    start = time.perf_counter()
+    result = forecast(history, cmd.horizon, quantiles=cmd.quantiles, freq="D", n_jobs=cmd.n_jobs)
+    frame = result.forecast
+    frame["ds"] = pd.to_datetime(frame["ds"]).dt.date
+    overrides = [
+        o for o in uow.forecasts.overrides() if o.actual is None and _has(frame, o.sku, o.ds)
+    ]
+    frame = apply_overrides(frame, [Override(o.sku, o.ds, o.value, o.reason) for o in overrides])
+    for o in overrides:
+        uow.forecasts.set_override_statistical(o.id, _statistical(frame, o.sku, o.ds))
+    scored = _score_due_overrides(uow, history, ctx)
+    measured, biased = _measure_previous_run(uow, history, ctx)
+    seconds = time.perf_counter() - start
+    run_id = uow.forecasts.add_run(
+        ctx.now, cmd.horizon, cmd.quantiles, int(frame["unique_id"].nunique()), seconds
+    )
+    qcols = [c for c in frame.columns if c.startswith("q")]
+    uow.forecasts.add_values(
+        run_id,
+        [
+            ForecastValue(
+                str(r["unique_id"]),
+                r["ds"],
+                float(r["mean"]),
+                float(r["statistical_mean"]),
+                {c[1:]: float(r[c]) for c in qcols},
+            )
+            for r in frame.to_dict("records")
+        ],
+    )
+    choices = result.choices
+    uow.forecasts.add_items(
+        run_id,
+        [
+            (str(uid), str(row["demand_class"]), str(row["model"]), str(row["reason"]))
+            for uid, row in choices.iterrows()
+        ],
+    )
+    uow.commit()
+    logger.info(
+        "forecast run %d: %d items, %d days, %.1fs", run_id, len(choices), cmd.horizon, seconds
+    )
+    return ForecastRunSummary(
+        run_id,
+        len(choices),
+        cmd.horizon,
+        seconds,
+        len(overrides),
+        scored,
+        measured,
+        biased,
+        frame,
+        result.report(),
+    )
+
+
+def _has(frame: pd.DataFrame, sku: str, day: dt.date) -> bool:
+    return bool(((frame["unique_id"] == sku) & (frame["ds"] == day)).any())
+
+
+def _statistical(frame: pd.DataFrame, sku: str, day: dt.date) -> float:
+    row = frame[(frame["unique_id"] == sku) & (frame["ds"] == day)]
+    return float(row["statistical_mean"].iloc[0])
+
+
+def _actual(history: pd.DataFrame, sku: str, day: dt.date) -> float:
+    import pandas as pd
+
+    hit = history[(history["unique_id"] == sku) & (history["ds"] == pd.Timestamp(day))]
+    return float(hit["y"].sum())
+
+
+def _score_due_overrides(uow: UnitOfWork, history: pd.DataFrame, ctx: Context) -> int:
+    scored = 0
+    for o in uow.forecasts.overrides():
+        if o.actual is None and o.statistical is not None and o.ds < ctx.today:
+            uow.forecasts.score_override(o.id, _actual(history, o.sku, o.ds), ctx.now)
+            scored += 1
+    return scored
+
+
+def _measure_previous_run(
+    uow: UnitOfWork, history: pd.DataFrame, ctx: Context
+) -> tuple[int | None, tuple[str, ...]]:
+    """Accuracy of the latest earlier run over the days that have passed since it."""
+    import pandas as pd
+
+    from subzero.planning.forecast_accuracy import accuracy_by_item
+
+    previous = uow.forecasts.latest_run(before=ctx.now)
+    if previous is None:
+        return None, ()
+    values = [v for v in uow.forecasts.values(previous.id) if v.ds < ctx.today]
+    if not values:
+        return previous.id, ()
+    fc = pd.DataFrame(
+        {
+            "unique_id": [v.sku for v in values],
+            "ds": pd.to_datetime([v.ds for v in values]),
+            "mean": [v.mean for v in values],
+        }
+    )
+    cutoff = pd.Timestamp(previous.at.date())
+    actuals = history[history["ds"] >= cutoff]
+    fitted_on = history[history["ds"] < cutoff]
+    rows = accuracy_by_item(
+        fc, actuals, run_id=str(previous.id), history=fitted_on if not fitted_on.empty else None
+    )
+    records: list[dict[str, Any]] = [
+        {
+            "sku": r.unique_id,
+            "periods": r.periods,
+            "bias": r.bias,
+            "mae": r.mae,
+            "rmse": r.rmse,
+            "mase": r.mase,
+            "rmsse": r.rmsse,
+            "tracking_signal": r.tracking_signal,
+            "biased": r.biased,
+        }
+        for r in rows
+    ]
+    uow.forecasts.replace_accuracy(previous.id, records, ctx.now)
+    return previous.id, tuple(r["sku"] for r in records if r["biased"])
+
+
+def accuracy_report(uow: UnitOfWork) -> tuple[int | None, list[dict[str, Any]]]:
+    """The most recently measured run's accuracy per item (for bias alerts)."""
+    with uow:
+        run = uow.forecasts.latest_run()
+        while run is not None:
+            rows = list(uow.forecasts.accuracy(run.id))
+            if rows:
+                return run.id, rows
+            run = uow.forecasts.latest_run(before=run.at)
+        return None, []
+
+
+def override_report(uow: UnitOfWork) -> dict[str, Any]:
+    """Every override, and for those scored whether it beat the statistical forecast
+    (forecast value added: Gilliland 2013)."""
+    with uow:
+        rows = []
+        value_added = 0.0
+        helped = scored = 0
+        for o in uow.forecasts.overrides():
+            row: dict[str, Any] = {
+                "id": o.id,
+                "sku": o.sku,
+                "day": o.ds.isoformat(),
+                "value": o.value,
+                "reason": o.reason,
+                "statistical": o.statistical,
+                "actual": o.actual,
+            }
+            if o.actual is not None and o.statistical is not None:
+                gain = abs(o.actual - o.statistical) - abs(o.actual - o.value)
+                row["helped"] = gain > 0
+                value_added += gain
+                helped += gain > 0
+                scored += 1
+            rows.append(row)
+        return {
+            "overrides": rows,
+            "scored": scored,
+            "hit_rate": helped / scored if scored else None,
+            "value_added": value_added,
+        }

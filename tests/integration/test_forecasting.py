@@ -1,0 +1,86 @@
+"""Forecasting from the ledger, stored runs, planner overrides and accuracy, on SQLite
+and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pytest
+
+from subzero.bootstrap import Runtime
+from subzero.domain import commands as c
+from subzero.domain.errors import InvalidParameter, NotFound
+from subzero.service.demand import order_history_frame
+from subzero.service.forecasting import accuracy_report, override_report
+
+
+def _shop(runtime: Runtime) -> None:
+    runtime.bus.handle(c.AddSupplier("ACME", 4))
+    runtime.bus.handle(c.AddCustomer("bob", 5))
+    runtime.bus.handle(c.AddItem("W", "ACME", 0))  # everything is backordered
+    runtime.bus.handle(c.AddItem("V", "ACME", 50))
+
+
+def _days(runtime: Runtime, clock: Any, rng: np.random.Generator, days: int) -> dict[dt.date, int]:
+    ordered: dict[dt.date, int] = {}
+    for _ in range(days):
+        for sku, mean in (("W", 3.0), ("V", 1.0)):
+            qty = int(rng.poisson(mean))
+            if qty:
+                runtime.bus.handle(c.PlaceOrder("bob", (c.OrderLineRequest(sku, qty),)))
+                if sku == "W":
+                    ordered[clock.today] = ordered.get(clock.today, 0) + qty
+        clock.advance(days=1)
+    return ordered
+
+
+def test_history_counts_backorders_not_shipments(runtime: Runtime, clock: Any) -> None:
+    _shop(runtime)
+    ordered = _days(runtime, clock, np.random.default_rng(1), 10)
+    with runtime.uow() as uow:
+        frame = order_history_frame(uow, until=clock.today)
+    w = frame[frame["unique_id"] == "W"]
+    assert int(w["y"].sum()) == sum(ordered.values())  # nothing shipped, all demand counted
+    assert w["ds"].max().date() == clock.today - dt.timedelta(days=1)  # zero-filled to yesterday
+    assert len(w) == (w["ds"].max() - w["ds"].min()).days + 1
+
+
+def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any) -> None:
+    _shop(runtime)
+    rng = np.random.default_rng(7)
+    with pytest.raises(InvalidParameter, match="no orders"):
+        runtime.bus.handle(c.RunForecast(horizon=7))
+    _days(runtime, clock, rng, 45)
+    first = runtime.bus.handle(c.RunForecast(horizon=7, quantiles=(0.5, 0.9)))
+    assert first.series == 2 and first.measured_run_id is None
+    fc = first.forecast
+    assert len(fc) == 14 and (fc["mean"] >= 0).all() and (fc["q0.9"] >= fc["q0.5"]).all()
+    assert fc["ds"].min() == clock.today
+
+    day = clock.today + dt.timedelta(days=2)
+    with pytest.raises(InvalidParameter, match="reason"):
+        runtime.bus.handle(c.OverrideForecast("W", day, 10.0, " "))
+    with pytest.raises(InvalidParameter, match="past"):
+        runtime.bus.handle(c.OverrideForecast("W", clock.today - dt.timedelta(days=1), 1.0, "x"))
+    with pytest.raises(NotFound):
+        runtime.bus.handle(c.OverrideForecast("NOPE", day, 1.0, "x"))
+    runtime.bus.handle(c.OverrideForecast("W", day, 30.0, "a big customer announced a rollout"))
+    second = runtime.bus.handle(c.RunForecast(horizon=7, quantiles=(0.5, 0.9)))
+    row = second.forecast[(second.forecast["unique_id"] == "W") & (second.forecast["ds"] == day)]
+    assert float(row["mean"].iloc[0]) == 30.0
+    assert float(row["statistical_mean"].iloc[0]) < 30.0
+    assert second.overrides_applied == 1
+
+    clock.advance(days=1)
+    ordered = _days(runtime, clock, rng, 6)
+    third = runtime.bus.handle(c.RunForecast(horizon=7))
+    assert third.overrides_scored == 1
+    (scored,) = override_report(runtime.uow())["overrides"]
+    assert scored["actual"] == float(ordered.get(day, 0))
+    beat = abs(scored["actual"] - 30.0) < abs(scored["actual"] - scored["statistical"])
+    assert scored["helped"] == beat
+    run_id, rows = accuracy_report(runtime.uow())
+    assert run_id == second.run_id
+    assert {r["sku"] for r in rows} == {"W", "V"} and all(r["periods"] > 0 for r in rows)

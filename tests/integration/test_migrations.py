@@ -1,0 +1,160 @@
+"""Migrations: one head, idempotent ``subzero init``, and a schema equal to ``tables.metadata``.
+
+Every test runs on SQLite and on a real PostgreSQL (see ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from subzero.adapters.db.engine import make_engine
+from subzero.adapters.db.migrate import (
+    SCHEMA_REVISION,
+    alembic_config,
+    current_revision,
+    head_revision,
+    schema_is_current,
+    upgrade,
+)
+from subzero.adapters.db.tables import metadata
+from subzero.bootstrap import bootstrap
+from subzero.config import Settings
+from subzero.domain.commands import AddItem, AddSupplier
+from subzero.service.views import stock
+
+
+def test_schema_revision_is_alembic_head() -> None:
+    assert head_revision() == SCHEMA_REVISION
+
+
+def _table_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_init_twice_is_idempotent(empty_database_url: str, make_cli: Callable[[str], Any]) -> None:
+    cli = make_cli(empty_database_url)
+    first = cli.json("init")
+    assert first == {"revision": SCHEMA_REVISION, "database": empty_database_url}
+    tables_after_first = _table_names(empty_database_url)
+    assert set(metadata.tables) <= tables_after_first
+    rt = bootstrap(Settings(database_url=empty_database_url))
+    try:
+        rt.bus.handle(AddSupplier("ACME", 5))
+        rt.bus.handle(AddItem("W", "ACME", 3))
+
+        second = cli.json("init")
+
+        assert second == first
+        assert _table_names(empty_database_url) == tables_after_first
+        # the data written between the two runs is untouched
+        assert stock(rt.uow(), "W").on_hand == 3
+    finally:
+        rt.dispose()
+
+
+def _schema_diff(url: str) -> list[Any]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": True}
+            )
+            return list(compare_metadata(context, metadata))
+    finally:
+        engine.dispose()
+
+
+def test_migrations_match_the_metadata(database_url: str) -> None:
+    """Alembic's autogenerate finds nothing to add, drop or alter after ``upgrade``.
+
+    Types and server defaults are compared too. No difference is ignored: on SQLite
+    and PostgreSQL the comparison is clean as it stands, so any diff is real drift
+    (a table or column changed in ``tables.py`` without a migration, or vice versa).
+    """
+    assert _schema_diff(database_url) == []
+
+
+def test_upgrade_reports_head_and_marks_schema_current(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        assert schema_is_current(engine)
+        assert current_revision(engine) == SCHEMA_REVISION
+        assert upgrade(engine) == SCHEMA_REVISION  # once more: nothing to do
+        assert current_revision(engine) == SCHEMA_REVISION
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
+    """Every migration can be undone: down to an empty schema, then back to head."""
+    engine = make_engine(database_url)
+    try:
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+        assert not schema_is_current(engine)
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+        assert upgrade(engine) == SCHEMA_REVISION
+        assert schema_is_current(engine)
+    finally:
+        engine.dispose()
+    assert _schema_diff(database_url) == []
+
+
+def test_command_on_uninitialised_database_says_run_init(
+    empty_database_url: str, make_cli: Callable[[str], Any]
+) -> None:
+    cli = make_cli(empty_database_url)
+    for args in (("stock", "W"), ("order", "place", "bob", "W", "1")):
+        proc = cli(*args)
+
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1, proc.stderr
+        assert lines[0].startswith("error[invalid_state]: "), lines[0]
+        assert "subzero init" in lines[0]
+    # nothing was created behind the user's back
+    assert _table_names(empty_database_url) == set()
+
+
+def test_missing_sqlite_file_is_not_created(tmp_path: Any, make_cli: Callable[[str], Any]) -> None:
+    target = tmp_path / "typo.db"
+    proc = make_cli(f"sqlite:///{target}")("stock", "W")
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        f"error[invalid_state]: database file {target} does not exist: run `subzero init`"
+    )
+    assert not target.exists()
+
+
+def test_unreachable_database_is_named_in_one_line(make_cli: Callable[[str], Any]) -> None:
+    proc = make_cli("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")("stock", "W")
+    assert proc.returncode == 1
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error[invalid_state]: cannot use database") and ":1/nowhere" in line
+
+
+def test_init_creates_a_missing_postgres_database(
+    pg_server: Any, make_cli: Callable[[str], Any]
+) -> None:
+    from tests.integration import pg
+
+    name = pg.random_name("subzero_test_init")
+    try:
+        cli = make_cli(pg_server.url(name))
+        cli("init", check=True)
+        assert cli.json("stock") == []
+    finally:
+        pg_server.drop_database(name)
