@@ -60,9 +60,9 @@ def _require_sqlite_file(url: str) -> None:
 
     parsed = make_url(url)
     name = parsed.database
-    if parsed.get_backend_name() == "sqlite" and name and name != ":memory:":
-        if not Path(name).exists():
-            raise InvalidState(f"database file {name} does not exist: run `subzero init`")
+    on_disk = parsed.get_backend_name() == "sqlite" and name and name != ":memory:"
+    if on_disk and not Path(str(name)).exists():
+        raise InvalidState(f"database file {name} does not exist: run `subzero init`")
 
 
 def bootstrap(

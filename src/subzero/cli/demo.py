@@ -125,7 +125,6 @@ def _plot_levels(report: DemoReport, path: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     import numpy as np
 
     days = np.array([lv.day for lv in report.levels], dtype="datetime64[D]")

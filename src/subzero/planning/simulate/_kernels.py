@@ -5,7 +5,24 @@ SplitMix64 hash of a per-item key and a counter (Steele, Lea & Flood, "Fast spli
 pseudorandom number generators", OOPSLA 2014), so results do not depend on the number
 of threads, and ``tests/planning/test_simulate_kernels.py`` checks that both kernels
 return the same accumulators on the same draws. Discrete draws invert a tabulated CDF
-with a guide table (Chen & Asau 1974; Devroye 1986, §III.2.4): O(1) expected work.
+with a guide table (Chen & Asau 1974; Devroye 1986, §III.2.4): O(1) expected work, on
+integers: the hash gives a 53-bit m (u = m / 2⁵³), the table holds ⌈F(k)·2⁵³⌉, and the
+guide is indexed by the top bits of m (``demand.guide_tables``).
+
+Two item kernels share these draws and conventions:
+
+* ``_run_fast`` — the common case: any policy of ``engine.policy_code``, one supplier
+  with a fixed lead time L, no expedite, no disruption (so orders never cross), any
+  capacity and lost share. Its state lives in registers (net stock, inventory position,
+  review countdown, per-batch integer sums), the pipeline is a ring of 2^⌈log₂(L+1)⌉
+  slots, and batch boundaries are precomputed, so a period costs one hash, one table
+  look-up and a handful of integer operations; the backorder FIFO is only touched in
+  periods with a stockout or a receipt against backorders (amortised O(1)).
+* ``_run_item`` — everything else (stochastic lead times, a second supplier, expediting,
+  disruption windows, non-crossing orders).
+
+Costs are charged per batch as h·Σ on hand, p·Σ backorders, p_lost·Σ lost and K·#orders
+(integer sums, so the three kernels agree exactly).
 
 Period t of one item (conventions of ``docs/simulator.md``):
 
@@ -44,6 +61,8 @@ __all__ = [
     "P95",
     "SERVED",
     "WAIT_SUM",
+    "fill_guides",
+    "poisson_tables",
     "simulate_items_compiled",
     "simulate_serial_compiled",
 ]
@@ -63,21 +82,117 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 _INV53 = 1.0 / 9007199254740992.0
 
 
+_STEP = np.uint64(N_STREAMS * 0x9E3779B97F4A7C15 % (1 << 64))  # counter step per period
+_ONE = np.uint64(1)
+
+
 @njit(cache=True, inline="always")
-def _uniform(key, t, stream):  # type: ignore[no-untyped-def]
-    z = key + np.uint64(t * N_STREAMS + stream + 1) * _GOLDEN
+def _mix(z):  # type: ignore[no-untyped-def]
+    """SplitMix64 finaliser of counter value z, top 53 bits as an int64."""
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     z = z ^ (z >> _S31)
-    return float(z >> _S11) * _INV53
+    return np.int64(z >> _S11)
 
 
 @njit(cache=True, inline="always")
-def _draw(u, cdf, guide, off, n):  # type: ignore[no-untyped-def]
-    k = guide[off + int(u * n)]
-    while cdf[off + k] <= u:
+def _uniform(key, t, stream):  # type: ignore[no-untyped-def]
+    return float(_mix(key + np.uint64(t * N_STREAMS + stream + 1) * _GOLDEN)) * _INV53
+
+
+@njit(cache=True, inline="always")
+def _draw(m, thr, guide, off, goff, shift):  # type: ignore[no-untyped-def]
+    """#{k : thr[off + k] ≤ m}: the inverse-CDF draw of u = m / 2⁵³."""
+    k = np.int64(guide[goff + (m >> shift)])
+    while thr[off + k] <= m:
         k += 1
     return k
+
+
+@njit(cache=True)
+def _poisson_window(x, buf):  # type: ignore[no-untyped-def]
+    """Unnormalised Poisson(x) pmf on a..b into buf[0 : b−a+1]; returns (a, b, total)."""
+    span = int(10.0 * np.sqrt(x) + 20.0)
+    mode = int(np.floor(x))
+    a = max(0, mode - span)
+    b = mode + span + 1
+    buf[mode - a] = 1.0
+    for k in range(mode - 1, a - 1, -1):
+        buf[k - a] = buf[k + 1 - a] * (k + 1) / x
+    for k in range(mode + 1, b + 1):
+        buf[k - a] = buf[k - 1 - a] * x / k
+    total = 0.0
+    for k in range(b, a - 1, -1):  # small terms first
+        total += buf[k - a]
+    return a, b, total
+
+
+@njit(cache=True)
+def poisson_tables(lam, tail):  # type: ignore[no-untyped-def]
+    """(lowest values, lengths, CDFs back to back) of Poisson(λ) tables, λ ≥ 0.
+
+    Table j runs from lo = min{k : F(k) ≥ tail} to max(lo, min{k : P(D > k) ≤ tail} + 1),
+    the last entry set to 1. The pmf is built by the ratio recursion p(k±1)/p(k) from the
+    mode over λ ± (10√λ + 20) (the mass outside is < 1e-20) and normalised, so no
+    factorial or incomplete gamma function is evaluated (relative error ~1e-14).
+    """
+    n = lam.size
+    lo = np.zeros(n, np.int64)
+    length = np.ones(n, np.int64)
+    width = 1
+    for j in range(n):
+        width = max(width, 2 * int(10.0 * np.sqrt(lam[j]) + 20.0) + 2)
+    buf = np.empty(width)
+    for j in range(n):
+        if lam[j] <= 0.0:
+            continue
+        a, b, total = _poisson_window(lam[j], buf)
+        cum = 0.0
+        k_lo = a
+        for k in range(a, b + 1):
+            cum += buf[k - a]
+            if cum / total >= tail:
+                k_lo = k
+                break
+        upper = 0.0  # P(D > k) at the top of the loop
+        hi_p = a  # becomes min{k : P(D > k) ≤ tail}
+        for k in range(b, a - 1, -1):
+            if upper / total > tail:
+                hi_p = k + 1
+                break
+            upper += buf[k - a]
+        lo[j] = k_lo
+        length[j] = max(k_lo, hi_p + 1) - k_lo + 1
+    out = np.empty(length.sum())
+    pos = 0
+    for j in range(n):
+        if lam[j] > 0.0:
+            a, b, total = _poisson_window(lam[j], buf)
+            cum = 0.0
+            for k in range(a, lo[j]):
+                cum += buf[k - a]
+            for k in range(lo[j], lo[j] + length[j]):
+                if k <= b:
+                    cum += buf[k - a]
+                out[pos] = min(1.0, cum / total)
+                pos += 1
+        else:
+            pos += 1
+        out[pos - 1] = 1.0
+    return lo, length, out
+
+
+@njit(cache=True)
+def fill_guides(thr, off, length, goff, shift, guide):  # type: ignore[no-untyped-def]
+    """guide[goff_j + i] = #{k : thr[off_j + k] ≤ i · 2^shift_j} for every table j."""
+    for j in range(off.size):
+        k = 0
+        n = length[j]
+        for i in range(np.int64(1) << (53 - shift[j])):
+            edge = np.int64(i) << shift[j]
+            while k < n and thr[off[j] + k] <= edge:
+                k += 1
+            guide[goff[j] + i] = k
 
 
 @njit(cache=True, inline="always")
@@ -119,24 +234,284 @@ def _hist_percentile(hist, q):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def _flush(acc, i, b, loc):  # type: ignore[no-untyped-def]
+def _close_batch(acc, i, b, bh, bh_top):  # type: ignore[no-untyped-def]
+    """P95 of the batch from its wait histogram bh[0 : bh_top + 1], then clear it."""
+    if bh_top >= 0:
+        acc[i, b, P95] = _hist_percentile(bh[: bh_top + 1], 95.0)
+        bh[: bh_top + 1] = 0
+
+
+@njit(cache=True, inline="always")
+def _flush(acc, i, b, loc, h, p, p_lost, k_fix):  # type: ignore[no-untyped-def]
+    # costs from the integer sums: identical in every kernel
+    loc[HOLD_COST] = h * loc[ON_HAND]
+    loc[BO_COST] = p * loc[BACKORDERS]
+    loc[LOST_COST] = p_lost * loc[LOST]
+    loc[ORDER_COST] = k_fix * loc[ORDERS]
     for m in range(N_METRICS):
         if m != WAIT_SUM and m != KEPT and m != P95:
             acc[i, b, m] += loc[m]
             loc[m] = 0.0
 
 
+@njit(cache=True, inline="always")
+def _record(acc, hist, bhist, bh, i, chunk, b, cb, units, w, promise):  # type: ignore[no-untyped-def]
+    """Record ``units`` backordered in batch cb that waited w days, ended in batch b."""
+    acc[i, cb, WAIT_SUM] += units * w
+    if w <= promise:
+        acc[i, cb, KEPT] += units
+    wc = min(w, hist.shape[1] - 1)
+    hist[i, wc] += units
+    bh[wc] += units
+    bhist[chunk, b, wc] += units
+    return wc
+
+
+@njit(cache=True, inline="always")
+def _mix53(z):  # type: ignore[no-untyped-def]
+    """``_mix`` as a uint64 (unsigned indices skip numba's negative-index fix-up)."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    z = z ^ (z >> _S31)
+    return z >> _S11
+
+
+@njit(cache=True, inline="always")
+def _draw53(m, thr, guide, off, goff, shift):  # type: ignore[no-untyped-def]
+    """``_draw`` on unsigned arguments (thr as uint64, guide as uint32)."""
+    k = np.uint64(guide[goff + (m >> shift)])
+    while thr[off + k] <= m:
+        k += _ONE
+    return np.int64(k)
+
+
 @njit(cache=True)
-def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,  # type: ignore[no-untyped-def]
-              kind, pa, pb, share2, lcdf, loff, llen, llo, crossing, dis_a, dis_b,
-              capacity, exp_lt, exp_up, lost_share, h, p, p_lost, k_fix, c_exp,
-              promise, init_oh, H, qcap, acc, hist, bhist):
+def _fifo_fill(  # type: ignore[no-untyped-def]
+    fill, t, qc, qn, qb, head, size, acc, hist, bhist, bh, bh_top, i, chunk, b, promise
+):
+    """Fill ``fill`` backordered units first in, first out; returns (head, size, bh_top)."""
+    qcap = qc.size
+    while fill > 0:
+        take = min(qn[head], fill)
+        if qb[head] >= 0:
+            wc = _record(acc, hist, bhist, bh, i, chunk, b, qb[head], take, t - qc[head],
+                         promise)
+            bh_top = max(bh_top, wc)
+        fill -= take
+        if take == qn[head]:
+            head = head + 1 if head + 1 < qcap else 0
+            size -= 1
+        else:
+            qn[head] -= take
+    return head, size, bh_top
+
+
+@njit(cache=True)
+def _run_fast(  # type: ignore[no-untyped-def]
+    i, chunk, T, warmup, nb, keys, regime, thr, guide, doff, dgoff, dshift, dlo, kind, pa,
+    pb, lead, capacity, lost_share, h, p, p_lost, k_fix, promise, init_oh, acc, hist, bhist,
+    pipe, qc, qn, qb, bh,
+):
+    """One item on the fast path (see the module docstring); False if the FIFO overflows.
+
+    ``thr`` and ``guide`` are the demand tables viewed as uint64 and uint32. Scratch:
+    pipe (≥ 2^⌈log₂(L+1)⌉ zeros), qc/qn/qb (backorder cohorts: day, units, batch), bh
+    (zeros, the batch's wait histogram); pipe and bh are left zeroed.
+    """
+    qcap = qc.size
+    measured = T - warmup
+    L = lead[i]
+    ring = 1
+    while ring < L + 1:
+        ring *= 2
+    mask = np.uint64(ring - 1)
+    lead_u = np.uint64(L)
+    # the policy as: review every `review` days; order when ip ≤ trig, up to `target`,
+    # or (qstep > 0) in multiples of qstep
+    code = kind[i]
+    a = pa[i]
+    b = pb[i]
+    review = 1
+    qstep = 0
+    trig = a - 1
+    target = a
+    if code == 0:
+        trig, target = -1, 0
+    elif code == 2:
+        trig, target = a, b
+    elif code == 3:
+        trig, qstep = a, b
+    elif code == 4:
+        review, trig, target = a, b - 1, b
+    elif code == 5:
+        trig, target = a - 1, b
+    cap = capacity[i]
+    alpha = lost_share[i]
+    prom = promise[i]
+    key = keys[i]
+    stationary = doff.shape[0] == 1
+    off = np.uint64(doff[0, i])
+    goff = np.uint64(dgoff[0, i])
+    shift = np.uint64(dshift[0, i])
+    lo = dlo[0, i]
+    net = init_oh[i]  # on hand − backorders
+    ip = net  # inventory position
+    countdown = 0  # review when 0 (day % review == 0)
+    head = 0
+    size = 0
+    bh_top = -1
+    cur = -1
+    nxt = warmup  # first day of the next batch
+    # per-batch sums (served = demand − backordered − lost)
+    s_d = s_oh = s_bo = s_orders = s_bo_units = s_lost = 0
+    z = key + _GOLDEN  # counter of stream 0 at t = 0
+    tu = np.uint64(0)
+    for t in range(T):
+        if t == nxt:
+            if cur >= 0:
+                _fast_flush(acc, i, cur, s_d, s_oh, s_bo, s_orders, s_bo_units, s_lost, h[i],
+                            p[i], p_lost[i], k_fix[i])
+                _close_batch(acc, i, cur, bh, bh_top)
+                bh_top = -1
+            s_d = s_oh = s_bo = s_orders = s_bo_units = s_lost = 0
+            cur += 1
+            nxt = warmup + ((cur + 1) * measured + nb - 1) // nb if cur + 1 < nb else T
+        # 1. review
+        if countdown == 0:
+            if qstep > 0:
+                q = qstep * ((trig - ip) // qstep + 1) if ip <= trig else 0
+            else:
+                q = target - ip if ip <= trig else 0
+            q = max(0, min(q, cap))
+            countdown = review
+            s_orders += 1 if q > 0 else 0
+            ip += q
+            pipe[(tu + lead_u) & mask] += q
+        countdown -= 1
+        # 2. receive; fill backorders first in, first out
+        slot = tu & mask
+        arrived = pipe[slot]
+        pipe[slot] = 0
+        if arrived > 0 and net < 0:
+            head, size, bh_top = _fifo_fill(min(arrived, -net), t, qc, qn, qb, head, size, acc,
+                                            hist, bhist, bh, bh_top, i, chunk, cur, prom)
+        net += arrived
+        # 3. demand
+        if not stationary:
+            r = regime[t]
+            off = np.uint64(doff[r, i])
+            goff = np.uint64(dgoff[r, i])
+            shift = np.uint64(dshift[r, i])
+            lo = dlo[r, i]
+        d = lo + _draw53(_mix53(z), thr, guide, off, goff, shift)
+        z += _STEP
+        tu += _ONE
+        s_d += d
+        short = d - min(d, max(net, 0))
+        if short > 0:
+            lost = 0
+            if alpha >= 1.0:
+                lost = short
+            elif alpha > 0.0:
+                lost = int(alpha * short + _uniform(key, t, 1))
+            if lost < short:
+                if size == qcap:
+                    return False
+                tail = head + size if head + size < qcap else head + size - qcap
+                qc[tail] = t
+                qn[tail] = short - lost
+                qb[tail] = cur
+                size += 1
+            s_lost += lost
+            s_bo_units += short - lost
+            d -= lost  # what leaves the inventory position
+        net -= d
+        ip -= d
+        # 4. end-of-period sums
+        s_oh += max(net, 0)
+        s_bo += max(-net, 0)
+    # lines still waiting count with their age so far (a lower bound)
+    for j in range(size):
+        slot_j = head + j if head + j < qcap else head + j - qcap
+        if qb[slot_j] >= 0:
+            wc = _record(acc, hist, bhist, bh, i, chunk, cur, qb[slot_j], qn[slot_j],
+                         T - qc[slot_j], prom)
+            bh_top = max(bh_top, wc)
+    _fast_flush(acc, i, cur, s_d, s_oh, s_bo, s_orders, s_bo_units, s_lost, h[i], p[i],
+                p_lost[i], k_fix[i])
+    _close_batch(acc, i, cur, bh, bh_top)
+    pipe[:] = 0
+    return True
+
+
+@njit(cache=True)
+def _fast_flush(  # type: ignore[no-untyped-def]
+    acc, i, b, s_d, s_oh, s_bo, s_orders, s_bo_units, s_lost, h, p, p_lost, k_fix
+):
+    acc[i, b, DEMAND] += s_d
+    acc[i, b, SERVED] += s_d - s_bo_units - s_lost
+    acc[i, b, BACKORDERED] += s_bo_units
+    acc[i, b, LOST] += s_lost
+    acc[i, b, ON_HAND] += s_oh
+    acc[i, b, BACKORDERS] += s_bo
+    acc[i, b, ORDERS] += s_orders
+    acc[i, b, HOLD_COST] += h * s_oh
+    acc[i, b, BO_COST] += p * s_bo
+    acc[i, b, LOST_COST] += p_lost * s_lost
+    acc[i, b, ORDER_COST] += k_fix * s_orders
+
+
+@njit(cache=True)
+def _run_item(  # type: ignore[no-untyped-def]
+    i,
+    chunk,
+    T,
+    warmup,
+    nb,
+    keys,
+    regime,
+    thr,
+    guide,
+    doff,
+    dgoff,
+    dshift,
+    dlo,
+    kind,
+    pa,
+    pb,
+    share2,
+    lcdf,
+    loff,
+    llen,
+    llo,
+    crossing,
+    dis_a,
+    dis_b,
+    capacity,
+    exp_lt,
+    exp_up,
+    lost_share,
+    h,
+    p,
+    p_lost,
+    k_fix,
+    c_exp,
+    promise,
+    init_oh,
+    H,
+    qcap,
+    acc,
+    hist,
+    bhist,
+):
+    """One item on the general path; False if the backorder FIFO overflows."""
     W = hist.shape[1]
     measured = T - warmup
     pipe = np.zeros(H, np.int64)
     qc = np.empty(qcap, np.int64)
     qn = np.empty(qcap, np.int64)
     bh = np.zeros(W, np.int64)
+    bh_top = -1
     last = np.full(2, -1, np.int64)
     head = 0
     size = 0
@@ -150,9 +525,9 @@ def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, d
         b = (t - warmup) * nb // measured if t >= warmup else -1
         if b != cur:
             if cur >= 0:
-                acc[i, cur, P95] = _hist_percentile(bh, 95.0)
-                bh[:] = 0
-                _flush(acc, i, cur, loc)
+                _close_batch(acc, i, cur, bh, bh_top)
+                bh_top = -1
+                _flush(acc, i, cur, loc, h[i], p[i], p_lost[i], k_fix[i])
             cur = b
         # 1. review: expedite (dual index), then the regular order
         if exp_lt[i] >= 0:
@@ -169,7 +544,6 @@ def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, d
         q = min(q, capacity[i])
         if q > 0:
             if b >= 0:
-                loc[ORDER_COST] += k_fix[i]
                 loc[ORDERS] += 1.0
             q2 = int(share2[i] * q)
             for slot in range(2):
@@ -204,15 +578,9 @@ def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, d
                 c = qc[head]
                 take = min(qn[head], fill)
                 if c >= warmup:
-                    w = t - c
                     cb = (c - warmup) * nb // measured
-                    acc[i, cb, WAIT_SUM] += take * w
-                    if w <= promise[i]:
-                        acc[i, cb, KEPT] += take
-                    wc = min(w, W - 1)
-                    hist[i, wc] += take
-                    bh[wc] += take
-                    bhist[chunk, b, wc] += take
+                    wc = _record(acc, hist, bhist, bh, i, chunk, b, cb, take, t - c, promise[i])
+                    bh_top = max(bh_top, wc)
                 fill -= take
                 if take == qn[head]:
                     head = (head + 1) % qcap
@@ -221,7 +589,8 @@ def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, d
                     qn[head] -= take
         # 3. demand
         r = regime[t]
-        d = dlo[r, i] + _draw(_uniform(key, t, 0), dcdf, dguide, doff[r, i], dlen[r, i])
+        m = _mix(key + np.uint64(t * N_STREAMS + 1) * _GOLDEN)
+        d = dlo[r, i] + _draw(m, thr, guide, doff[r, i], dgoff[r, i], dshift[r, i])
         served = min(d, oh)
         oh -= served
         short = d - served
@@ -240,7 +609,7 @@ def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, d
                 qn[(head + size) % qcap] = new_bo
                 size += 1
                 bo += new_bo
-        # 4. end-of-period accounting
+        # 4. end-of-period sums
         if b >= 0:
             loc[DEMAND] += d
             loc[SERVED] += served
@@ -248,54 +617,195 @@ def _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, d
             loc[LOST] += lost
             loc[ON_HAND] += oh
             loc[BACKORDERS] += bo
-            loc[HOLD_COST] += h[i] * oh
-            loc[BO_COST] += p[i] * bo
-            loc[LOST_COST] += p_lost[i] * lost
     # lines still waiting count with their age so far (a lower bound)
     for j in range(size):
         slot_j = (head + j) % qcap
         c = qc[slot_j]
         if c >= warmup:
-            w = T - c
             cb = (c - warmup) * nb // measured
-            acc[i, cb, WAIT_SUM] += qn[slot_j] * w
-            if w <= promise[i]:
-                acc[i, cb, KEPT] += qn[slot_j]
-            wc = min(w, W - 1)
-            hist[i, wc] += qn[slot_j]
-            bh[wc] += qn[slot_j]
-            bhist[chunk, cur, wc] += qn[slot_j]
+            wc = _record(acc, hist, bhist, bh, i, chunk, cur, cb, qn[slot_j], T - c, promise[i])
+            bh_top = max(bh_top, wc)
     if cur >= 0:
-        acc[i, cur, P95] = _hist_percentile(bh, 95.0)
-        _flush(acc, i, cur, loc)
+        _close_batch(acc, i, cur, bh, bh_top)
+        _flush(acc, i, cur, loc, h[i], p[i], p_lost[i], k_fix[i])
     return True
 
 
 @njit(cache=True, parallel=True)
-def simulate_items_compiled(T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,  # type: ignore[no-untyped-def]
-                            kind, pa, pb, share2, lcdf, loff, llen, llo, crossing, dis_a,
-                            dis_b, capacity, exp_lt, exp_up, lost_share, h, p, p_lost,
-                            k_fix, c_exp, promise, init_oh, H, qcap, acc, hist,
-                            bhist):
-    """Single-stage items, parallel over chunks of CHUNK items; returns #queue overflows."""
+def simulate_items_compiled(  # type: ignore[no-untyped-def]
+    T,
+    warmup,
+    nb,
+    keys,
+    regime,
+    thr,
+    guide,
+    doff,
+    dgoff,
+    dshift,
+    dlo,
+    kind,
+    pa,
+    pb,
+    share2,
+    lcdf,
+    loff,
+    llen,
+    llo,
+    crossing,
+    dis_a,
+    dis_b,
+    capacity,
+    exp_lt,
+    exp_up,
+    lost_share,
+    h,
+    p,
+    p_lost,
+    k_fix,
+    c_exp,
+    promise,
+    init_oh,
+    fast,
+    H,
+    qcap,
+    acc,
+    hist,
+    bhist,
+):
+    """Single-stage items, parallel over chunks of CHUNK items; returns #queue overflows.
+
+    Items with ``fast[i]`` take ``_run_fast`` (their lead time is llo[0, i]), the others
+    ``_run_item``; both give the same sums on the same draws.
+    """
     n = keys.size
     n_chunks = (n + CHUNK - 1) // CHUNK
     overflow = np.zeros(n_chunks, np.int64)
+    ring = 1
+    while ring < H:
+        ring *= 2
+    lead = llo[0]
+    thr_u = thr.view(np.uint64)
+    guide_u = guide.view(np.uint32)
     for chunk in prange(n_chunks):
+        pipe = np.zeros(ring, np.int64)
+        qc = np.empty(qcap, np.int64)
+        qn = np.empty(qcap, np.int64)
+        qb = np.empty(qcap, np.int64)
+        bh = np.zeros(hist.shape[1], np.int64)
         for i in range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK)):
-            ok = _run_item(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen,
-                           dlo, kind, pa, pb, share2, lcdf, loff, llen, llo, crossing, dis_a,
-                           dis_b, capacity, exp_lt, exp_up, lost_share, h, p, p_lost, k_fix,
-                           c_exp, promise, init_oh, H, qcap, acc, hist, bhist)
+            if fast[i]:
+                ok = _run_fast(
+                    i,
+                    chunk,
+                    T,
+                    warmup,
+                    nb,
+                    keys,
+                    regime,
+                    thr_u,
+                    guide_u,
+                    doff,
+                    dgoff,
+                    dshift,
+                    dlo,
+                    kind,
+                    pa,
+                    pb,
+                    lead,
+                    capacity,
+                    lost_share,
+                    h,
+                    p,
+                    p_lost,
+                    k_fix,
+                    promise,
+                    init_oh,
+                    acc,
+                    hist,
+                    bhist,
+                    pipe,
+                    qc,
+                    qn,
+                    qb,
+                    bh,
+                )
+            else:
+                ok = _run_item(
+                    i,
+                    chunk,
+                    T,
+                    warmup,
+                    nb,
+                    keys,
+                    regime,
+                    thr,
+                    guide,
+                    doff,
+                    dgoff,
+                    dshift,
+                    dlo,
+                    kind,
+                    pa,
+                    pb,
+                    share2,
+                    lcdf,
+                    loff,
+                    llen,
+                    llo,
+                    crossing,
+                    dis_a,
+                    dis_b,
+                    capacity,
+                    exp_lt,
+                    exp_up,
+                    lost_share,
+                    h,
+                    p,
+                    p_lost,
+                    k_fix,
+                    c_exp,
+                    promise,
+                    init_oh,
+                    H,
+                    qcap,
+                    acc,
+                    hist,
+                    bhist,
+                )
             if not ok:
                 overflow[chunk] += 1
+                pipe[:] = 0
+                bh[:] = 0
     return overflow.sum()
 
 
 @njit(cache=True)
-def _run_serial(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,  # type: ignore[no-untyped-def]
-                s_ech, lead, h_ech, p, promise, H, qcap, acc, hist,
-                bhist):
+def _run_serial(  # type: ignore[no-untyped-def]
+    i,
+    chunk,
+    T,
+    warmup,
+    nb,
+    keys,
+    regime,
+    thr,
+    guide,
+    doff,
+    dgoff,
+    dshift,
+    dlo,
+    s_ech,
+    lead,
+    h_ech,
+    p,
+    promise,
+    H,
+    qcap,
+    acc,
+    hist,
+    bhist,
+):
     W = hist.shape[1]
     n_st = s_ech.size
     measured = T - warmup
@@ -367,7 +877,8 @@ def _run_serial(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen,
             else:
                 qn[head] -= take
         r = regime[t]
-        d = dlo[r, i] + _draw(_uniform(key, t, 0), dcdf, dguide, doff[r, i], dlen[r, i])
+        m = _mix(key + np.uint64(t * N_STREAMS + 1) * _GOLDEN)
+        d = dlo[r, i] + _draw(m, thr, guide, doff[r, i], dgoff[r, i], dshift[r, i])
         served = min(d, oh[0])
         oh[0] -= served
         short = d - served
@@ -410,17 +921,60 @@ def _run_serial(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen,
 
 
 @njit(cache=True, parallel=True)
-def simulate_serial_compiled(T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen, dlo,  # type: ignore[no-untyped-def]
-                             s_ech, lead, h_ech, p, promise, H, qcap, acc, hist,
-                             bhist):
+def simulate_serial_compiled(  # type: ignore[no-untyped-def]
+    T,
+    warmup,
+    nb,
+    keys,
+    regime,
+    thr,
+    guide,
+    doff,
+    dgoff,
+    dshift,
+    dlo,
+    s_ech,
+    lead,
+    h_ech,
+    p,
+    promise,
+    H,
+    qcap,
+    acc,
+    hist,
+    bhist,
+):
     """Serial systems (one per item row, e.g. replications); returns #queue overflows."""
     n = keys.size
     n_chunks = (n + CHUNK - 1) // CHUNK
     overflow = np.zeros(n_chunks, np.int64)
     for chunk in prange(n_chunks):
         for i in range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK)):
-            ok = _run_serial(i, chunk, T, warmup, nb, keys, regime, dcdf, dguide, doff, dlen,
-                             dlo, s_ech, lead, h_ech, p, promise, H, qcap, acc, hist, bhist)
+            ok = _run_serial(
+                i,
+                chunk,
+                T,
+                warmup,
+                nb,
+                keys,
+                regime,
+                thr,
+                guide,
+                doff,
+                dgoff,
+                dshift,
+                dlo,
+                s_ech,
+                lead,
+                h_ech,
+                p,
+                promise,
+                H,
+                qcap,
+                acc,
+                hist,
+                bhist,
+            )
             if not ok:
                 overflow[chunk] += 1
     return overflow.sum()

@@ -49,22 +49,29 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _INV53 = 1.0 / 9007199254740992.0
 
 
-def uniforms(keys: npt.NDArray[np.uint64], t: int, stream: int) -> FloatArray:
-    """U[0,1) for each key at period ``t`` on ``stream`` (SplitMix64 of key + counter·φ)."""
+def _hash53(keys: npt.NDArray[np.uint64], t: int, stream: int) -> IntArray:
+    """Top 53 bits of SplitMix64(key + counter·φ), counter = t · N_STREAMS + stream + 1."""
     z = keys + np.uint64(((t * N_STREAMS + stream + 1) * _GOLDEN) % (1 << 64))
     z = (z ^ (z >> np.uint64(30))) * _M1
     z = (z ^ (z >> np.uint64(27))) * _M2
     z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * _INV53
+    return (z >> np.uint64(11)).astype(np.int64)
 
 
-def _draw(u: FloatArray, cdf: FloatArray, guide: IntArray, off: IntArray,
-          n: IntArray) -> IntArray:
-    k = guide[off + (u * n).astype(np.int64)]
+def uniforms(keys: npt.NDArray[np.uint64], t: int, stream: int) -> FloatArray:
+    """U[0,1) for each key at period ``t`` on ``stream`` (SplitMix64 of key + counter·φ)."""
+    return _hash53(keys, t, stream).astype(np.float64) * _INV53
+
+
+def _draw(
+    m: IntArray, thr: IntArray, guide: Any, off: IntArray, goff: IntArray, shift: IntArray
+) -> IntArray:
+    """#{k : thr[off + k] ≤ m} per item, searching up from the guide entry."""
+    k = guide[goff + (m >> shift)].astype(np.int64)
     while True:
-        step = cdf[off + k] <= u
+        step = thr[off + k] <= m
         if not step.any():
-            return np.asarray(k, dtype=np.int64)
+            return k
         k = k + step
 
 
@@ -81,8 +88,9 @@ def hist_percentile_rows(hist: IntArray, q: float = 95.0) -> FloatArray:
     return np.where(total == 0, 0.0, out)
 
 
-def order_quantity_vector(kind: IntArray, a: IntArray, b: IntArray, ip: IntArray,
-                          day: int) -> IntArray:
+def order_quantity_vector(
+    kind: IntArray, a: IntArray, b: IntArray, ip: IntArray, day: int
+) -> IntArray:
     """``kinds.order_quantity`` over arrays (kind codes of ``engine.policy_code``)."""
     review = np.where(kind == 4, a, 1)
     q_multiple = np.maximum(b, 1)
@@ -103,8 +111,18 @@ def order_quantity_vector(kind: IntArray, a: IntArray, b: IntArray, ip: IntArray
 class _Waits:
     """FIFO queues of backordered cohorts (day, units), one per item, and wait records."""
 
-    def __init__(self, n: int, qcap: int, warmup: int, nb: int, measured: int,
-                 promise: IntArray, acc: FloatArray, hist: IntArray, bhist: IntArray):
+    def __init__(
+        self,
+        n: int,
+        qcap: int,
+        warmup: int,
+        nb: int,
+        measured: int,
+        promise: IntArray,
+        acc: FloatArray,
+        hist: IntArray,
+        bhist: IntArray,
+    ):
         self.qc = np.zeros((n, qcap), np.int64)
         self.qn = np.zeros((n, qcap), np.int64)
         self.head = np.zeros(n, np.int64)
@@ -114,8 +132,7 @@ class _Waits:
         self.qcap, self.warmup, self.nb, self.measured = qcap, warmup, nb, measured
         self.promise, self.acc, self.hist, self.bhist = promise, acc, hist, bhist
 
-    def record(self, rows: IntArray, c: IntArray, units: IntArray, w: IntArray,
-               b: int) -> None:
+    def record(self, rows: IntArray, c: IntArray, units: IntArray, w: IntArray, b: int) -> None:
         keep = c >= self.warmup
         rows, c, units, w = rows[keep], c[keep], units[keep], w[keep]
         cb = (c - self.warmup) * self.nb // self.measured
@@ -167,14 +184,52 @@ class _Waits:
         self.close_batch(cur)
 
 
-def simulate_items_reference(T: int, warmup: int, nb: int, keys: Any, regime: Any, dcdf: Any,
-                             dguide: Any, doff: Any, dlen: Any, dlo: Any, kind: Any, pa: Any,
-                             pb: Any, share2: Any, lcdf: Any, loff: Any, llen: Any, llo: Any,
-                             crossing: Any, dis_a: Any, dis_b: Any, capacity: Any,
-                             exp_lt: Any, exp_up: Any, lost_share: Any, h: Any, p: Any,
-                             p_lost: Any, k_fix: Any, c_exp: Any, promise: Any, init_oh: Any,
-                             H: int, qcap: int, acc: Any, hist: Any, bhist: Any) -> int:
-    """Numpy twin of ``_kernels.simulate_items_compiled`` (same arguments and outputs)."""
+def simulate_items_reference(
+    T: int,
+    warmup: int,
+    nb: int,
+    keys: Any,
+    regime: Any,
+    thr: Any,
+    guide: Any,
+    doff: Any,
+    dgoff: Any,
+    dshift: Any,
+    dlo: Any,
+    kind: Any,
+    pa: Any,
+    pb: Any,
+    share2: Any,
+    lcdf: Any,
+    loff: Any,
+    llen: Any,
+    llo: Any,
+    crossing: Any,
+    dis_a: Any,
+    dis_b: Any,
+    capacity: Any,
+    exp_lt: Any,
+    exp_up: Any,
+    lost_share: Any,
+    h: Any,
+    p: Any,
+    p_lost: Any,
+    k_fix: Any,
+    c_exp: Any,
+    promise: Any,
+    init_oh: Any,
+    fast: Any,
+    H: int,
+    qcap: int,
+    acc: Any,
+    hist: Any,
+    bhist: Any,
+) -> int:
+    """Numpy twin of ``_kernels.simulate_items_compiled`` (same arguments and outputs).
+
+    ``fast`` is ignored: every item follows the general rules, which the compiled fast
+    path reproduces exactly. Costs are h·Σ on hand etc. per batch, as in the kernels.
+    """
     n = keys.size
     measured = T - warmup
     waits = _Waits(n, qcap, warmup, nb, measured, promise, acc, hist, bhist)
@@ -205,9 +260,7 @@ def simulate_items_reference(T: int, warmup: int, nb: int, keys: Any, regime: An
                 acc[re, b, EXP_COST] += c_exp[re] * qe
         q = np.minimum(order_quantity_vector(kind, pa, pb, oh - bo + onorder, t), capacity)
         if b >= 0:
-            ordered = q > 0
-            acc[ordered, b, ORDER_COST] += k_fix[ordered]
-            acc[ordered, b, ORDERS] += 1.0
+            acc[q > 0, b, ORDERS] += 1.0
         q2 = (share2 * q).astype(np.int64)
         for slot in range(2):
             qs = q - q2 if slot == 0 else q2
@@ -239,15 +292,16 @@ def simulate_items_reference(T: int, warmup: int, nb: int, keys: Any, regime: An
         oh += arrived - fill
         waits.fill(fill, t, b)
         r = regime[t]
-        d = dlo[r] + _draw(uniforms(keys, t, 0), dcdf, dguide, doff[r], dlen[r])
+        d = dlo[r] + _draw(_hash53(keys, t, 0), thr, guide, doff[r], dgoff[r], dshift[r])
         served = np.minimum(d, oh)
         oh -= served
         short = d - served
         lost = np.where((short > 0) & (lost_share >= 1.0), short, 0)
         part = np.flatnonzero((short > 0) & (lost_share > 0.0) & (lost_share < 1.0))
         if part.size:
-            lost[part] = (lost_share[part] * short[part]
-                          + uniforms(keys[part], t, 1)).astype(np.int64)
+            lost[part] = (lost_share[part] * short[part] + uniforms(keys[part], t, 1)).astype(
+                np.int64
+            )
         if not waits.push(short - lost, t):
             return 1
         bo += short - lost
@@ -258,23 +312,42 @@ def simulate_items_reference(T: int, warmup: int, nb: int, keys: Any, regime: An
             acc[:, b, LOST] += lost
             acc[:, b, ON_HAND] += oh
             acc[:, b, BACKORDERS] += bo
-            acc[:, b, HOLD_COST] += h * oh
-            acc[:, b, BO_COST] += p * bo
-            acc[:, b, LOST_COST] += p_lost * lost
     waits.flush(T, cur)
+    acc[:, :, HOLD_COST] = h[:, None] * acc[:, :, ON_HAND]
+    acc[:, :, BO_COST] = p[:, None] * acc[:, :, BACKORDERS]
+    acc[:, :, LOST_COST] = p_lost[:, None] * acc[:, :, LOST]
+    acc[:, :, ORDER_COST] = k_fix[:, None] * acc[:, :, ORDERS]
     return 0
 
 
-def simulate_serial_reference(T: int, warmup: int, nb: int, keys: Any, regime: Any, dcdf: Any,
-                              dguide: Any, doff: Any, dlen: Any, dlo: Any, s_ech: Any,
-                              lead: Any, h_ech: Any, p: float, promise: int, H: int, qcap: int,
-                              acc: Any, hist: Any, bhist: Any) -> int:
+def simulate_serial_reference(
+    T: int,
+    warmup: int,
+    nb: int,
+    keys: Any,
+    regime: Any,
+    thr: Any,
+    guide: Any,
+    doff: Any,
+    dgoff: Any,
+    dshift: Any,
+    dlo: Any,
+    s_ech: Any,
+    lead: Any,
+    h_ech: Any,
+    p: float,
+    promise: int,
+    H: int,
+    qcap: int,
+    acc: Any,
+    hist: Any,
+    bhist: Any,
+) -> int:
     """Numpy twin of ``_kernels.simulate_serial_compiled``."""
     n = keys.size
     n_st = s_ech.size
     measured = T - warmup
-    waits = _Waits(n, qcap, warmup, nb, measured, np.full(n, promise, np.int64), acc, hist,
-                   bhist)
+    waits = _Waits(n, qcap, warmup, nb, measured, np.full(n, promise, np.int64), acc, hist, bhist)
     local = np.maximum(0, s_ech - np.concatenate([[0], s_ech[:-1]]))
     oh = np.tile(local, (n, 1)).astype(np.int64)
     transit = np.zeros((n, n_st), np.int64)
@@ -310,7 +383,7 @@ def simulate_serial_reference(T: int, warmup: int, nb: int, keys: Any, regime: A
         oh[:, 0] -= fill
         waits.fill(fill, t, b)
         r = regime[t]
-        d = dlo[r] + _draw(uniforms(keys, t, 0), dcdf, dguide, doff[r], dlen[r])
+        d = dlo[r] + _draw(_hash53(keys, t, 0), thr, guide, doff[r], dgoff[r], dshift[r])
         served = np.minimum(d, oh[:, 0])
         oh[:, 0] -= served
         short = d - served

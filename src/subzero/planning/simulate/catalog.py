@@ -49,17 +49,34 @@ from subzero.planning.simulate.engine import Item
 
 __all__ = ["COLUMNS", "item_row", "parse_rows", "read_catalog", "write_catalog"]
 
-COLUMNS = ("sku", "policy", "s", "S", "r", "Q", "R", "demand", "mean", "sd", "history",
-           "lead_time", "lead_time_pmf", "holding", "backorder", "fixed_cost", "lost_share",
-           "supplier", "capacity")
+COLUMNS = (
+    "sku",
+    "policy",
+    "s",
+    "S",
+    "r",
+    "Q",
+    "R",
+    "demand",
+    "mean",
+    "sd",
+    "history",
+    "lead_time",
+    "lead_time_pmf",
+    "holding",
+    "backorder",
+    "fixed_cost",
+    "lost_share",
+    "supplier",
+    "capacity",
+)
 
 
 def _cell(row: Mapping[str, str | None], name: str) -> str:
     return (row.get(name) or "").strip()
 
 
-def _int(row: Mapping[str, str | None], name: str, where: str, default: int | None = None
-         ) -> int:
+def _int(row: Mapping[str, str | None], name: str, where: str, default: int | None = None) -> int:
     text = _cell(row, name)
     if not text:
         if default is None:
@@ -74,8 +91,9 @@ def _int(row: Mapping[str, str | None], name: str, where: str, default: int | No
     return int(value)
 
 
-def _float(row: Mapping[str, str | None], name: str, where: str, default: float | None = None
-           ) -> float:
+def _float(
+    row: Mapping[str, str | None], name: str, where: str, default: float | None = None
+) -> float:
     text = _cell(row, name)
     if not text:
         if default is None:
@@ -132,8 +150,9 @@ def _lead(row: Mapping[str, str | None], where: str) -> int | dict[int, float]:
             days, prob = part.split(":")
             out[int(days)] = out.get(int(days), 0.0) + float(prob)
         except ValueError:
-            raise InvalidParameter(f"{where}: lead_time_pmf part {part!r} is not DAYS:PROB"
-                                   ) from None
+            raise InvalidParameter(
+                f"{where}: lead_time_pmf part {part!r} is not DAYS:PROB"
+            ) from None
     return out
 
 
@@ -146,18 +165,20 @@ def parse_rows(rows: Iterable[Mapping[str, str | None]], source: str) -> list[It
         if not sku:
             raise InvalidParameter(f"{where}: sku is empty")
         capacity = _cell(row, "capacity")
-        items.append(Item(
-            sku=sku,
-            policy=_policy(row, where),
-            demand=_demand(row, where),
-            lead_time=_lead(row, where),
-            holding_cost=_float(row, "holding", where, 1.0),
-            backorder_cost=_float(row, "backorder", where, 0.0),
-            fixed_cost=_float(row, "fixed_cost", where, 0.0),
-            lost_share=_float(row, "lost_share", where, 0.0),
-            supplier=_cell(row, "supplier") or "default",
-            capacity=_int(row, "capacity", where) if capacity else None,
-        ))
+        items.append(
+            Item(
+                sku=sku,
+                policy=_policy(row, where),
+                demand=_demand(row, where),
+                lead_time=_lead(row, where),
+                holding_cost=_float(row, "holding", where, 1.0),
+                backorder_cost=_float(row, "backorder", where, 0.0),
+                fixed_cost=_float(row, "fixed_cost", where, 0.0),
+                lost_share=_float(row, "lost_share", where, 0.0),
+                supplier=_cell(row, "supplier") or "default",
+                capacity=_int(row, "capacity", where) if capacity else None,
+            )
+        )
     if not items:
         raise InvalidParameter(f"{source}: no items")
     return items
@@ -199,9 +220,14 @@ def item_row(item: Item) -> dict[str, object]:
         row["lead_time"] = item.lead_time
     else:
         row["lead_time_pmf"] = " ".join(f"{d}:{p}" for d, p in sorted(item.lead_time.items()))
-    row.update(holding=item.holding_cost, backorder=item.backorder_cost,
-               fixed_cost=item.fixed_cost, lost_share=item.lost_share, supplier=item.supplier,
-               capacity=item.capacity)
+    row.update(
+        holding=item.holding_cost,
+        backorder=item.backorder_cost,
+        fixed_cost=item.fixed_cost,
+        lost_share=item.lost_share,
+        supplier=item.supplier,
+        capacity=item.capacity,
+    )
     return row
 
 

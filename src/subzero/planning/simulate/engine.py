@@ -189,13 +189,13 @@ def _lead_cdf(lead: LeadTime, *, name: str) -> tuple[int, FloatArray]:
     return pmf_cdf(dict(lead), name=name)
 
 
-def _windows(items: Sequence[Item], settings: RunSettings, warmup: int) -> tuple[
-        IntArray, IntArray]:
+def _windows(
+    items: Sequence[Item], settings: RunSettings, warmup: int
+) -> tuple[IntArray, IntArray]:
     by_supplier: dict[str, tuple[int, int]] = {}
     for d in settings.disruptions:
         if d.last_day < d.first_day:
-            raise InvalidParameter(f"disruption of {d.supplier}: day {d.last_day} < "
-                                   f"{d.first_day}")
+            raise InvalidParameter(f"disruption of {d.supplier}: day {d.last_day} < {d.first_day}")
         by_supplier[d.supplier] = (warmup + d.first_day, warmup + d.last_day)
     dis_a = np.full((2, len(items)), _BIG, np.int64)
     dis_b = np.full((2, len(items)), -1, np.int64)
@@ -207,61 +207,135 @@ def _windows(items: Sequence[Item], settings: RunSettings, warmup: int) -> tuple
     return dis_a, dis_b
 
 
-def _pack(items: Sequence[Item], settings: RunSettings, warmup: int, T: int,
-          keys: npt.NDArray[np.uint64]) -> tuple[list[Any], int]:
-    """Kernel arguments (without H, qcap and outputs) and the pipeline length H."""
+def _pack(
+    items: Sequence[Item],
+    settings: RunSettings,
+    warmup: int,
+    T: int,
+    keys: npt.NDArray[np.uint64],
+    fast_path: bool = True,
+) -> tuple[list[Any], int]:
+    """Kernel arguments (without H, qcap and outputs) and the pipeline length H.
+
+    The last argument, ``fast``, marks the items the compiled kernel may run on its fast
+    path: a fixed lead time, no expedite, no disruption of its supplier and no order
+    share to a second supplier.
+    """
     n = len(items)
     regime, factors = settings.pattern.factors(T - warmup, warmup)
     tables = build_demand_tables([it.demand for it in items], factors)
-    codes = np.array([policy_code(it.policy) for it in items], dtype=np.int64).reshape(n, 4)
+    codes = np.empty((n, 4), np.int64)
+    policy_memo: dict[Policy, tuple[int, int, int, int]] = {}
     lt = TableBuilder()
+    lead_memo: dict[object, tuple[tuple[int, int, int], int]] = {}
     loff = np.zeros((2, n), np.int64)
     llen = np.ones((2, n), np.int64)
     llo = np.zeros((2, n), np.int64)
+    fixed = np.ones(n, np.bool_)
     max_lead = 0
+    cols: list[tuple[Any, ...]] = []
     for i, it in enumerate(items):
-        leads = [it.lead_time] + ([it.second.lead_time] if it.second else [])
-        for slot, lead in enumerate(leads):
-            key = lead if isinstance(lead, int) else tuple(sorted(dict(lead).items()))
-            lo, cdf = _lead_cdf(lead, name=f"{it.sku} lead time")
-            loff[slot, i], llen[slot, i], llo[slot, i] = lt.add(key, lo, cdf)
-            max_lead = max(max_lead, lo + cdf.size - 1)
-    lcdf, _ = lt.arrays()
-    dis_a, dis_b = _windows(items, settings, warmup)
-    window = int(np.max(dis_b - np.minimum(dis_a, dis_b) + 1, initial=0))
-    exp_lt = np.array([it.expedite.lead_time if it.expedite else -1 for it in items], np.int64)
-    for it in items:
+        code = policy_memo.get(it.policy)
+        if code is None:
+            code = policy_memo[it.policy] = policy_code(it.policy)
+        codes[i] = code
         if not 0.0 <= it.lost_share <= 1.0:
             raise InvalidParameter(f"{it.sku}: lost share {it.lost_share} not in [0, 1]")
-        if it.second and not 0.0 <= it.second.share <= 1.0:
-            raise InvalidParameter(f"{it.sku}: supplier share {it.second.share} not in [0, 1]")
-    H = max_lead + window + int(exp_lt.max(initial=0)) + 2
+        second, expedite = it.second, it.expedite
+        if second is not None and not 0.0 <= second.share <= 1.0:
+            raise InvalidParameter(f"{it.sku}: supplier share {second.share} not in [0, 1]")
+        leads = (it.lead_time,) if second is None else (it.lead_time, second.lead_time)
+        for slot, lead in enumerate(leads):
+            if isinstance(lead, int) and lead >= 0:
+                llo[slot, i] = lead
+                max_lead = max(max_lead, lead)
+                continue
+            key = lead if isinstance(lead, int) else tuple(sorted(dict(lead).items()))
+            found = lead_memo.get(key)
+            if found is None:
+                lo, cdf = _lead_cdf(lead, name=f"{it.sku} lead time")
+                found = lead_memo[key] = (lt.add(key, lo, cdf), lo + cdf.size - 1)
+            (loff[slot, i], llen[slot, i], llo[slot, i]), top = found
+            max_lead = max(max_lead, top)
+            if slot == 0:
+                fixed[i] = False
+        cols.append(
+            (
+                second.share if second is not None else 0.0,
+                it.orders_cross,
+                it.capacity if it.capacity is not None else _BIG,
+                expedite.lead_time if expedite is not None else -1,
+                expedite.up_to if expedite is not None else 0,
+                it.lost_share,
+                it.holding_cost,
+                it.backorder_cost,
+                it.backorder_cost if it.lost_sale_cost is None else it.lost_sale_cost,
+                it.fixed_cost,
+                expedite.unit_cost if expedite is not None else 0.0,
+                it.promise_days if it.promise_days is not None else -1,
+            )
+        )
+    lcdf = lt.arrays()
+    dis_a, dis_b = _windows(items, settings, warmup)
+    window = int(np.max(dis_b - np.minimum(dis_a, dis_b) + 1, initial=0))
     f64 = np.float64
+    share2, cross, capacity, exp_lt, exp_up, lost, h, p, p_lost, k_fix, c_exp, promise = (
+        np.array(c, dtype=t)
+        for c, t in zip(
+            zip(*cols, strict=True),
+            (f64, np.bool_, np.int64, np.int64, np.int64, f64, f64, f64, f64, f64, f64, np.int64),
+            strict=True,
+        )
+    )
+    promise[promise < 0] = max_lead + 1
+    H = max_lead + window + int(exp_lt.max(initial=0)) + 2
+    fast = (
+        (fixed & (share2 == 0.0) & (exp_lt < 0) & (dis_a[0] == _BIG))
+        if fast_path
+        else np.zeros(n, np.bool_)
+    )
     args: list[Any] = [
-        T, warmup, settings.batches, keys, regime, tables.cdf, tables.guide, tables.off,
-        tables.length, tables.lo, codes[:, 0].copy(), codes[:, 1].copy(), codes[:, 2].copy(),
-        np.array([it.second.share if it.second else 0.0 for it in items], f64),
-        lcdf, loff, llen, llo,
-        np.array([it.orders_cross for it in items], np.bool_), dis_a, dis_b,
-        np.array([it.capacity if it.capacity is not None else _BIG for it in items], np.int64),
+        T,
+        warmup,
+        settings.batches,
+        keys,
+        regime,
+        tables.thr,
+        tables.guide,
+        tables.off,
+        tables.goff,
+        tables.shift,
+        tables.lo,
+        codes[:, 0].copy(),
+        codes[:, 1].copy(),
+        codes[:, 2].copy(),
+        share2,
+        lcdf,
+        loff,
+        llen,
+        llo,
+        cross,
+        dis_a,
+        dis_b,
+        capacity,
         exp_lt,
-        np.array([it.expedite.up_to if it.expedite else 0 for it in items], np.int64),
-        np.array([it.lost_share for it in items], f64),
-        np.array([it.holding_cost for it in items], f64),
-        np.array([it.backorder_cost for it in items], f64),
-        np.array([it.backorder_cost if it.lost_sale_cost is None else it.lost_sale_cost
-                  for it in items], f64),
-        np.array([it.fixed_cost for it in items], f64),
-        np.array([it.expedite.unit_cost if it.expedite else 0.0 for it in items], f64),
-        np.array([it.promise_days if it.promise_days is not None else max_lead + 1
-                  for it in items], np.int64),
+        exp_up,
+        lost,
+        h,
+        p,
+        p_lost,
+        k_fix,
+        c_exp,
+        promise,
         codes[:, 3].copy(),
+        fast,
     ]
     return args, H
 
 
-def _run(kernel: Callable[..., int], args: list[Any], n: int, nb: int, H: int | None) -> tuple[
-        FloatArray, IntArray, IntArray]:
+def _run(
+    kernel: Callable[..., int], args: list[Any], n: int, nb: int, H: int | None
+) -> tuple[FloatArray, IntArray, IntArray]:
     """Call a kernel, doubling the backorder queue until no item overflows it."""
     qcap = 64
     while True:
@@ -275,10 +349,16 @@ def _run(kernel: Callable[..., int], args: list[Any], n: int, nb: int, H: int | 
         logger.debug("backorder queue overflow, rerunning with %d cohorts", qcap)
 
 
-def simulate(items: Sequence[Item], settings: RunSettings, rng: np.random.Generator, *,
-             progress: Callable[[int, int], None] | None = None,
-             block: int = 4096,
-             keys: npt.NDArray[np.uint64] | None = None) -> SimulationResult:
+def simulate(
+    items: Sequence[Item],
+    settings: RunSettings,
+    rng: np.random.Generator,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    block: int = 4096,
+    keys: npt.NDArray[np.uint64] | None = None,
+    fast_path: bool = True,
+) -> SimulationResult:
     """Simulate ``items`` side by side; KPIs per item and overall with 95% CIs.
 
     The generator ``rng`` only draws one 64-bit key per item (and replication); all
@@ -286,6 +366,8 @@ def simulate(items: Sequence[Item], settings: RunSettings, rng: np.random.Genera
     two runs with equal seeds give equal results — common random numbers across
     scenarios and tuning candidates that share the same keys. ``keys`` (one per item
     and replication) overrides the draw, e.g. to give tuning candidates equal streams.
+    ``fast_path=False`` sends every item through the compiled general kernel (for tests:
+    both paths give identical sums).
     """
     if not items:
         raise InvalidParameter("no items to simulate")
@@ -296,21 +378,25 @@ def simulate(items: Sequence[Item], settings: RunSettings, rng: np.random.Genera
     elif keys.shape != (reps * len(items),):
         raise InvalidParameter(f"keys: shape {keys.shape}, need ({reps * len(items)},)")
     rows = list(items) * reps
-    kernel = (_kernels.simulate_items_compiled if settings.kernel == "compiled"
-              else simulate_items_reference)
+    kernel = (
+        _kernels.simulate_items_compiled
+        if settings.kernel == "compiled"
+        else simulate_items_reference
+    )
     T = settings.warmup + settings.periods
     parts = []
     for start in range(0, len(rows), block):
         stop = min(len(rows), start + block)
-        args, H = _pack(rows[start:stop], settings, settings.warmup, T, keys[start:stop])
+        args, H = _pack(rows[start:stop], settings, settings.warmup, T, keys[start:stop], fast_path)
         parts.append(_run(kernel, args, stop - start, nb, H))
         if progress is not None:
             progress(stop, len(rows))
     acc = np.concatenate([p[0] for p in parts])
     hist = np.concatenate([p[1] for p in parts])
     bhist = np.sum([p[2] for p in parts], axis=0)
-    return SimulationResult.from_runs(tuple(it.sku for it in items), acc, hist, bhist,
-                                      settings.periods, nb, reps)
+    return SimulationResult.from_runs(
+        tuple(it.sku for it in items), acc, hist, bhist, settings.periods, nb, reps
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,13 +426,15 @@ class SerialSystem:
         if n == 0 or len(self.lead_time) != n or len(self.echelon_holding_cost) != n:
             raise InvalidParameter(
                 f"serial system: {n} base-stock levels, {len(self.lead_time)} lead times and "
-                f"{len(self.echelon_holding_cost)} holding costs must be the same number ≥ 1")
+                f"{len(self.echelon_holding_cost)} holding costs must be the same number ≥ 1"
+            )
         if min(self.lead_time) < 0:
             raise InvalidParameter(f"serial lead times {self.lead_time}: must be ≥ 0")
 
 
-def simulate_serial(system: SerialSystem, settings: RunSettings,
-                    rng: np.random.Generator) -> SimulationResult:
+def simulate_serial(
+    system: SerialSystem, settings: RunSettings, rng: np.random.Generator
+) -> SimulationResult:
     """Simulate a serial echelon base-stock system (Clark & Scarf 1960; Chen & Zheng 1994)."""
     reps = settings.replications if settings.method == "replications" else 1
     nb = settings.batches
@@ -357,12 +445,28 @@ def simulate_serial(system: SerialSystem, settings: RunSettings,
     lead = np.asarray(system.lead_time, np.int64)
     promise = system.promise_days if system.promise_days is not None else int(lead.sum()) + 1
     args: list[Any] = [
-        T, settings.warmup, nb, keys, regime, tables.cdf, tables.guide, tables.off,
-        tables.length, tables.lo, np.asarray(system.echelon_base_stock, np.int64), lead,
-        np.asarray(system.echelon_holding_cost, np.float64), float(system.backorder_cost),
-        promise, int(lead.max()) + 1,
+        T,
+        settings.warmup,
+        nb,
+        keys,
+        regime,
+        tables.thr,
+        tables.guide,
+        tables.off,
+        tables.goff,
+        tables.shift,
+        tables.lo,
+        np.asarray(system.echelon_base_stock, np.int64),
+        lead,
+        np.asarray(system.echelon_holding_cost, np.float64),
+        float(system.backorder_cost),
+        promise,
+        int(lead.max()) + 1,
     ]
-    kernel = (_kernels.simulate_serial_compiled if settings.kernel == "compiled"
-              else simulate_serial_reference)
+    kernel = (
+        _kernels.simulate_serial_compiled
+        if settings.kernel == "compiled"
+        else simulate_serial_reference
+    )
     acc, hist, bhist = _run(kernel, args, reps, nb, None)
     return SimulationResult.from_runs(("serial",), acc, hist, bhist, settings.periods, nb, reps)

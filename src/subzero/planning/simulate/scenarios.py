@@ -85,8 +85,10 @@ def parse_disruption(text: str) -> SupplierDisruption:
     """``SUPPLIER:FIRST:LAST`` (days, inclusive)."""
     m = re.fullmatch(r"\s*(.+):(\d+):(\d+)\s*", text)
     if not m or int(m[3]) < int(m[2]):
-        raise InvalidParameter(f"--disrupt {text!r}: use SUPPLIER:FIRST_DAY:LAST_DAY "
-                               "with FIRST_DAY ≤ LAST_DAY, e.g. acme:10:20")
+        raise InvalidParameter(
+            f"--disrupt {text!r}: use SUPPLIER:FIRST_DAY:LAST_DAY "
+            "with FIRST_DAY ≤ LAST_DAY, e.g. acme:10:20"
+        )
     return SupplierDisruption(m[1], int(m[2]), int(m[3]))
 
 
@@ -99,8 +101,9 @@ def _scale_lead(lead: int | dict[int, float] | object, k: float) -> int | dict[i
     return out
 
 
-def apply_scenario(items: Sequence[Item], settings: RunSettings, change: Scenario
-                   ) -> tuple[list[Item], RunSettings]:
+def apply_scenario(
+    items: Sequence[Item], settings: RunSettings, change: Scenario
+) -> tuple[list[Item], RunSettings]:
     """The items and settings of the changed world."""
     match change:
         case DemandSpike(percent=pct, days=days, first_day=first):
@@ -115,7 +118,8 @@ def apply_scenario(items: Sequence[Item], settings: RunSettings, change: Scenari
             return [replace(it, lead_time=_scale_lead(it.lead_time, k)) for it in items], settings
         case SupplierDisruption(supplier=name, first_day=a, last_day=b):
             if name not in {it.supplier for it in items} | {
-                    it.second.supplier for it in items if it.second}:
+                it.second.supplier for it in items if it.second
+            }:
                 raise InvalidParameter(f"disruption: no item is supplied by {name!r}")
             d = Disruption(name, a, b)
             return list(items), replace(settings, disruptions=(*settings.disruptions, d))
@@ -135,22 +139,29 @@ class ScenarioReport:
     deltas: dict[str, Estimate]
 
     def to_json(self) -> dict[str, Any]:
-        return {"base": self.base.to_json(), "scenario": self.scenario.to_json(),
-                "delta": {k: v.to_json() for k, v in self.deltas.items()}}
+        return {
+            "base": self.base.to_json(),
+            "scenario": self.scenario.to_json(),
+            "delta": {k: v.to_json() for k, v in self.deltas.items()},
+        }
 
 
 def _group_values(res: SimulationResult) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     from subzero.planning.simulate._reference import hist_percentile_rows
 
     sums = res.sums.sum(axis=0)
-    point = kpi_values(sums.sum(axis=0), np.asarray(res.group_periods.sum()),
-                    hist_percentile_rows(res.hist.sum(axis=0, keepdims=True))[0])
+    point = kpi_values(
+        sums.sum(axis=0),
+        np.asarray(res.group_periods.sum()),
+        hist_percentile_rows(res.hist.sum(axis=0, keepdims=True))[0],
+    )
     groups = kpi_values(sums, res.group_periods, hist_percentile_rows(res.pooled_group_hist))
     return point, groups
 
 
-def run_scenario(items: Sequence[Item], settings: RunSettings, change: Scenario, seed: int
-                 ) -> ScenarioReport:
+def run_scenario(
+    items: Sequence[Item], settings: RunSettings, change: Scenario, seed: int
+) -> ScenarioReport:
     """Run base and changed catalogue on common random numbers; report paired deltas."""
     new_items, new_settings = apply_scenario(items, settings, change)
     base = simulate(items, settings, np.random.default_rng(seed))
@@ -168,8 +179,16 @@ def plot_deltas(report: ScenarioReport, path: str | Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = ["cost", "fill_rate", "backorder_rate", "mean_wait", "p95_wait", "avg_on_hand",
-             "avg_backorders", "satisfaction"]
+    names = [
+        "cost",
+        "fill_rate",
+        "backorder_rate",
+        "mean_wait",
+        "p95_wait",
+        "avg_on_hand",
+        "avg_backorders",
+        "satisfaction",
+    ]
     base = report.base.to_json()
     rel, err = [], []
     for n in names:

@@ -103,19 +103,24 @@ def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
 def kpi_values(s: FloatArray, periods: FloatArray, p95: FloatArray) -> dict[str, FloatArray]:
     """KPI values from sums ``s`` of shape (..., N_METRICS) over ``periods`` days."""
     demand = s[..., K.DEMAND]
-    costs = [s[..., c] for c in (K.HOLD_COST, K.BO_COST, K.ORDER_COST, K.EXP_COST,
-                                  K.LOST_COST)]
+    costs = [s[..., c] for c in (K.HOLD_COST, K.BO_COST, K.ORDER_COST, K.EXP_COST, K.LOST_COST)]
     fill = _ratio(s[..., K.SERVED], demand)
     kept = _ratio(s[..., K.SERVED] + s[..., K.KEPT], demand)
     wait_all = _ratio(s[..., K.WAIT_SUM], demand)
     on_hand = s[..., K.ON_HAND] / periods
     shipped = (demand - s[..., K.LOST]) / periods
-    score = np.array([
-        satisfaction_score(fill_rate=f, promise_reliability=r, mean_wait_all_lines_days=w,
-                           p95_wait_days=q) if np.isfinite([f, r, w]).all() else np.nan
-        for f, r, w, q in zip(np.ravel(fill), np.ravel(kept), np.ravel(wait_all),
-                              np.ravel(p95), strict=True)
-    ]).reshape(np.shape(fill))
+    score = np.array(
+        [
+            satisfaction_score(
+                fill_rate=f, promise_reliability=r, mean_wait_all_lines_days=w, p95_wait_days=q
+            )
+            if np.isfinite([f, r, w]).all()
+            else np.nan
+            for f, r, w, q in zip(
+                np.ravel(fill), np.ravel(kept), np.ravel(wait_all), np.ravel(p95), strict=True
+            )
+        ]
+    ).reshape(np.shape(fill))
     return {
         "cost": sum(costs) / periods,
         "holding_cost": costs[0] / periods,
@@ -139,11 +144,13 @@ def kpi_values(s: FloatArray, periods: FloatArray, p95: FloatArray) -> dict[str,
     }
 
 
-def kpis_from_sums(group_sums: FloatArray, group_periods: FloatArray, p95_point: float,
-                   group_p95: FloatArray) -> Kpis:
+def kpis_from_sums(
+    group_sums: FloatArray, group_periods: FloatArray, p95_point: float, group_p95: FloatArray
+) -> Kpis:
     """KPIs with CIs from per-group sums, shape (G, N_METRICS), over group_periods days."""
-    point = kpi_values(group_sums.sum(axis=0), np.asarray(group_periods.sum()),
-                    np.asarray(p95_point))
+    point = kpi_values(
+        group_sums.sum(axis=0), np.asarray(group_periods.sum()), np.asarray(p95_point)
+    )
     groups = kpi_values(group_sums, group_periods, group_p95)
     return Kpis(**{name: t_interval(float(point[name]), groups[name]) for name in point})
 
@@ -169,9 +176,16 @@ class SimulationResult:
     group_periods: FloatArray
 
     @classmethod
-    def from_runs(cls, skus: tuple[str, ...], acc: FloatArray, hist: IntArray,
-                  bhist: IntArray, periods: int, batches: int,
-                  replications: int) -> SimulationResult:
+    def from_runs(
+        cls,
+        skus: tuple[str, ...],
+        acc: FloatArray,
+        hist: IntArray,
+        bhist: IntArray,
+        periods: int,
+        batches: int,
+        replications: int,
+    ) -> SimulationResult:
         """Group kernel outputs: batches of one run, or one group per replication."""
         n = len(skus)
         if replications == 1:
@@ -179,23 +193,33 @@ class SimulationResult:
             return cls(skus, acc, acc[:, :, K.P95], hist, bhist, counts.astype(np.float64))
         sums = acc.reshape(replications, n, batches, -1).sum(axis=2).transpose(1, 0, 2)
         rep_hist = hist.reshape(replications, n, -1)
-        group_p95 = hist_percentile_rows(rep_hist.reshape(replications * n, -1)).reshape(
-            replications, n).T
-        return cls(skus, np.ascontiguousarray(sums), group_p95, rep_hist.sum(axis=0),
-                   rep_hist.sum(axis=1), np.full(replications, float(periods)))
+        group_p95 = (
+            hist_percentile_rows(rep_hist.reshape(replications * n, -1)).reshape(replications, n).T
+        )
+        return cls(
+            skus,
+            np.ascontiguousarray(sums),
+            group_p95,
+            rep_hist.sum(axis=0),
+            rep_hist.sum(axis=1),
+            np.full(replications, float(periods)),
+        )
 
     def item(self, index: int) -> Kpis:
         """KPIs of item ``index``."""
-        p95 = float(hist_percentile_rows(self.hist[index: index + 1])[0])
-        return kpis_from_sums(self.sums[index], self.group_periods, p95,
-                              self.group_p95[index])
+        p95 = float(hist_percentile_rows(self.hist[index : index + 1])[0])
+        return kpis_from_sums(self.sums[index], self.group_periods, p95, self.group_p95[index])
 
     def overall(self) -> Kpis:
         """KPIs of all items together (costs and levels summed, rates over all lines)."""
         pooled = self.hist.sum(axis=0, keepdims=True)
         p95 = float(hist_percentile_rows(pooled)[0])
-        return kpis_from_sums(self.sums.sum(axis=0), self.group_periods, p95,
-                              hist_percentile_rows(self.pooled_group_hist))
+        return kpis_from_sums(
+            self.sums.sum(axis=0),
+            self.group_periods,
+            p95,
+            hist_percentile_rows(self.pooled_group_hist),
+        )
 
     def item_points(self) -> dict[str, FloatArray]:
         """Point estimates of every KPI for every item, arrays of shape (n_items,)."""

@@ -73,8 +73,7 @@ def _loss(pmf: FloatArray, level: FloatArray) -> FloatArray:
     return np.asarray(np.maximum(x[None, :] - level[:, None], 0) @ pmf, dtype=np.float64)
 
 
-def seed_level(item: Item, *, fill_rate: float | None = None, max_wait: float | None = None
-               ) -> int:
+def seed_level(item: Item, *, fill_rate: float | None = None, max_wait: float | None = None) -> int:
     """Analytic base-stock level θ₀ meeting the target (formulas in the module docstring)."""
     review = item.policy.review_period_days if isinstance(item.policy, RS) else 1
     hi_pmf, mean = _lead_demand(item, review)
@@ -116,10 +115,17 @@ def _seed_policy(item: Item, theta: int) -> tuple[Policy, int]:
     return _shift(item.policy, level), level
 
 
-def tune(items: Sequence[Item], settings: RunSettings, rng: np.random.Generator, *,
-         fill_rate: float | None = None, max_wait: float | None = None,
-         candidates: int = 8, rounds: int = 4,
-         progress: Callable[[int, int], None] | None = None) -> list[TunedItem]:
+def tune(
+    items: Sequence[Item],
+    settings: RunSettings,
+    rng: np.random.Generator,
+    *,
+    fill_rate: float | None = None,
+    max_wait: float | None = None,
+    candidates: int = 8,
+    rounds: int = 4,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[TunedItem]:
     """Tune every item's policy level for a fill-rate target or a mean-wait target (days,
     over all lines). Make-to-order items are simulated but left as they are."""
     if (fill_rate is None) == (max_wait is None):
@@ -130,16 +136,20 @@ def tune(items: Sequence[Item], settings: RunSettings, rng: np.random.Generator,
         raise InvalidParameter(f"wait target {max_wait}: must be ≥ 0 days")
     n = len(items)
     item_keys = rng.integers(0, 2**63, size=n, dtype=np.uint64)
-    seeds = [_seed_policy(it, seed_level(it, fill_rate=fill_rate, max_wait=max_wait))
-             for it in items]
+    seeds = [
+        _seed_policy(it, seed_level(it, fill_rate=fill_rate, max_wait=max_wait)) for it in items
+    ]
     centre = np.array([lvl for _, lvl in seeds])
     step = np.array([max(1, round(0.1 * _lead_sd(it))) for it in items])
     offsets = np.arange(candidates) - candidates // 2 + 1
     chosen: list[TunedItem | None] = [None] * n
     for round_no in range(rounds):
         levels = centre[:, None] + step[:, None] * offsets[None, :]
-        rows = [replace(it, policy=_shift(it.policy, int(lv)))
-                for it, lvs in zip(items, levels, strict=True) for lv in lvs]
+        rows = [
+            replace(it, policy=_shift(it.policy, int(lv)))
+            for it, lvs in zip(items, levels, strict=True)
+            for lv in lvs
+        ]
         res = simulate(rows, settings, rng, keys=np.repeat(item_keys, candidates))
         pts = res.item_points()
         cost = pts["cost"].reshape(n, candidates)
@@ -148,11 +158,17 @@ def tune(items: Sequence[Item], settings: RunSettings, rng: np.random.Generator,
         ok = fill >= fill_rate if fill_rate is not None else wait <= float(max_wait or 0.0)
         moved = False
         for i in range(n):
-            pick = int(np.argmin(np.where(ok[i], cost[i], np.inf))) if ok[i].any() \
-                else candidates - 1
-            chosen[i] = TunedItem(rows[i * candidates + pick], seeds[i][0],
-                                  float(fill[i, pick]), float(wait[i, pick]),
-                                  float(cost[i, pick]), bool(ok[i, pick]))
+            pick = (
+                int(np.argmin(np.where(ok[i], cost[i], np.inf))) if ok[i].any() else candidates - 1
+            )
+            chosen[i] = TunedItem(
+                rows[i * candidates + pick],
+                seeds[i][0],
+                float(fill[i, pick]),
+                float(wait[i, pick]),
+                float(cost[i, pick]),
+                bool(ok[i, pick]),
+            )
             edge = pick == candidates - 1 or (pick == 0 and ok[i, 0] and centre[i] > 0)
             if edge and levels[i, pick] != centre[i]:
                 centre[i] = levels[i, pick]
@@ -169,4 +185,3 @@ def _lead_sd(item: Item) -> float:
     x = np.arange(pmf.size)
     mean = float(pmf @ x)
     return math.sqrt(max(0.0, float(pmf @ (x - mean) ** 2)))
-
