@@ -97,6 +97,9 @@ class Item:
         allow_negative: bool = True,
         backorder_limit: int | None = None,
         policy: str = "mto",
+        jit: bool = False,
+        vmi_min: int | None = None,
+        vmi_max: int | None = None,
     ) -> None:
         self.id = None
         self.sku = validate_name("SKU", sku)
@@ -107,6 +110,30 @@ class Item:
             validate_quantity(f"item {sku}: backorder limit", backorder_limit, allow_zero=True)
         self.backorder_limit = backorder_limit
         self.policy = policy
+        self.jit = jit
+        self.vmi_min: int | None = None
+        self.vmi_max: int | None = None
+        if vmi_min is not None or vmi_max is not None:
+            self.set_vmi(vmi_min, vmi_max)
+
+    def set_vmi(self, minimum: int | None, maximum: int | None) -> None:
+        """Put the item under vendor-managed inventory with agreed bounds on the inventory
+        position (both None: back under our own replenishment)."""
+        if (minimum is None) != (maximum is None):
+            raise InvalidParameter(f"item {self.sku}: VMI needs both a minimum and a maximum")
+        if minimum is not None and maximum is not None:
+            validate_quantity(f"item {self.sku}: VMI minimum", minimum, allow_zero=True)
+            validate_quantity(f"item {self.sku}: VMI maximum", maximum)
+            if maximum < minimum:
+                raise InvalidParameter(
+                    f"item {self.sku}: VMI maximum {maximum} is below the minimum {minimum}"
+                )
+        self.vmi_min, self.vmi_max = minimum, maximum
+
+    @property
+    def vmi(self) -> bool:
+        """True when the supplier, not us, decides replenishment (within the bounds)."""
+        return self.vmi_min is not None
 
     @property
     def max_backordered(self) -> int | None:

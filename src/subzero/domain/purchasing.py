@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
+from decimal import Decimal
 
 from subzero.domain.errors import InvalidParameter, InvalidState
 from subzero.domain.items import Item, Supplier
 
-__all__ = ["POStatus", "PurchaseOrder", "Receipt"]
+__all__ = ["POStatus", "PurchaseOrder", "Receipt", "SupplierItem", "due_period"]
 
 
 class POStatus(enum.StrEnum):
@@ -35,6 +37,11 @@ class POStatus(enum.StrEnum):
 OPEN_STATUSES = (POStatus.DRAFT, POStatus.SENT, POStatus.PARTIAL)
 
 
+def due_period(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s week: the due period of a purchase order's key."""
+    return day - dt.timedelta(days=day.weekday())
+
+
 class PurchaseOrder:
     """An order to a supplier for one item."""
 
@@ -43,7 +50,18 @@ class PurchaseOrder:
     supplier: Supplier
 
     def __init__(
-        self, item: Item, supplier: Supplier, qty: int, *, now: dt.datetime, reason: str
+        self,
+        item: Item,
+        supplier: Supplier,
+        qty: int,
+        *,
+        now: dt.datetime,
+        reason: str,
+        lead_time_days: int | None = None,
+        order_date: dt.date | None = None,
+        unit_price: Decimal | None = None,
+        expedite: bool = False,
+        source: str = "replenish",
     ) -> None:
         if qty <= 0:
             raise InvalidParameter(f"purchase order for {item.sku}: quantity {qty}; must be > 0")
@@ -56,7 +74,15 @@ class PurchaseOrder:
         self.reason = reason
         self.created_at = now
         self.sent_at: dt.datetime | None = None
-        self.expected_date = now.date() + dt.timedelta(days=supplier.lead_time_days)
+        self.lead_time_days = supplier.lead_time_days if lead_time_days is None else lead_time_days
+        self.order_date = max(order_date or now.date(), now.date())
+        self.expected_date = self.order_date + dt.timedelta(days=self.lead_time_days)
+        self.due_period = due_period(self.expected_date)
+        self.unit_price = unit_price
+        self.expedite = expedite
+        self.source = source
+        self.first_expected_date: dt.date | None = None
+        self.confirmed_at: dt.datetime | None = None
 
     @property
     def outstanding(self) -> int:
@@ -67,10 +93,12 @@ class PurchaseOrder:
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    @property
-    def ordered_on(self) -> dt.date:
-        """The day the supplier's lead time starts: when sent, else (a draft) today."""
-        return (self.sent_at or self.created_at).date()
+    def ordered_on(self, today: dt.date) -> dt.date:
+        """The day the supplier's lead time starts: when sent; for a draft, its planned
+        order day, or today if that has passed."""
+        if self.sent_at is not None:
+            return self.sent_at.date()
+        return max(self.order_date or today, today)
 
     def top_up(self, units: int) -> None:
         self._require_draft("top up")
@@ -86,15 +114,52 @@ class PurchaseOrder:
             self.status = POStatus.CANCELLED
 
     def refresh_draft(self, today: dt.date) -> None:
-        """A draft is not with the supplier yet: its lead time starts when it is sent."""
+        """A draft is not with the supplier yet: its lead time starts when it is sent
+        (its planned order day, or today once that has passed)."""
         if self.status is POStatus.DRAFT:
-            self.expected_date = today + dt.timedelta(days=self.supplier.lead_time_days)
+            self.expected_date = self.ordered_on(today) + dt.timedelta(days=self._lead_days)
+
+    @property
+    def _lead_days(self) -> int:
+        return self.supplier.lead_time_days if self.lead_time_days is None else self.lead_time_days
 
     def send(self, now: dt.datetime) -> None:
         self._require_draft("send")
         self.status = POStatus.SENT
         self.sent_at = now
-        self.expected_date = now.date() + dt.timedelta(days=self.supplier.lead_time_days)
+        self.order_date = now.date()
+        self.expected_date = now.date() + dt.timedelta(days=self._lead_days)
+        self.first_expected_date = self.expected_date
+
+    def confirm(self, now: dt.datetime, expected_date: dt.date | None = None) -> None:
+        """The supplier confirms a sent order (optionally with its own delivery date)."""
+        if self.status not in (POStatus.SENT, POStatus.PARTIAL):
+            raise InvalidState(f"PO {self.id} is {self.status}; only a sent order can be confirmed")
+        self.confirmed_at = now
+        if expected_date is not None:
+            self.reschedule(expected_date, None, today=now.date())
+
+    def reschedule(self, expected_date: dt.date | None, qty: int | None, *, today: dt.date) -> None:
+        """The supplier moves the delivery date and/or changes the quantity."""
+        if self.status not in (POStatus.SENT, POStatus.PARTIAL):
+            raise InvalidState(
+                f"PO {self.id} is {self.status}; only a sent order can be rescheduled"
+            )
+        if expected_date is not None:
+            if expected_date < today:
+                raise InvalidParameter(
+                    f"PO {self.id}: new date {expected_date} is in the past (today {today})"
+                )
+            self.expected_date = expected_date
+        if qty is not None:
+            if qty < max(self.received, 1):
+                raise InvalidParameter(
+                    f"PO {self.id}: quantity {qty}; must be at least {max(self.received, 1)} "
+                    f"({self.received} already received)"
+                )
+            self.qty = qty
+            if self.received == self.qty:
+                self.status = POStatus.RECEIVED
 
     def receive(self, units: int, now: dt.datetime) -> None:
         """Book a delivery of ``units`` (a draft received is taken as sent that day)."""
@@ -124,3 +189,33 @@ class Receipt:
         self.po = po
         self.qty = qty
         self.at = at
+
+
+class SupplierItem:
+    """What one supplier offers for one item: price and price breaks, MOQ, lot size,
+    capacity, lead time (None: the supplier's), an expedite option, and whether it is
+    the preferred (pinned) source. Values are checked by the planning code's
+    ``SupplierTerms`` when they are set (``service.supplier_terms``)."""
+
+    item: Item
+    supplier: Supplier
+
+    def __init__(self, item: Item, supplier: Supplier) -> None:
+        self.item = item
+        self.supplier = supplier
+        self.unit_price = Decimal(0)
+        self.price_breaks = "[]"  # JSON [[min_qty, "unit price"], ...]
+        self.moq = 1
+        self.lot_size = 1
+        self.capacity: int | None = None
+        self.capacity_period = "week"
+        self.lead_time_days: int | None = None
+        self.expedite_lead_time_days: int | None = None
+        self.expedite_cost_per_unit: Decimal | None = None
+        self.preferred = False
+
+    def breaks(self) -> list[tuple[int, Decimal]]:
+        return [(int(q), Decimal(str(p))) for q, p in json.loads(self.price_breaks)]
+
+    def set_breaks(self, breaks: list[tuple[int, Decimal]]) -> None:
+        self.price_breaks = json.dumps([[q, str(p)] for q, p in breaks])

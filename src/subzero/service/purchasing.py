@@ -78,8 +78,6 @@ def replenish(cmd: Replenish, *, uow: UnitOfWork, ctx: Context) -> list[Replenis
     skus = list(cmd.skus) or [item.sku for item in uow.items.list()]
     changes: list[ReplenishmentChange] = []
     for item in lock_items(uow, skus).values():
-        change = rebalance(uow, item, ctx)
-        if change is not None:
-            changes.append(change)
+        changes.extend(rebalance(uow, item, ctx))
     uow.commit()
     return changes

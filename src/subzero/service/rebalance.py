@@ -5,9 +5,10 @@
 1. **allocate** free on-hand units to waiting lines by the allocation rule
    (priority, then promise date at risk, then order time);
 2. **replenish** by the item's policy (make-to-order by default): create or top up the
-   one draft purchase order for (item, supplier) by what the policy asks; if a draft is
-   more than the policy's target needs (an order was cancelled), reduce it. Re-running on
-   an unchanged position changes nothing;
+   one draft purchase order for (item, supplier, due week) by what the policy asks; if
+   drafts are more than the policy's target needs (an order was cancelled), reduce them,
+   latest first. Re-running on an unchanged position changes nothing. A vendor-managed
+   item is left to its supplier;
 3. **re-promise** every open line from free stock, open purchase orders and the
    supplier's lead time; each changed promise is a ``PromiseChanged`` event.
 """
@@ -30,7 +31,7 @@ from subzero.domain.items import Item
 from subzero.domain.orders import OrderLine
 from subzero.domain.position import StockPosition, stock_position
 from subzero.domain.promise import Incoming, LeadTime, promise_lines
-from subzero.domain.purchasing import POStatus, PurchaseOrder
+from subzero.domain.purchasing import POStatus, PurchaseOrder, due_period
 from subzero.planning.policies.kinds import PolicyKind, order_quantity
 from subzero.service.context import Context
 from subzero.service.policies import policy_from_text, target_level
@@ -59,13 +60,13 @@ def position_of(uow: UnitOfWork, item: Item) -> StockPosition:
 
 def rebalance(
     uow: UnitOfWork, item: Item, ctx: Context, *, source: str = "receipt"
-) -> ReplenishmentChange | None:
+) -> list[ReplenishmentChange]:
     """Allocate, replenish and re-promise one (locked) item; see the module docstring."""
     lines = uow.orders.open_lines(item)
     _allocate_free_stock(uow, item, lines, ctx, source)
-    change = _replenish(uow, item, lines, ctx)
+    changes = _replenish(uow, item, lines, ctx)
     _repromise(uow, item, lines, ctx)
-    return change
+    return changes
 
 
 def _allocate_free_stock(
@@ -86,15 +87,15 @@ def _allocate_free_stock(
 
 def _replenish(
     uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Context
-) -> ReplenishmentChange | None:
+) -> list[ReplenishmentChange]:
+    if item.vmi:
+        return []  # vendor-managed: the supplier replenishes within the agreed bounds
     policy = policy_from_text(item.policy)
     pos = uow.purchase_orders.open_for(item)
-    position = stock_position(item.sku, item.on_hand, lines, pos)
-    draft = next(
-        (po for po in pos if po.status is POStatus.DRAFT and po.supplier.id == item.supplier.id),
-        None,
-    )
-    ip = position.inventory_position
+    drafts = [po for po in pos if po.status is POStatus.DRAFT]
+    for po in drafts:
+        po.refresh_draft(ctx.today)
+    ip = stock_position(item.sku, item.on_hand, lines, pos).inventory_position
     need = order_quantity(policy, ip, day=ctx.today.toordinal())
     excess = ip - target_level(policy)
     reason = (
@@ -102,9 +103,19 @@ def _replenish(
         if policy.kind is PolicyKind.MAKE_TO_ORDER
         else f"{item.policy}: inventory position {ip}"
     )
-    if draft is not None:
-        draft.refresh_draft(ctx.today)
     if need > 0:
+        # the one draft for (item, supplier, this due period): top it up, or create it
+        period = due_period(ctx.today + dt.timedelta(days=item.supplier.lead_time_days))
+        draft = next(
+            (
+                po
+                for po in drafts
+                if po.supplier.id == item.supplier.id
+                and not po.expedite
+                and po.due_period == period
+            ),
+            None,
+        )
         if draft is None:
             draft = PurchaseOrder(item, item.supplier, need, now=ctx.now, reason=reason)
             uow.purchase_orders.add(draft)
@@ -115,15 +126,20 @@ def _replenish(
                 ctx.now,
             )
             logger.info("PO %s created: %d x %s (%s)", draft.id, need, item.sku, reason)
-            return ReplenishmentChange(item.sku, draft.id, 0, need)
+            return [ReplenishmentChange(item.sku, draft.id, 0, need)]
         old = draft.qty
         draft.top_up(need)
-        return _changed(uow, draft, old, reason, ctx)
-    if excess > 0 and draft is not None:
+        return [_changed(uow, draft, old, reason, ctx)]
+    changes = []
+    for draft in sorted(drafts, key=lambda po: (po.expected_date, po.id or 0), reverse=True):
+        if excess <= 0:
+            break
         old = draft.qty
-        draft.reduce(min(excess, draft.qty))
-        return _changed(uow, draft, old, "reduced: no longer needed", ctx)
-    return None
+        cut = min(excess, draft.qty)
+        draft.reduce(cut)
+        excess -= cut
+        changes.append(_changed(uow, draft, old, "reduced: no longer needed", ctx))
+    return changes
 
 
 def _changed(
@@ -138,9 +154,11 @@ def _changed(
 def _repromise(uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Context) -> None:
     supplier = item.supplier
     incoming = [
+        # the order's own expected date (a supplier may have rescheduled it), with the
+        # supplier's spread around it
         Incoming(
             po.outstanding,
-            po.ordered_on if po.status is not POStatus.DRAFT else ctx.today,
+            po.expected_date - dt.timedelta(days=po.supplier.lead_time_days),
             LeadTime(po.supplier.lead_time_days, po.supplier.lead_time_sd_days),
         )
         for po in uow.purchase_orders.open_for(item)

@@ -12,7 +12,7 @@ from subzero.adapters.db import tables
 from subzero.domain.items import Customer, Item, Supplier
 from subzero.domain.ledger import StockMove
 from subzero.domain.orders import Order, OrderLine
-from subzero.domain.purchasing import PurchaseOrder, Receipt
+from subzero.domain.purchasing import PurchaseOrder, Receipt, SupplierItem
 
 __all__ = ["mapper_registry", "start_mappers"]
 
@@ -58,4 +58,12 @@ def start_mappers() -> None:
         },
     )
     m(Receipt, tables.receipts, properties={"po": relationship(PurchaseOrder)})
+    m(
+        SupplierItem,
+        tables.supplier_items,
+        properties={
+            "item": relationship(Item, lazy="joined"),
+            "supplier": relationship(Supplier, lazy="joined"),
+        },
+    )
     _started = True

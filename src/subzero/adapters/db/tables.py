@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -100,6 +101,10 @@ items = Table(
     Column("allow_negative", Boolean, nullable=False),
     Column("backorder_limit", Integer, nullable=True),
     Column("policy", String(200), nullable=False, server_default=text("'mto'")),
+    # migration 0003: just-in-time timing, vendor-managed bounds
+    Column("jit", Boolean, nullable=False, server_default=text("false")),
+    Column("vmi_min", Integer, nullable=True),
+    Column("vmi_max", Integer, nullable=True),
 )
 
 stock_moves = Table(
@@ -160,17 +165,47 @@ purchase_orders = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime, nullable=True),
     Column("expected_date", Date, nullable=False),
+    # migration 0003: planning keys, prices, supplier collaboration
+    Column("order_date", Date, nullable=True),  # planned send day (drafts)
+    Column("lead_time_days", Integer, nullable=True),
+    Column("due_period", Date, nullable=True),  # start of the due week: the idempotency key
+    Column("expedite", Boolean, nullable=False, server_default=text("false")),
+    Column("unit_price", Numeric(14, 4), nullable=True),
+    Column("source", String(16), nullable=False, server_default=text("'replenish'")),
+    Column("first_expected_date", Date, nullable=True),  # expected when sent: on-time yardstick
+    Column("confirmed_at", UtcDateTime, nullable=True),
     CheckConstraint("qty >= 0 AND received >= 0 AND received <= qty", name="qty_balance"),
     Index("ix_purchase_orders_item_status", "item_id", "status"),
-    # Idempotent replenishment: at most one draft per (item, supplier), even under races.
+    # Idempotent replenishment: at most one draft per (item, supplier, due period,
+    # expedite), even under races.
     Index(
         "uq_purchase_orders_one_draft",
         "item_id",
         "supplier_id",
+        "due_period",
+        "expedite",
         unique=True,
         sqlite_where=text("status = 'draft'"),
         postgresql_where=text("status = 'draft'"),
     ),
+)
+
+supplier_items = Table(
+    "supplier_items",
+    metadata,
+    Column("item_id", ForeignKey("items.id"), primary_key=True),
+    Column("supplier_id", ForeignKey("suppliers.id"), primary_key=True),
+    Column("unit_price", Numeric(14, 4), nullable=False, server_default=text("0")),
+    Column("price_breaks", Text, nullable=False, server_default=text("'[]'")),
+    Column("moq", Integer, nullable=False, server_default=text("1")),
+    Column("lot_size", Integer, nullable=False, server_default=text("1")),
+    Column("capacity", Integer, nullable=True),
+    Column("capacity_period", String(8), nullable=False, server_default=text("'week'")),
+    Column("lead_time_days", Integer, nullable=True),  # None: the supplier's lead time
+    Column("expedite_lead_time_days", Integer, nullable=True),
+    Column("expedite_cost_per_unit", Numeric(14, 4), nullable=True),
+    Column("preferred", Boolean, nullable=False, server_default=text("false")),
+    CheckConstraint("moq >= 1 AND lot_size >= 1", name="lots"),
 )
 
 receipts = Table(
