@@ -17,7 +17,7 @@ from subzero.domain.events import (
 from subzero.domain.items import Customer, Item, Supplier
 from subzero.domain.ledger import StockMove
 from subzero.domain.orders import Order, OrderLine
-from subzero.domain.purchasing import POStatus, PurchaseOrder, Receipt
+from subzero.domain.purchasing import POStatus, PurchaseOrder, Receipt, SupplierItem
 from subzero.service.unit_of_work import (
     ForecastRun,
     ForecastValue,
@@ -45,6 +45,7 @@ class _Store:
         self.items_by_run: dict[int, list[tuple[str, str, str, str]]] = {}
         self.overrides: dict[int, StoredOverride] = {}
         self.accuracy: dict[int, list[dict[str, object]]] = {}
+        self.terms: list[SupplierItem] = []
 
 
 class _Suppliers:
@@ -97,6 +98,15 @@ class _Items:
 
     def set_policy(self, item: Item, policy: str) -> None:
         item.policy = policy
+
+    def terms(self, item: Item) -> Sequence[SupplierItem]:
+        return [t for t in self.store.terms if t.item is item]
+
+    def all_terms(self) -> Sequence[SupplierItem]:
+        return list(self.store.terms)
+
+    def add_terms(self, terms: SupplierItem) -> None:
+        self.store.terms.append(terms)
 
     def ledger_on_hand(self, item: Item) -> int:
         return sum(m.qty for m in self.store.moves if m.item_id == item.id)
@@ -182,12 +192,17 @@ class _PurchaseOrders:
     def add_receipt(self, receipt: Receipt) -> None:
         self.store.receipts.append(receipt)
 
-    def deliveries(self, supplier: Supplier) -> Sequence[tuple[dt.datetime, dt.datetime]]:
+    def deliveries(
+        self, supplier: Supplier
+    ) -> Sequence[tuple[dt.datetime, dt.datetime, dt.date | None]]:
         first: dict[int, dt.datetime] = {}
         for r in self.store.receipts:
             if r.po.supplier is supplier and r.po.sent_at is not None:
                 first.setdefault(r.po.id or 0, r.at)
-        return [(self.store.pos[i].sent_at, at) for i, at in sorted(first.items())]  # type: ignore[misc]
+        return [
+            (self.store.pos[i].sent_at, at, self.store.pos[i].first_expected_date)  # type: ignore[misc]
+            for i, at in sorted(first.items())
+        ]
 
 
 class _Events:
@@ -233,8 +248,7 @@ class _Forecasts:
 
     def values(self, run_id, *, sku=None):  # type: ignore[no-untyped-def]
         rows = self.store.values.get(run_id, [])
-        return sorted((v for v in rows if sku is None or v.sku == sku),
-                      key=lambda v: (v.sku, v.ds))
+        return sorted((v for v in rows if sku is None or v.sku == sku), key=lambda v: (v.sku, v.ds))
 
     def add_override(self, sku, ds, value, reason, at):  # type: ignore[no-untyped-def]
         oid = next(self.store.ids)
@@ -247,12 +261,14 @@ class _Forecasts:
     def set_override_statistical(self, override_id, statistical):  # type: ignore[no-untyped-def]
         o = self.store.overrides[override_id]
         self.store.overrides[override_id] = StoredOverride(
-            o.id, o.sku, o.ds, o.value, o.reason, o.created_at, statistical, o.actual)
+            o.id, o.sku, o.ds, o.value, o.reason, o.created_at, statistical, o.actual
+        )
 
     def score_override(self, override_id, actual, at):  # type: ignore[no-untyped-def]
         o = self.store.overrides[override_id]
         self.store.overrides[override_id] = StoredOverride(
-            o.id, o.sku, o.ds, o.value, o.reason, o.created_at, o.statistical, actual)
+            o.id, o.sku, o.ds, o.value, o.reason, o.created_at, o.statistical, actual
+        )
 
     def replace_accuracy(self, run_id, rows, at):  # type: ignore[no-untyped-def]
         self.store.accuracy[run_id] = [dict(r) for r in rows]

@@ -49,6 +49,116 @@ def supplier_add(
     typer.echo(f"supplier {name}: lead time {lead_time_days} d (sd {lead_time_sd:g})")
 
 
+@supplier_app.command("terms")
+def supplier_terms(
+    sku: str = typer.Argument(..., help="Item SKU."),
+    supplier: str = typer.Argument(..., help="Supplier name."),
+    price: str = typer.Option("0", "--price", help="Unit price below the first break."),
+    breaks: list[str] | None = typer.Option(
+        None, "--break", help="All-units price break MIN_QTY:PRICE (repeat, increasing)."
+    ),
+    moq: int = typer.Option(1, "--moq", help="Minimum order quantity."),
+    lot: int = typer.Option(1, "--lot", help="Orders are multiples of this lot size."),
+    capacity: int | None = typer.Option(None, "--capacity", help="Units per period."),
+    capacity_period: str = typer.Option("week", "--capacity-period", help="day or week."),
+    lead_time_days: int | None = typer.Option(
+        None, "--lead-time-days", help="Lead time for this item (default: the supplier's)."
+    ),
+    expedite_days: int | None = typer.Option(
+        None, "--expedite-days", help="Lead time of the expedite option."
+    ),
+    expedite_cost: str | None = typer.Option(
+        None, "--expedite-cost", help="Extra cost per unit when expedited."
+    ),
+    preferred: bool = typer.Option(False, "--preferred", help="Pin this supplier for the item."),
+    as_json: bool = typer.Option(False, "--json", help="Print the terms as JSON."),
+) -> None:
+    """Set what SUPPLIER offers for SKU: price breaks, MOQ, lot size, capacity, lead
+    time, expedite option, preference. Replaces earlier terms of the pair."""
+    from decimal import Decimal, InvalidOperation
+
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import SetSupplierTerms
+    from subzero.domain.errors import InvalidParameter
+
+    def money(what: str, text: str) -> Decimal:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise InvalidParameter(f"{what} {text!r} is not a number") from None
+        return value
+
+    parsed = []
+    for text in breaks or []:
+        qty, _, amount = text.partition(":")
+        try:
+            parsed.append((int(qty), money(f"price break {text!r}", amount)))
+        except ValueError:
+            raise InvalidParameter(
+                f"price break {text!r}: use MIN_QTY:PRICE, e.g. 100:9.50"
+            ) from None
+    rt = runtime()
+    rt.bus.handle(
+        SetSupplierTerms(
+            sku,
+            supplier,
+            money("price", price),
+            tuple(parsed),
+            moq,
+            lot,
+            capacity,
+            capacity_period,
+            lead_time_days,
+            expedite_days,
+            None if expedite_cost is None else money("expedite cost", expedite_cost),
+            preferred,
+        )
+    )
+    from subzero.service.supplier_terms import terms_view
+
+    with rt.uow() as uow:
+        item = uow.items.get(sku)
+        assert item is not None
+        view = next(terms_view(t) for t in uow.items.terms(item) if t.supplier.name == supplier)
+    if as_json:
+        emit_json(view)
+    else:
+        typer.echo(
+            f"{supplier} for {sku}: "
+            + ", ".join(f"{k}={v}" for k, v in view.items() if k not in ("sku", "supplier"))
+        )
+
+
+@supplier_app.command("list")
+def supplier_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Suppliers with their stated lead time, learned lead time and on-time share."""
+    from subzero.cli.output import print_table
+    from subzero.cli.runtime import runtime
+    from subzero.service.lead_times import supplier_lead_time, supplier_reliability
+
+    rows = []
+    with runtime().uow() as uow:
+        for s in uow.suppliers.list():
+            _, mean, source = supplier_lead_time(uow, s)
+            on_time, judged = supplier_reliability(uow, s)
+            rows.append(
+                {
+                    "supplier": s.name,
+                    "lead_time_days": s.lead_time_days,
+                    "lead_time_sd": s.lead_time_sd_days,
+                    "learned_lead_time": round(mean, 2),
+                    "learned_from": source,
+                    "on_time": round(on_time, 4),
+                    "deliveries": judged,
+                }
+            )
+    if as_json:
+        emit_json(rows)
+        return
+    cols = list(rows[0]) if rows else ["supplier"]
+    print_table("suppliers", cols, [[r[c] for c in cols] for r in rows])
+
+
 @customer_app.command("add")
 def customer_add(
     name: str = typer.Argument(..., help="Customer name."),
@@ -75,6 +185,7 @@ def item_add(
     backorder_limit: int | None = typer.Option(
         None, "--backorder-limit", help="At most this many units may wait (default: no limit)."
     ),
+    jit: bool = typer.Option(False, "--jit", help="Plan receipts just in time, smallest lots."),
     policy: str = typer.Option(
         "mto",
         "--policy",
@@ -94,6 +205,7 @@ def item_add(
             allow_negative=not no_negative,
             backorder_limit=backorder_limit,
             policy=policy,
+            jit=jit,
         )
     )
     typer.echo(f"item {sku}: {on_hand} on hand, supplier {supplier}, policy {policy}")

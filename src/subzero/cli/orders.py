@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -116,7 +116,7 @@ def order_ship(
 
 
 def stock(
-    sku: Optional[str] = typer.Argument(None, help="Item SKU; omit for every item."),  # noqa: UP045
+    sku: str | None = typer.Argument(None, help="Item SKU; omit for every item."),
     as_json: bool = _JSON,
 ) -> None:
     """Stock position: on hand, allocated, backordered, on order, available, position."""
@@ -151,7 +151,7 @@ def po_list(
     status: str | None = typer.Option(
         None, "--status", help="draft, sent, partial, received or cancelled."
     ),
-    sku: Optional[str] = typer.Option(None, "--sku", help="Only this item."),  # noqa: UP045
+    sku: str | None = typer.Option(None, "--sku", help="Only this item."),
     as_json: bool = _JSON,
 ) -> None:
     """Purchase orders, oldest first."""
@@ -191,7 +191,7 @@ def po_receive(
 
 @po_app.command("send")
 def po_send(
-    po_ids: Optional[list[int]] = typer.Argument(None, help="PO ids; omit to send every draft."),  # noqa: UP045
+    po_ids: list[int] | None = typer.Argument(None, help="PO ids; omit to send every draft."),
     as_json: bool = _JSON,
 ) -> None:
     """Send draft purchase orders to their suppliers (their lead time starts now)."""
@@ -206,7 +206,7 @@ def po_send(
 
 
 def backorders(
-    sku: Optional[str] = typer.Option(None, "--sku", help="Only this item."),  # noqa: UP045
+    sku: str | None = typer.Option(None, "--sku", help="Only this item."),
     as_json: bool = _JSON,
 ) -> None:
     """Every waiting (backordered) line, oldest first, with its promise and whether

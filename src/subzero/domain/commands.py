@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 __all__ = [
     "AddCustomer",
@@ -23,6 +24,7 @@ __all__ = [
     "Replenish",
     "RunForecast",
     "SendPurchaseOrders",
+    "SetSupplierTerms",
     "ShipOrder",
 ]
 
@@ -53,6 +55,7 @@ class AddItem(Command):
     allow_negative: bool = True
     backorder_limit: int | None = None
     policy: str = "mto"
+    jit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +131,26 @@ class OverrideForecast(Command):
     day: dt.date
     value: float
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetSupplierTerms(Command):
+    """What ``supplier`` offers for ``sku`` (creates or replaces the terms).
+
+    ``price_breaks``: all-units discounts ((min_qty, unit_price), ...), increasing
+    quantities, non-increasing prices. ``lead_time_days`` None: the supplier's own.
+    ``preferred``: this supplier is pinned for the item (takes all it can first).
+    """
+
+    sku: str
+    supplier: str
+    unit_price: Decimal = Decimal(0)
+    price_breaks: tuple[tuple[int, Decimal], ...] = ()
+    moq: int = 1
+    lot_size: int = 1
+    capacity: int | None = None
+    capacity_period: str = "week"
+    lead_time_days: int | None = None
+    expedite_lead_time_days: int | None = None
+    expedite_cost_per_unit: Decimal | None = None
+    preferred: bool = False

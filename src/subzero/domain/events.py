@@ -32,6 +32,7 @@ __all__ = [
     "PurchaseOrderCreated",
     "PurchaseOrderSent",
     "StockReceived",
+    "SupplierTermsSet",
     "canonical_json",
     "chain_hash",
     "find_break",
@@ -63,6 +64,14 @@ class ItemAdded(DomainEvent):
     sku: str
     supplier: str
     on_hand: int
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierTermsSet(DomainEvent):
+    type: ClassVar[str] = "SupplierTermsSet"
+    sku: str
+    supplier: str
+    terms: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ def add_item(cmd: AddItem, *, uow: UnitOfWork, ctx: Context) -> str:
         allow_negative=cmd.allow_negative,
         backorder_limit=cmd.backorder_limit,
         policy=cmd.policy,
+        jit=cmd.jit,
     )
     uow.items.add(item)
     uow.flush()

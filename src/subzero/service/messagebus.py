@@ -15,7 +15,14 @@ from typing import Any
 
 from subzero.domain import commands as c
 from subzero.domain.events import DomainEvent
-from subzero.service import catalog, forecasting, orders, purchasing, stock_policies
+from subzero.service import (
+    catalog,
+    forecasting,
+    orders,
+    purchasing,
+    stock_policies,
+    supplier_terms,
+)
 from subzero.service.context import Context
 from subzero.service.unit_of_work import UnitOfWork
 
@@ -38,6 +45,7 @@ COMMAND_HANDLERS: Mapping[type[c.Command], Callable[..., Any]] = {
     c.ApplyPolicy: stock_policies.apply_policies,
     c.RunForecast: forecasting.run_forecast,
     c.OverrideForecast: forecasting.override_forecast,
+    c.SetSupplierTerms: supplier_terms.set_supplier_terms,
 }
 
 

@@ -26,14 +26,14 @@ import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from subzero.domain.commands import ApplyPolicy
 from subzero.domain.errors import InvalidParameter
 from subzero.domain.events import PolicyChanged
-from subzero.domain.items import Item, Supplier
+from subzero.domain.items import Item
 from subzero.service.context import Context
+from subzero.service.lead_times import LeadTime, supplier_lead_time
 from subzero.service.orders import lock_items
 from subzero.service.rebalance import rebalance
 from subzero.service.unit_of_work import UnitOfWork
@@ -42,16 +42,11 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from subzero.planning.leadtime import LeadTimeDistribution
     from subzero.planning.policies.kinds import Policy, PolicyKind
-
-    LeadTime = tuple[int | LeadTimeDistribution, float, str]
 
 __all__ = ["PolicyDecision", "apply_policies"]
 
 logger = logging.getLogger(__name__)
-
-_MIN_DELIVERIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +78,7 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
     for sku, item in items.items():
         supplier = item.supplier
         if supplier.id not in lead_times:
-            lead_times[supplier.id or 0] = _lead_time(uow, supplier)
+            lead_times[supplier.id or 0] = supplier_lead_time(uow, supplier)
         decisions.append(
             _decide(
                 uow,
@@ -133,39 +128,6 @@ def _validate(cmd: ApplyPolicy) -> None:
         raise InvalidParameter(f"fixed cost {cmd.fixed_cost}; must be ≥ 0")
     if not 7 <= cmd.history_days <= 3650:
         raise InvalidParameter(f"history of {cmd.history_days} days; use 7-3650")
-
-
-def _lead_time(uow: UnitOfWork, supplier: Supplier) -> LeadTime:
-    """(lead time for design_policy, its mean in days, where it came from)."""
-    from subzero.planning.leadtime import (
-        LeadTimeDistribution,
-        fit_lead_time,
-        lead_times_from_deliveries,
-    )
-
-    deliveries = uow.purchase_orders.deliveries(supplier)
-    if len(deliveries) >= _MIN_DELIVERIES:
-        observed = lead_times_from_deliveries(
-            [s for s, _ in deliveries], [r for _, r in deliveries]
-        )
-        fit = fit_lead_time(observed, "auto")
-        return (
-            fit.distribution,
-            fit.distribution.mean,
-            (f"fitted ({fit.family}) on {fit.observations} deliveries"),
-        )
-    if supplier.lead_time_sd_days <= 0:
-        return supplier.lead_time_days, float(supplier.lead_time_days), "stated"
-    from scipy.stats import norm
-
-    mean, sd = supplier.lead_time_days, supplier.lead_time_sd_days
-    top = math.ceil(mean + 5 * sd)
-    edges = norm.cdf([d + 0.5 for d in range(top + 1)], mean, sd)
-    pmf = [float(edges[0])] + [float(b - a) for a, b in pairwise(edges)]
-    total = sum(pmf)
-    table = {d: p / total for d, p in enumerate(pmf) if p > 0}
-    dist = LeadTimeDistribution.from_table(table)
-    return dist, dist.mean, f"stated (normal {mean} ± {sd:g} days)"
 
 
 def _decide(

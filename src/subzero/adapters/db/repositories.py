@@ -14,7 +14,13 @@ from subzero.domain.events import find_break
 from subzero.domain.items import Customer, Item, Supplier
 from subzero.domain.ledger import StockMove
 from subzero.domain.orders import Order, OrderLine
-from subzero.domain.purchasing import OPEN_STATUSES, POStatus, PurchaseOrder, Receipt
+from subzero.domain.purchasing import (
+    OPEN_STATUSES,
+    POStatus,
+    PurchaseOrder,
+    Receipt,
+    SupplierItem,
+)
 from subzero.service.unit_of_work import StoredEvent
 
 __all__ = [
@@ -77,6 +83,16 @@ class SqlItems:
 
     def set_policy(self, item: Item, policy: str) -> None:
         item.policy = policy
+
+    def terms(self, item: Item) -> Sequence[SupplierItem]:
+        stmt = select(SupplierItem).where(tables.supplier_items.c.item_id == item.id)
+        return self.session.scalars(stmt).unique().all()
+
+    def all_terms(self) -> Sequence[SupplierItem]:
+        return self.session.scalars(select(SupplierItem)).unique().all()
+
+    def add_terms(self, terms: SupplierItem) -> None:
+        self.session.add(terms)
 
     def ledger_on_hand(self, item: Item) -> int:
         total = self.session.scalar(
@@ -203,17 +219,19 @@ class SqlPurchaseOrders:
     def add_receipt(self, receipt: Receipt) -> None:
         self.session.add(receipt)
 
-    def deliveries(self, supplier: Supplier) -> Sequence[tuple[dt.datetime, dt.datetime]]:
-        """(sent, received) of each first delivery against the supplier's POs."""
+    def deliveries(
+        self, supplier: Supplier
+    ) -> Sequence[tuple[dt.datetime, dt.datetime, dt.date | None]]:
+        """(sent, first receipt, expected date when sent) of each delivered PO."""
         po, rc = tables.purchase_orders.c, tables.receipts.c
         stmt = (
-            select(po.sent_at, func.min(rc.at))
+            select(po.sent_at, func.min(rc.at), po.first_expected_date)
             .join(tables.receipts, rc.po_id == po.id)
             .where(po.supplier_id == supplier.id, po.sent_at.is_not(None))
-            .group_by(po.id, po.sent_at)
+            .group_by(po.id, po.sent_at, po.first_expected_date)
             .order_by(po.id)
         )
-        return [(sent, received) for sent, received in self.session.execute(stmt)]
+        return [(sent, received, first) for sent, received, first in self.session.execute(stmt)]
 
 
 class SqlEventLog:
