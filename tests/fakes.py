@@ -144,6 +144,17 @@ class _Orders:
         ]
         return sorted(lines, key=lambda ln: (ln.placed_at, ln.id or 0))
 
+    def open_totals(self) -> dict[int, tuple[int, int, dt.date | None]]:
+        out: dict[int, tuple[int, int, dt.date | None]] = {}
+        for ln in self._lines():
+            if ln.open_qty == 0:
+                continue
+            alloc, back, promise = out.get(ln.item.id or 0, (0, 0, None))
+            if ln.backordered and ln.promised_date is not None:
+                promise = min(filter(None, (promise, ln.promised_date)))
+            out[ln.item.id or 0] = (alloc + ln.allocated, back + ln.backordered, promise)
+        return out
+
     def ready_to_ship(self) -> Sequence[int]:
         return [
             oid
@@ -191,6 +202,9 @@ class _PurchaseOrders:
 
     def add_receipt(self, receipt: Receipt) -> None:
         self.store.receipts.append(receipt)
+
+    def open_all(self) -> Sequence[PurchaseOrder]:
+        return [po for _, po in sorted(self.store.pos.items()) if po.is_open]
 
     def deliveries(
         self, supplier: Supplier

@@ -158,3 +158,61 @@ def test_init_creates_a_missing_postgres_database(
         assert cli.json("stock") == []
     finally:
         pg_server.drop_database(name)
+
+
+def test_upgrade_keeps_existing_data(empty_database_url: str) -> None:
+    """A database with purchase orders and receipts at revision 0002 migrates to head
+    (SQLite rebuilds altered tables: foreign keys must survive) and keeps its rows."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from subzero.adapters.db.migrate import alembic_config
+    from subzero.adapters.db.migrate import upgrade as upgrade_to_head
+
+    engine = make_engine(empty_database_url)
+    try:
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0002")
+        now = dt.datetime(2026, 3, 2, 9, 0)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO suppliers (id, name, lead_time_days, lead_time_sd_days) "
+                    "VALUES (1, 'ACME', 5, 0)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO items (id, sku, supplier_id, on_hand, allow_negative, "
+                    "policy) VALUES (1, 'W', 1, 2, true, 'mto')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO purchase_orders (id, item_id, supplier_id, qty, received, status, "
+                    "reason, created_at, sent_at, expected_date) VALUES "
+                    "(1, 1, 1, 6, 2, 'partial', 'mto', :t, :t, :d), "
+                    "(2, 1, 1, 3, 0, 'draft', 'mto', :t, NULL, :d)"
+                ),
+                {"t": now, "d": dt.date(2026, 3, 7)},
+            )
+            conn.execute(
+                text("INSERT INTO receipts (id, po_id, qty, at) VALUES (1, 1, 2, :t)"), {"t": now}
+            )
+        assert upgrade_to_head(engine) == SCHEMA_REVISION
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT id, due_period, lead_time_days, first_expected_date "
+                    "FROM purchase_orders ORDER BY id"
+                )
+            ).all()
+            receipts = conn.execute(text("SELECT po_id, qty FROM receipts")).all()
+    finally:
+        engine.dispose()
+    as_date = [(r[0], str(r[1]), r[2], None if r[3] is None else str(r[3])) for r in rows]
+    assert as_date == [(1, "2026-03-02", 5, "2026-03-07"), (2, "2026-03-02", 5, None)]
+    assert [tuple(r) for r in receipts] == [(1, 2)]

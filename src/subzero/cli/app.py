@@ -49,9 +49,9 @@ def _stderr_console() -> Console:
 
 def _register_commands() -> None:
     # One module per family of commands; each keeps its heavy imports inside its commands.
-    from subzero.cli import catalog, demo, orders
+    from subzero.cli import catalog, demo, orders, plan
 
-    for module in (catalog, orders, demo):
+    for module in (catalog, orders, demo, plan):
         module.register(app)
     for optional in ("policy", "forecast", "simulate"):
         try:

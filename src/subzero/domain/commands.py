@@ -15,16 +15,21 @@ __all__ = [
     "AddItem",
     "AddSupplier",
     "ApplyPolicy",
+    "ApplyProposals",
     "CancelOrder",
     "Command",
+    "ConfirmPurchaseOrder",
     "OrderLineRequest",
     "OverrideForecast",
     "PlaceOrder",
+    "PlaceVmiOrder",
     "ReceivePurchaseOrder",
     "Replenish",
+    "ReschedulePurchaseOrder",
     "RunForecast",
     "SendPurchaseOrders",
     "SetSupplierTerms",
+    "SetVmi",
     "ShipOrder",
 ]
 
@@ -154,3 +159,57 @@ class SetSupplierTerms(Command):
     expedite_lead_time_days: int | None = None
     expedite_cost_per_unit: Decimal | None = None
     preferred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyProposals(Command):
+    """Release the planning run's purchase proposals that are due (order date today or
+    earlier) as draft purchase orders, one per key (item, supplier, due week,
+    expedite): a proposal whose key already has a draft tops it up.
+
+    ``proposals`` are ``subzero.planning.sourcing.Proposal`` values.
+    """
+
+    proposals: tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmPurchaseOrder(Command):
+    """``supplier`` confirms its sent order ``po_id`` (optionally with its own date)."""
+
+    po_id: int
+    supplier: str
+    expected_date: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReschedulePurchaseOrder(Command):
+    """``supplier`` moves its sent order's delivery date and/or changes its quantity;
+    the item's waiting lines are re-promised at once."""
+
+    po_id: int
+    supplier: str
+    expected_date: dt.date | None = None
+    qty: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetVmi(Command):
+    """Put ``sku`` under vendor-managed inventory with agreed bounds on its inventory
+    position (``minimum`` and ``maximum`` both None: end VMI)."""
+
+    sku: str
+    minimum: int | None
+    maximum: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceVmiOrder(Command):
+    """The supplier's replenishment decision for a vendor-managed item: a sent purchase
+    order of ``qty`` (arriving ``expected_date``, default after its lead time), checked
+    against the agreed maximum."""
+
+    sku: str
+    supplier: str
+    qty: int
+    expected_date: dt.date | None = None

@@ -211,7 +211,8 @@ def net_requirements(
 
     Args:
         state: stock position and open orders today.
-        policy: the item's policy; ``MakeToOrder`` ignores the forecast.
+        policy: the item's policy; ``MakeToOrder`` ignores the forecast (unless ``jit``:
+            a JIT item is netted lot-for-lot against its forecast whatever its policy).
         forecast: mean demand per day from today, shape (horizon_days,), ≥ 0.
         today: the planning day (day 0).
         lead_time_days: planning lead time [L] of the item's main supplier.
@@ -235,8 +236,8 @@ def net_requirements(
         raise InvalidParameter(f"item {state.sku}: lead time {lead_time_days} days; must be ≥ 0")
     horizon = daily.size
     before = _demand_before(daily)
-    mto = isinstance(policy, MakeToOrder)
-    if mto or not jit:
+    mto = isinstance(policy, MakeToOrder) and not jit  # JIT plans from the forecast
+    if not jit:
         reqs = _policy_requirements(policy, state, before, today, lead_time_days, mto)
     else:
         reqs = _jit_requirements(state, before, today, lead_time_days, safety_stock)
@@ -295,7 +296,14 @@ def _jit_requirements(
     state: ItemState, before: IntArray, today: dt.date, lead_time_days: int, safety: int
 ) -> list[Requirement]:
     horizon = before.size - 1
-    firm = _firm_receipts(state, today, horizon)
+    firm = _firm_receipts(state, today, horizon).copy()
+    # An order arriving within the lead time counts from day 0: a new order could not
+    # come sooner, so a shortfall before it is late, not a reason to order again (this
+    # keeps the run idempotent once its late proposals are released).
+    window = min(lead_time_days, horizon - 1)
+    if window > 0:
+        firm[0] += int(firm[1 : window + 1].sum())
+        firm[1 : window + 1] = 0
     reqs: list[Requirement] = []
     uncovered = max(0, -state.inventory_position)
     if uncovered:

@@ -19,6 +19,7 @@ from subzero.service import (
     catalog,
     forecasting,
     orders,
+    planning_run,
     purchasing,
     stock_policies,
     supplier_terms,
@@ -46,6 +47,7 @@ COMMAND_HANDLERS: Mapping[type[c.Command], Callable[..., Any]] = {
     c.RunForecast: forecasting.run_forecast,
     c.OverrideForecast: forecasting.override_forecast,
     c.SetSupplierTerms: supplier_terms.set_supplier_terms,
+    c.ApplyProposals: planning_run.apply_proposals,
 }
 
 

@@ -131,7 +131,8 @@ def _replenish(
         draft.top_up(need)
         return [_changed(uow, draft, old, reason, ctx)]
     changes = []
-    for draft in sorted(drafts, key=lambda po: (po.expected_date, po.id or 0), reverse=True):
+    own = [po for po in drafts if po.source == "replenish"]  # planned orders stay as planned
+    for draft in sorted(own, key=lambda po: (po.expected_date, po.id or 0), reverse=True):
         if excess <= 0:
             break
         old = draft.qty

@@ -50,10 +50,24 @@ def upgrade(engine: Engine) -> str:
 
     ensure_database(engine)
     cfg = alembic_config()
+    sqlite = engine.url.get_backend_name() == "sqlite"
     try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            if sqlite:
+                # SQLite alters a table by copying it; foreign keys must be off meanwhile
+                # (and can only be switched outside a transaction). Checked after.
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            try:
+                with conn.begin():
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+                    if sqlite:
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise InvalidState(f"migration broke foreign keys: {broken[:3]}")
+            finally:
+                if sqlite:
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
     except DBAPIError as exc:
         raise InvalidState(f"cannot migrate database {_safe(engine)}: {_reason(exc)}") from None
     return head_revision()

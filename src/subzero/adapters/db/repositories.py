@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from subzero.adapters.db import tables
@@ -148,6 +148,25 @@ class SqlOrders:
             stmt = stmt.join(Item, c.item_id == tables.items.c.id).where(tables.items.c.sku == sku)
         return self.session.scalars(stmt).unique().all()
 
+    def open_totals(self) -> dict[int, tuple[int, int, dt.date | None]]:
+        """Per item id: (allocated, backordered, earliest promise of a waiting line)."""
+        c = tables.order_lines.c
+        waiting = c.qty - c.allocated - c.shipped - c.cancelled
+        stmt = (
+            select(
+                c.item_id,
+                func.sum(c.allocated),
+                func.sum(waiting),
+                func.min(case((waiting > 0, c.promised_date), else_=None)),
+            )
+            .where(c.qty > c.shipped + c.cancelled)
+            .group_by(c.item_id)
+        )
+        return {
+            int(item_id): (int(alloc or 0), int(back or 0), promise)
+            for item_id, alloc, back, promise in self.session.execute(stmt)
+        }
+
     def ready_to_ship(self) -> Sequence[int]:
         """Orders with allocated units and nothing backordered (the pick list)."""
         c = tables.order_lines.c
@@ -218,6 +237,11 @@ class SqlPurchaseOrders:
 
     def add_receipt(self, receipt: Receipt) -> None:
         self.session.add(receipt)
+
+    def open_all(self) -> Sequence[PurchaseOrder]:
+        c = tables.purchase_orders.c
+        stmt = select(PurchaseOrder).where(c.status.in_(OPEN_STATUSES)).order_by(c.id)
+        return self.session.scalars(stmt).unique().all()
 
     def deliveries(
         self, supplier: Supplier

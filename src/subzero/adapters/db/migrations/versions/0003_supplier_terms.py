@@ -59,6 +59,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("vmi_max", sa.Integer(), nullable=True))
 
     with op.batch_alter_table("purchase_orders", schema=None) as batch_op:
+        batch_op.alter_column(
+            "reason", existing_type=sa.String(length=200), type_=sa.Text(), existing_nullable=False
+        )
         batch_op.add_column(sa.Column("order_date", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("lead_time_days", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("due_period", sa.Date(), nullable=True))
@@ -134,6 +137,9 @@ def downgrade() -> None:
         batch_op.drop_column("due_period")
         batch_op.drop_column("lead_time_days")
         batch_op.drop_column("order_date")
+        batch_op.alter_column(
+            "reason", existing_type=sa.Text(), type_=sa.String(length=200), existing_nullable=False
+        )
 
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.drop_column("vmi_max")

@@ -1,0 +1,1 @@
+"""Scale-out of the planning run on Dask."""

@@ -1,0 +1,1 @@
+"""File adapters: the ERP exchange files (CSV and Parquet) and the queries behind them."""
