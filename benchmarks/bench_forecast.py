@@ -3,8 +3,9 @@
 Half the series are smooth (Poisson demand around a level with a weekly pattern), half
 intermittent (demand on about one day in five, sizes 1 + Poisson); generated with a
 seeded generator. The timed run is :func:`subzero.planning.forecast.forecast` with its
-defaults — validation, classification, backtest, expensive-model pilot, choice, final
-forecast and quantiles — on 2 processes. As a reference in the same run, the most
+defaults — validation, classification, backtest (cheap models and the global LightGBM
+model), expensive-model pilot, choice (with the nested backtest of the switch margin),
+final forecast and quantiles — on 2 processes. As a reference in the same run, the most
 expensive single model statsforecast would otherwise be asked for (AutoETS) is timed on
 a sample of the smooth series; ``autoets_all_series_seconds_est`` is what AutoETS alone
 would take on every series, and ``ratio_autoets_est_to_run`` how much the run saves.
@@ -109,4 +110,8 @@ def run() -> dict[str, Any]:
         "chosen_models": {str(k): int(v) for k, v in chosen.items()},
         "expensive_admitted": [t.model + ":" + t.group for t in result.pilot if t.admitted],
         "backtest_rmsse_auto": round(float(result.choices["backtest_rmsse"].mean()), 4),
+        "backtest_rmsse_per_model": {
+            str(k): round(float(v), 4) for k, v in result.model_scores["rmsse"].items()
+        },
+        "notes": result.notes,
     }

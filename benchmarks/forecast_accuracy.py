@@ -27,7 +27,10 @@ import numpy as np
 import pandas as pd
 
 from subzero.planning.forecast import ForecastSettings, forecast, run_forecast
-from subzero.planning.forecast_backtest import ENSEMBLE, series_scales
+from subzero.planning.forecast_backtest import series_scales
+from subzero.planning.forecast_choice import ENSEMBLE
+from subzero.planning.forecast_global import GLOBAL_MODEL, GlobalModel, global_setup
+from subzero.planning.forecast_history import prepare_history
 from subzero.planning.forecast_models import candidates, instantiate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +82,30 @@ def _scaled(actual: pd.DataFrame, column: str, scales: pd.DataFrame) -> tuple[fl
     return float(np.sqrt(agg["sq"]).mean()), float(agg["ab"].mean())
 
 
+def _per_series(actual: pd.DataFrame, column: str, scales: pd.DataFrame) -> pd.Series:
+    """RMSSE per series."""
+    uid = actual["unique_id"].to_numpy()
+    err = actual["y"].to_numpy(float) - np.maximum(actual[column].to_numpy(float), 0.0)
+    rms = scales["rms_diff"].reindex(uid).to_numpy()
+    return np.sqrt(pd.Series(err**2 / rms**2).groupby(uid).mean())
+
+
+def _paired_gap(gap: np.ndarray, n_boot: int = 2000) -> dict[str, float]:
+    """Mean per-series RMSSE gap (automatic - best single) and its 95 % bootstrap interval."""
+    rng = np.random.default_rng(0)
+    means = rng.choice(gap, size=(n_boot, gap.size), replace=True).mean(axis=1)
+    low, high = np.quantile(means, [0.025, 0.975])
+    return {"mean": float(gap.mean()), "low": float(low), "high": float(high)}
+
+
+def _global_forecast(train: pd.DataFrame, data: DataSet, season: int, n_jobs: int) -> pd.DataFrame:
+    """The global LightGBM model alone, trained on the training part of every series."""
+    prepared = prepare_history(train, freq=data.freq)
+    model = GlobalModel(global_setup(season, prepared.freq), freq=prepared.freq, n_jobs=n_jobs)
+    model.fit(prepared.frame)
+    return model.predict(prepared.frame, data.horizon)
+
+
 def evaluate(
     data: DataSet,
     folder: Path = DATA,
@@ -115,7 +142,15 @@ def evaluate(
         horizon=data.horizon,
         freq=result.freq,
         n_jobs=n_jobs,
-    ).merge(test, on=["unique_id", "ds"], how="inner")
+    )
+    if GLOBAL_MODEL in result.model_scores.index:
+        chose_from.append(GLOBAL_MODEL)
+        singles = singles.merge(
+            _global_forecast(train, data, result.season, n_jobs),
+            on=["unique_id", "ds"],
+            how="left",
+        )
+    singles = singles.merge(test, on=["unique_id", "ds"], how="inner")
     # a single model that cannot forecast a series (too short) gets the fallback there,
     # as in the automatic run
     fallback = auto.set_index(["unique_id", "ds"])["mean"]
@@ -123,9 +158,11 @@ def evaluate(
     for name in chose_from:
         keyed[name] = keyed[name].fillna(fallback.reindex(keyed.index))
     singles = keyed.reset_index()
+    per_series: dict[str, pd.Series] = {}
     for name in chose_from:
         rmsse, mase = _scaled(singles, name, scales)
         rows[name] = {"rmsse": rmsse, "mase": mase}
+        per_series[name] = _per_series(singles, name, scales)
     if ENSEMBLE in result.model_scores.index:
         rows[ENSEMBLE + " (as chosen per class)"] = {}
     rmsse, mase = _scaled(auto, "mean", scales)
@@ -133,6 +170,8 @@ def evaluate(
     rows["automatic"] = {"rmsse": rmsse, "mase": mase}
     rows.pop(ENSEMBLE + " (as chosen per class)", None)
     best_single = min((r["rmsse"], n) for n, r in rows.items() if n != "automatic")
+    auto_series = _per_series(auto, "mean", scales)
+    gap = (auto_series - per_series[best_single[1]].reindex(auto_series.index)).to_numpy()
     return {
         "data": data.name,
         "series": int(frame["unique_id"].nunique()),
@@ -140,6 +179,8 @@ def evaluate(
         "seconds": round(seconds, 1),
         "models": rows,
         "best_single": best_single[1],
+        "paired_gap_vs_best_single": _paired_gap(gap),
+        "notes": result.notes,
         "coverage": coverage,
         "chosen": result.choices["model"].value_counts().to_dict(),
         "classes": result.choices["demand_class"].value_counts().to_dict(),
@@ -161,7 +202,16 @@ def markdown(report: dict[str, Any]) -> str:
         label = f"**{name}**" if name == "automatic" else name
         lines.append(f"| {label} | {row['rmsse']:.4f} | {row['mase']:.4f} |")
     cover = ", ".join(f"{k}: {v:.1%}" for k, v in report["coverage"].items())
-    lines += ["", f"Quantile coverage (share of actuals at or below): {cover}.", ""]
+    gap = report["paired_gap_vs_best_single"]
+    lines += [
+        "",
+        f"Quantile coverage (share of actuals at or below): {cover}.",
+        "",
+        f"Automatic minus the best single model ({report['best_single']}), mean per-series "
+        f"RMSSE: {gap['mean']:+.4f} (95 % bootstrap interval over series "
+        f"{gap['low']:+.4f} to {gap['high']:+.4f}).",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -175,7 +225,7 @@ def main(argv: list[str]) -> None:
         sys.stdout.write(markdown(report) + "\n")
         sys.stderr.write(
             json.dumps(
-                {k: report[k] for k in ("chosen", "classes", "pilot", "seconds")}, default=str
+                {k: report[k] for k in ("chosen", "classes", "notes", "seconds")}, default=str
             )
             + "\n"
         )

@@ -10,7 +10,7 @@ from subzero.domain.errors import InvalidParameter
 from subzero.planning.forecast import ForecastSettings, forecast
 from subzero.planning.forecast_history import prepare_history
 
-CHEAP = ForecastSettings(expensive=False)
+CHEAP = ForecastSettings(expensive=False, global_model=False)
 
 
 def good(n: int = 3) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pytest
 from subzero.planning.forecast import ForecastSettings, forecast, run_forecast
 from subzero.planning.forecast_models import Cost, candidates, instantiate
 
-CHEAP = ForecastSettings(expensive=False)
+CHEAP = ForecastSettings(expensive=False, global_model=False)
 
 
 def frame(series: dict[str, np.ndarray], start: str = "2024-01-01") -> pd.DataFrame:
@@ -80,7 +80,12 @@ def test_automatic_run_forecasts_a_seasonal_series_seasonally() -> None:
         # the forecast peaks on the peak days of the pattern, in the pattern's phase
         assert np.argmax(mean) == np.argmax(pattern)
         assert mean.max() > 3 * mean.min()
-    assert set(result.choices["model"]) <= {"seasonal_naive", "seasonal_window_average", "ensemble"}
+    assert set(result.choices["model"]) <= {
+        "seasonal_naive",
+        "seasonal_window_average",
+        "ensemble",
+        "ensemble_mean",
+    }
 
 
 def test_automatic_run_all_zero_and_constant_series() -> None:

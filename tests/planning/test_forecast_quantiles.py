@@ -9,7 +9,7 @@ from scipy import stats
 
 from subzero.planning.forecast import ForecastResult, ForecastSettings, forecast
 
-CHEAP = ForecastSettings(expensive=False)
+CHEAP = ForecastSettings(expensive=False, global_model=False)
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 
 

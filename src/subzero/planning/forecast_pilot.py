@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from subzero.planning.forecast_backtest import choose, option_scores
+from subzero.planning.forecast_backtest import combined_score, option_scores
+from subzero.planning.forecast_choice import choose
 from subzero.planning.forecast_models import Candidate, instantiate
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def run_pilot(
         per_series = elapsed * processes / max(len(pilot_ids), 1)
         pilot_cv = pilot_cv.merge(cv[keys].reset_index(), on=keys, how="inner")
         parts = option_scores(pilot_cv, [cand.name], scales, groups, levels)
-        model_score = parts["rmsse"][cand.name] + settings.quantile_weight * parts["spl"][cand.name]
+        model_score = combined_score(parts, settings.quantile_weight)[cand.name]
         run_ids: list[str] = []
         column = np.full(len(cv), np.nan)
         column[pilot_cv["index"].to_numpy()] = pilot_cv[cand.name].to_numpy()

@@ -23,9 +23,28 @@ from subzero.planning.replenish import ItemPlan, ItemPlanInput, plan_items
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PLAN_PARTITION_SIZE", "PlanPartition", "partitions", "run_partition"]
+    from subzero.planning.forecast import ForecastSettings
+
+__all__ = [
+    "PLAN_PARTITION_SIZE",
+    "PlanPartition",
+    "partitions",
+    "plan_forecast_settings",
+    "run_partition",
+]
 
 PLAN_PARTITION_SIZE = 2_000
+
+
+def plan_forecast_settings() -> ForecastSettings:
+    """The planning run forecasts with the cheap candidates only (statistical and
+    intermittent models, their ensembles, calibrated quantiles): no expensive-model pilot
+    and no global LightGBM model, whose fixed costs would repeat in every partition.
+    The full automatic run is ``subzero forecast --from-ledger``; ``plan --forecast
+    stored`` plans from it."""
+    from subzero.planning.forecast import ForecastSettings
+
+    return ForecastSettings(expensive=False, global_model=False)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -39,12 +58,14 @@ class PlanPartition:
             ``history`` is None.
         history: daily demand ``unique_id, ds, y`` of these items (orders, backorders
             included) to forecast from; None to use the items' forecasts as given.
+        forecast_settings: how to forecast (default: ``plan_forecast_settings()``).
     """
 
     today: dt.date
     horizon_days: int
     items: tuple[ItemPlanInput, ...]
     history: pd.DataFrame | None = None
+    forecast_settings: ForecastSettings | None = None
 
 
 def partitions(
@@ -65,7 +86,8 @@ def partitions(
         if history is not None:
             skus = {it.state.sku for it in chunk}
             part_history = history[history["unique_id"].isin(skus)].reset_index(drop=True)
-        out.append(PlanPartition(today, horizon_days, chunk, part_history))
+        out.append(PlanPartition(today, horizon_days, chunk, part_history,
+                                 plan_forecast_settings() if history is not None else None))
     return out
 
 
@@ -73,7 +95,8 @@ def run_partition(part: PlanPartition) -> list[ItemPlan]:
     """Forecast the partition's items (when it has a history), then plan them."""
     items = part.items
     if part.history is not None and not part.history.empty:
-        means = _forecast_means(part.history, part.horizon_days)
+        means = _forecast_means(part.history, part.horizon_days,
+                                part.forecast_settings or plan_forecast_settings())
         zeros = np.zeros(part.horizon_days)
         items = tuple(
             dataclasses.replace(it, forecast=means.get(it.state.sku, zeros)) for it in items
@@ -81,10 +104,12 @@ def run_partition(part: PlanPartition) -> list[ItemPlan]:
     return plan_items(items, today=part.today)
 
 
-def _forecast_means(history: pd.DataFrame, horizon: int) -> dict[str, np.ndarray]:
+def _forecast_means(
+    history: pd.DataFrame, horizon: int, settings: ForecastSettings
+) -> dict[str, np.ndarray]:
     from subzero.planning.forecast import forecast
 
-    result = forecast(history, horizon, quantiles=(0.5, 0.9), freq="D")
+    result = forecast(history, horizon, quantiles=(0.5, 0.9), freq="D", settings=settings)
     frame = result.forecast
     return {
         str(uid): np.maximum(rows["mean"].to_numpy(np.float64), 0.0)

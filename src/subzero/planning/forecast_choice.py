@@ -1,0 +1,234 @@
+"""The per-series model choice: class defaults, ensembles, switching, all from the backtest.
+
+Every decision here rests on the rolling-origin backtest only (never on data after the
+last origin), in three steps:
+
+1. **Ensembles.** Per ranking group (demand class), the ``size`` single models with the
+   lowest mean backtest score become the members of two extra options: ``ensemble``
+   (their median) and ``ensemble_mean`` (their mean). Combining forecasts is usually more
+   accurate than choosing one (Bates & Granger 1969; Petropoulos et al. 2022, IJF 38(3),
+   705–871, §2.6), but an ensemble is used only where its backtest score wins.
+2. **Class defaults.** Each group's default is the option (single or ensemble) with the
+   lowest mean score over the group. A class with fewer than ``MIN_CLASS_SERIES`` series
+   is ranked on the pooled evidence of all series (group ``"*"``).
+3. **Switching.** A series leaves its class default for its own best option only when
+   that option's score is lower by the ``switch_margin``. The margin itself is chosen by
+   a *nested* backtest (:func:`select_switch_margin`): options ranked and chosen on the
+   earlier windows are scored on the last window, for each candidate margin (including
+   "never switch"); the margin with the lowest score there is used with all windows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from subzero.planning.forecast_backtest import (
+    POOLED,
+    backtest_window,
+    combined_score,
+    option_scores,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "ENSEMBLE",
+    "ENSEMBLE_MEAN",
+    "NEVER",
+    "Choice",
+    "MarginTrial",
+    "add_ensembles",
+    "choose",
+    "rank_members",
+    "select_switch_margin",
+]
+
+ENSEMBLE = "ensemble"
+"""Option: the median of a group's best single models."""
+
+ENSEMBLE_MEAN = "ensemble_mean"
+"""Option: the mean of a group's best single models."""
+
+NEVER = math.inf
+"""Switch margin that keeps every series on its class default."""
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The per-series choice and what it rests on.
+
+    Attributes:
+        model: per series (indexed by ``unique_id``): the chosen option's name.
+        reason: per series: why, in words.
+        class_default: per ranking group: the default option.
+        group: per series: the ranking group it belongs to.
+    """
+
+    model: pd.Series
+    reason: pd.Series
+    class_default: dict[str, str]
+    group: pd.Series
+
+
+@dataclass(frozen=True, slots=True)
+class MarginTrial:
+    """One candidate switch margin in the nested backtest.
+
+    Attributes:
+        margin: the candidate (``inf``: never switch).
+        score: mean score on the last window of the options chosen on the earlier ones.
+        chosen: this margin was used.
+    """
+
+    margin: float
+    score: float
+    chosen: bool
+
+
+def _group_means(score: pd.DataFrame, groups: pd.Series, group: str) -> pd.Series:
+    """Mean score per option over a group (all series for the pooled group)."""
+    ids = score.index if group == POOLED else groups.index[groups == group]
+    return score.loc[score.index.intersection(ids)].mean()
+
+
+def rank_members(
+    score: pd.DataFrame, groups: pd.Series, singles: list[str], size: int
+) -> dict[str, tuple[str, ...]]:
+    """The ``size`` single models with the lowest mean score in each group."""
+    members = {}
+    for g in np.unique(groups.to_numpy()):
+        mean = _group_means(score[singles], groups, str(g)).dropna()
+        members[str(g)] = tuple(mean.sort_values(kind="stable").index[:size])
+    return members
+
+
+def add_ensembles(
+    frame: pd.DataFrame, members: dict[str, tuple[str, ...]], groups: pd.Series
+) -> None:
+    """Add the ``ensemble`` (median) and ``ensemble_mean`` columns, in place.
+
+    Per row, over its group's members that could forecast it (NaN if none could);
+    member forecasts are clipped at zero first.
+    """
+    group = groups.reindex(frame["unique_id"].to_numpy()).to_numpy()
+    median = np.full(len(frame), np.nan)
+    mean = np.full(len(frame), np.nan)
+    for g, names in members.items():
+        rows = group == g
+        if rows.any() and names:
+            values = np.maximum(frame.loc[rows, list(names)].to_numpy(np.float64), 0.0)
+            count = (~np.isnan(values)).sum(axis=1)
+            ordered = np.sort(np.where(np.isnan(values), np.inf, values), axis=1)
+            at = np.arange(len(ordered))
+            lo = ordered[at, np.maximum((count - 1) // 2, 0)]
+            hi = ordered[at, np.maximum(count // 2, 0) - (count == 0)]
+            median[rows] = np.where(count > 0, (lo + hi) / 2.0, np.nan)
+            total = np.where(np.isnan(values), 0.0, values).sum(axis=1)
+            mean[rows] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    frame[ENSEMBLE] = median
+    frame[ENSEMBLE_MEAN] = mean
+
+
+def choose(score: pd.DataFrame, groups: pd.Series, *, switch_margin: float) -> Choice:
+    """Choose an option per series: the class default unless the series' own backtest wins.
+
+    Args:
+        score: per series (rows) and option (columns): backtest score, lower is better.
+        groups: ranking group per series.
+        switch_margin: relative improvement over the class default a series' own best
+            option needs to be chosen instead (0.25 = 25 % lower score; ``inf``: never).
+    """
+    import pandas as pd
+
+    options = list(score.columns)
+    defaults: dict[str, str] = {}
+    for g in np.unique(groups.to_numpy()):
+        mean = _group_means(score, groups, str(g)).fillna(np.inf)
+        defaults[str(g)] = str(mean.sort_values(kind="stable").index[0])
+    group = groups.reindex(score.index)
+    values = score.to_numpy(dtype=np.float64)
+    rows = np.arange(len(values))
+    default_col = np.array([options.index(defaults[g]) for g in group.to_numpy()], dtype=np.int64)
+    default_score = values[rows, default_col]
+    own_col = np.argmin(np.where(np.isnan(values), np.inf, values), axis=1)
+    own_score = values[rows, own_col]
+    factor = 0.0 if math.isinf(switch_margin) else 1.0 - switch_margin
+    switch = (own_score < factor * default_score) | np.isnan(default_score)
+    chosen = np.where(switch, own_col, default_col)
+    model = pd.Series(np.asarray(options)[chosen], index=score.index, name="model")
+    reasons = [
+        (
+            f"own backtest: {options[o]} score {s:.3f} beats class default "
+            f"{options[d]} {ds:.3f} by {1 - s / ds:.0%}"
+            if sw and np.isfinite(ds)
+            else f"class default for {g if g != POOLED else 'all series'}: "
+            "lowest mean backtest score"
+        )
+        for sw, o, s, d, ds, g in zip(
+            switch, own_col, own_score, default_col, default_score, group.to_numpy(), strict=True
+        )
+    ]
+    return Choice(
+        model=model,
+        reason=pd.Series(reasons, index=score.index, name="reason"),
+        class_default=defaults,
+        group=group,
+    )
+
+
+def select_switch_margin(
+    cv: pd.DataFrame,
+    singles: list[str],
+    scales: pd.DataFrame,
+    groups: pd.Series,
+    *,
+    levels: tuple[float, ...],
+    horizon: int,
+    ensemble_size: int,
+    quantile_weight: float,
+    margins: tuple[float, ...],
+) -> tuple[float, tuple[MarginTrial, ...]]:
+    """Choose the switch margin by a nested backtest (see the module docstring).
+
+    Ensemble members, class defaults and switches are decided on the windows before the
+    last one and scored on the last one. Ties go to the larger (more cautious) margin.
+    With a single window there is nothing to nest: the largest margin is returned.
+    """
+    window = backtest_window(cv, horizon)
+    last = int(window.max()) if len(window) else 0
+    ordered = sorted(margins, reverse=True)
+    if last < 1:
+        return ordered[0], tuple(
+            MarginTrial(m, float("nan"), i == 0) for i, m in enumerate(ordered)
+        )
+    inner, outer = cv[window < last].copy(), cv[window == last].copy()
+    inner_parts = option_scores(inner, singles, scales, groups, levels)
+    members = rank_members(
+        combined_score(inner_parts, quantile_weight), groups, singles, ensemble_size
+    )
+    add_ensembles(inner, members, groups)
+    add_ensembles(outer, members, groups)
+    options = [*singles, ENSEMBLE, ENSEMBLE_MEAN]
+    inner_score = combined_score(
+        option_scores(inner, options, scales, groups, levels), quantile_weight
+    )
+    outer_score = combined_score(
+        option_scores(outer, options, scales, groups, levels), quantile_weight
+    )
+    outer_score = outer_score.reindex(inner_score.index)
+    results = []
+    for margin in ordered:
+        picked = choose(inner_score, groups, switch_margin=margin).model
+        cols = [outer_score.columns.get_loc(m) for m in picked]
+        values = outer_score.to_numpy()[np.arange(len(cols)), cols]
+        results.append(float(np.nanmean(values)) if np.isfinite(values).any() else np.inf)
+    best = int(np.argmin(results))
+    trials = tuple(
+        MarginTrial(m, r, i == best) for i, (m, r) in enumerate(zip(ordered, results, strict=True))
+    )
+    return ordered[best], trials

@@ -1,0 +1,110 @@
+"""The result of an automatic forecast run, and its JSON report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from subzero.domain.errors import InvalidParameter
+from subzero.planning.forecast_pilot import PilotTrial
+from subzero.planning.forecast_quantiles import (
+    LeadTimeDemand,
+    ResidualBank,
+    sample_lead_time_demand,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ForecastResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastResult:
+    """The output of an automatic run.
+
+    Attributes:
+        forecast: ``unique_id, ds, mean, q<level>…``, ``horizon`` rows per series.
+        choices: per series (index ``unique_id``): ``demand_class, adi, cv2, periods,
+            model, reason, backtest_rmsse, backtest_mase, backtest_spl``.
+        model_scores: per option (index): mean backtest ``rmsse, mase, spl`` and the
+            number of ``series`` it was scored on.
+        pilot: the expensive models' pilot trials.
+        bank: backtest error paths and conformal offsets.
+        scales: quantile scale per series (0 for a series with no demand).
+        groups: ranking group per series.
+        horizon: periods forecast.
+        freq: the calendar used.
+        season: season length used.
+        seconds: time per stage.
+        notes: what the run decided beyond the per-series choice, in words (the global
+            model, the switch margin and its nested-backtest trials, the ensembles).
+    """
+
+    forecast: pd.DataFrame
+    choices: pd.DataFrame
+    model_scores: pd.DataFrame
+    pilot: tuple[PilotTrial, ...]
+    bank: ResidualBank
+    scales: pd.Series
+    groups: pd.Series
+    horizon: int
+    freq: str | int
+    season: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def lead_time_demand(
+        self,
+        unique_id: str,
+        lead_time: int,
+        *,
+        n_samples: int = 4000,
+        rng: np.random.Generator | None = None,
+    ) -> LeadTimeDemand:
+        """Distribution of the series' demand summed over the next ``lead_time`` periods."""
+        rows = self.forecast[self.forecast["unique_id"] == unique_id]
+        if rows.empty:
+            raise InvalidParameter(f"lead-time demand: unknown series {unique_id!r}")
+        group = self.bank.group_of(str(self.groups.get(unique_id, "*")))
+        return sample_lead_time_demand(
+            rows["mean"].to_numpy(dtype=np.float64),
+            float(self.scales.get(unique_id, 0.0)),
+            self.bank.paths[group],
+            lead_time=lead_time,
+            levels=self.bank.levels,
+            n_samples=n_samples,
+            rng=rng if rng is not None else np.random.default_rng(0),
+        )
+
+    def report(self) -> dict[str, Any]:
+        """A JSON-ready summary: per series and per candidate model."""
+
+        def clean(value: Any) -> Any:
+            if isinstance(value, float | np.floating):
+                return None if not np.isfinite(value) else round(float(value), 6)
+            if isinstance(value, np.integer):
+                return int(value)
+            return value
+
+        series = [
+            {"unique_id": uid, **{k: clean(v) for k, v in row.items()}}
+            for uid, row in self.choices.to_dict(orient="index").items()
+        ]
+        models = {
+            name: {k: clean(v) for k, v in row.items()}
+            for name, row in self.model_scores.to_dict(orient="index").items()
+        }
+        return {
+            "horizon": self.horizon,
+            "freq": str(self.freq),
+            "season": self.season,
+            "quantiles": list(self.bank.levels),
+            "models": models,
+            "pilot": [trial.as_dict() for trial in self.pilot],
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "notes": dict(self.notes),
+            "series": series,
+        }

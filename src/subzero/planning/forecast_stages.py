@@ -1,0 +1,384 @@
+"""The stages of the automatic run, one function each (orchestrated by :func:`.forecast`).
+
+plan (classify, who can be backtested) → backtest (cheap models and the global model on
+every eligible series) → pilot (expensive models where they pay) → choose (ensembles,
+nested switch margin, per-series choice) → forecast (refit what was chosen) → quantiles.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from subzero.planning.demand_class import classify_frame
+from subzero.planning.forecast_backtest import (
+    combined_score,
+    option_scores,
+    ranking_groups,
+    series_scales,
+)
+from subzero.planning.forecast_choice import (
+    ENSEMBLE,
+    ENSEMBLE_MEAN,
+    Choice,
+    MarginTrial,
+    add_ensembles,
+    choose,
+    rank_members,
+    select_switch_margin,
+)
+from subzero.planning.forecast_engine import run_backtest, run_forecast
+from subzero.planning.forecast_global import (
+    GLOBAL_MODEL,
+    GlobalModel,
+    global_backtest,
+    global_setup,
+)
+from subzero.planning.forecast_models import (
+    FALLBACK_MODEL,
+    Cost,
+    candidates,
+    fallback_model,
+    instantiate,
+)
+from subzero.planning.forecast_pilot import PilotTrial, run_pilot
+from subzero.planning.forecast_quantiles import ResidualBank, calibrate, quantile_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Backtest", "Plan", "backtest", "choose_options", "pick", "plan", "point_forecast"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Who is backtested: the classification and the series long enough for it."""
+
+    frame: pd.DataFrame
+    freq: str | int
+    season: int
+    horizon: int
+    step: int
+    needed: int
+    profile: pd.DataFrame
+    eligible_ids: pd.Index
+    short_ids: pd.Index
+    groups: pd.Series
+    scales: pd.DataFrame
+
+    @property
+    def eligible(self) -> pd.DataFrame:
+        """History of the series that are backtested."""
+        return self.frame[self.frame["unique_id"].isin(self.eligible_ids)]
+
+
+@dataclass(slots=True)
+class Backtest:
+    """Backtest rows and per-series scores, extended stage by stage."""
+
+    cv: pd.DataFrame
+    parts: dict[str, pd.DataFrame]
+    singles: list[str]
+    quantile_weight: float
+    trials: tuple[PilotTrial, ...] = ()
+    admitted: dict[str, list[str]] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def score(self) -> pd.DataFrame:
+        """RMSSE + weight × SPL per series and option."""
+        return combined_score(self.parts, self.quantile_weight)
+
+    def add(self, names: list[str], plan: Plan, levels: tuple[float, ...]) -> None:
+        """Score more option columns of ``cv`` and add them to ``parts``."""
+        import pandas as pd
+
+        more = option_scores(self.cv, names, plan.scales, plan.groups, levels)
+        if not self.parts:
+            self.parts = more
+        else:
+            self.parts = {k: pd.concat([v, more[k]], axis=1) for k, v in self.parts.items()}
+
+
+def plan(frame: pd.DataFrame, freq: str | int, season: int, horizon: int, settings: Any) -> Plan:
+    """Classify the series and split them into backtested and too short."""
+    import pandas as pd
+
+    profile = classify_frame(frame)
+    step = settings.step or horizon
+    # enough to fit the seasonal window average (4 weeks, or 2 years) at the first origin
+    min_fit = max(season * (4 if season < 12 else 2), horizon, 10)
+    needed = horizon + step * (settings.n_windows - 1) + min_fit
+    eligible_ids = profile.index[profile["periods"] >= needed]
+    short_ids = profile.index[profile["periods"] < needed]
+    if len(short_ids):
+        logger.info(
+            "%d series shorter than %d periods get the %s model",
+            len(short_ids),
+            needed,
+            FALLBACK_MODEL,
+        )
+    classes = profile["demand_class"].astype(str)
+    groups = (
+        ranking_groups(classes.loc[eligible_ids]) if len(eligible_ids) else pd.Series(dtype=str)
+    )
+    return Plan(
+        frame,
+        freq,
+        season,
+        horizon,
+        step,
+        needed,
+        profile,
+        eligible_ids,
+        short_ids,
+        groups,
+        series_scales(frame),
+    )
+
+
+def backtest(plan: Plan, settings: Any, levels: tuple[float, ...], n_jobs: int) -> Backtest:
+    """Backtest every cheap model, and the global model, on every eligible series."""
+    cheap = candidates(plan.season, cost=Cost.CHEAP)
+    cv = run_backtest(
+        plan.eligible,
+        instantiate(cheap, plan.season),
+        horizon=plan.horizon,
+        n_windows=settings.n_windows,
+        step=plan.step,
+        freq=plan.freq,
+        n_jobs=n_jobs,
+    )
+    result = Backtest(cv, {}, [c.name for c in cheap], settings.quantile_weight)
+    if settings.global_model:
+        setup = global_setup(
+            plan.season,
+            plan.freq,
+            max_train_rows=settings.global_max_train_rows,
+            seed=settings.seed,
+        )
+        column, note = global_backtest(
+            plan.eligible,
+            cv,
+            setup,
+            horizon=plan.horizon,
+            n_windows=settings.n_windows,
+            step=plan.step,
+            freq=plan.freq,
+            n_jobs=n_jobs,
+        )
+        if np.isfinite(column).any():
+            cv[GLOBAL_MODEL] = column
+            result.singles.append(GLOBAL_MODEL)
+        result.notes[GLOBAL_MODEL] = note
+    else:
+        result.notes[GLOBAL_MODEL] = "skipped: switched off in the settings"
+    result.add(result.singles, plan, levels)
+    return result
+
+
+def pilot(plan: Plan, bt: Backtest, settings: Any, levels: tuple[float, ...], n_jobs: int) -> None:
+    """Run the expensive models' pilot and add the admitted ones to the backtest."""
+    trials, cv_extra, admitted = run_pilot(
+        plan.eligible,
+        bt.cv,
+        bt.score,
+        plan.groups,
+        plan.scales,
+        candidates(plan.season, cost=Cost.EXPENSIVE),
+        season=plan.season,
+        horizon=plan.horizon,
+        step=plan.step,
+        freq=plan.freq,
+        n_jobs=n_jobs,
+        levels=levels,
+        settings=settings,
+        backtest=run_backtest,
+    )
+    bt.trials, bt.admitted = trials, admitted
+    new = [name for name in cv_extra.columns if name not in bt.cv.columns]
+    for name in new:
+        bt.cv[name] = cv_extra[name].to_numpy()
+    if new:
+        bt.add(new, plan, levels)
+        bt.singles.extend(new)
+
+
+def choose_options(
+    plan: Plan, bt: Backtest, settings: Any, levels: tuple[float, ...]
+) -> tuple[Choice, dict[str, tuple[str, ...]], tuple[MarginTrial, ...]]:
+    """Build the ensembles, choose the switch margin by nested backtest, choose per series."""
+    margin, trials = select_switch_margin(
+        bt.cv,
+        list(bt.singles),
+        plan.scales,
+        plan.groups,
+        levels=levels,
+        horizon=plan.horizon,
+        ensemble_size=settings.ensemble_size,
+        quantile_weight=settings.quantile_weight,
+        margins=settings.switch_margins,
+    )
+    members = rank_members(bt.score, plan.groups, list(bt.singles), settings.ensemble_size)
+    add_ensembles(bt.cv, members, plan.groups)
+    bt.add([ENSEMBLE, ENSEMBLE_MEAN], plan, levels)
+    choice = choose(bt.score, plan.groups, switch_margin=margin)
+    bt.notes["switch_margin"] = (
+        f"{margin:g} (nested backtest, last-window score per margin: "
+        + ", ".join(f"{t.margin:g}: {t.score:.4f}" for t in trials)
+        + ")"
+    )
+    bt.notes["ensembles"] = "; ".join(f"{g}: {'+'.join(m)}" for g, m in members.items())
+    bt.notes["class_defaults"] = "; ".join(f"{g}: {m}" for g, m in choice.class_default.items())
+    return choice, members, trials
+
+
+def pick(frame: pd.DataFrame, model: pd.Series) -> npt.NDArray[np.float64]:
+    """Per row, the value of the column named by the row's series' chosen model."""
+    names = model.reindex(frame["unique_id"].to_numpy()).to_numpy()
+    out = np.full(len(frame), np.nan)
+    for name in np.unique(names):
+        rows = names == name
+        if str(name) in frame.columns:
+            out[rows] = frame.loc[rows, str(name)].to_numpy(dtype=np.float64)
+    return out
+
+
+def _needs(choice: Choice, members: dict[str, tuple[str, ...]]) -> set[str]:
+    """The single models the chosen options need (ensembles need their members)."""
+    needed = set(choice.model.to_numpy().tolist())
+    for option, group in zip(choice.model.to_numpy(), choice.group.to_numpy(), strict=True):
+        if option in (ENSEMBLE, ENSEMBLE_MEAN):
+            needed.update(members.get(str(group), ()))
+    return needed
+
+
+def point_forecast(
+    plan: Plan,
+    bt: Backtest | None,
+    choice: Choice | None,
+    members: dict[str, tuple[str, ...]],
+    settings: Any,
+    n_jobs: int,
+) -> pd.DataFrame:
+    """Refit the chosen models on the full history; ``unique_id, ds, mean``."""
+    import pandas as pd
+
+    points = []
+    if bt is not None and choice is not None:
+        eligible = plan.eligible
+        cheap = candidates(plan.season, cost=Cost.CHEAP)
+        fc = run_forecast(
+            eligible,
+            instantiate(cheap, plan.season),
+            horizon=plan.horizon,
+            freq=plan.freq,
+            n_jobs=n_jobs,
+        )
+        needed = _needs(choice, members)
+        if GLOBAL_MODEL in needed:
+            setup = global_setup(
+                plan.season,
+                plan.freq,
+                max_train_rows=settings.global_max_train_rows,
+                seed=settings.seed,
+            )
+            model = GlobalModel(setup, freq=plan.freq, n_jobs=n_jobs)
+            if model.fit(eligible):
+                fc = fc.merge(
+                    model.predict(eligible, plan.horizon), on=["unique_id", "ds"], how="left"
+                )
+        expensive = {c.name: c for c in candidates(plan.season, cost=Cost.EXPENSIVE)}
+        for name, ids in bt.admitted.items():
+            if name not in needed:
+                continue
+            fit_on = eligible[eligible["unique_id"].isin(ids)]
+            if settings.expensive_input_size:
+                fit_on = fit_on.groupby("unique_id", sort=False).tail(settings.expensive_input_size)
+            more = run_forecast(
+                fit_on,
+                instantiate((expensive[name],), plan.season),
+                horizon=plan.horizon,
+                freq=plan.freq,
+                n_jobs=n_jobs,
+            )
+            fc = fc.merge(more, on=["unique_id", "ds"], how="left")
+        for name in bt.singles:
+            if name not in fc.columns:
+                fc[name] = np.nan
+        add_ensembles(fc, members, plan.groups)
+        mean = pick(fc, choice.model)
+        fc["mean"] = np.where(np.isnan(mean), fc[FALLBACK_MODEL].to_numpy(), mean)
+        points.append(fc[["unique_id", "ds", "mean"]])
+    if len(plan.short_ids):
+        short = plan.frame[plan.frame["unique_id"].isin(plan.short_ids)]
+        fb = run_forecast(
+            short, [fallback_model(plan.season)], horizon=plan.horizon, freq=plan.freq, n_jobs=1
+        )
+        points.append(fb.rename(columns={FALLBACK_MODEL: "mean"})[["unique_id", "ds", "mean"]])
+    point = pd.concat(points, ignore_index=True).sort_values(["unique_id", "ds"], kind="stable")
+    return point.reset_index(drop=True)
+
+
+def quantiles(
+    plan: Plan,
+    bt: Backtest | None,
+    choice: Choice | None,
+    point: pd.DataFrame,
+    levels: tuple[float, ...],
+) -> tuple[pd.DataFrame, ResidualBank, pd.Series, pd.Series]:
+    """Calibrate the quantiles on the chosen options' backtest errors and add them.
+
+    Returns the forecast with quantile columns, the residual bank, the quantile scale per
+    series (0 for a series with no demand) and the ranking group per series.
+    """
+    profile = plan.profile
+    classes = profile["demand_class"].astype(str)
+    all_groups = classes.where(classes.isin(set(plan.groups.to_numpy())), "*").astype(str)
+    all_groups.loc[plan.groups.index] = plan.groups
+    has_demand = profile["demands"] > 0
+    q_scale = plan.scales["rms_diff"].where(has_demand.reindex(plan.scales.index), 0.0)
+    if bt is not None and choice is not None:
+        chosen = pick(bt.cv, choice.model)
+        bt.cv["chosen"] = np.where(np.isnan(chosen), bt.cv[FALLBACK_MODEL].to_numpy(), chosen)
+        bank = calibrate(
+            bt.cv, "chosen", plan.scales["rms_diff"], plan.groups, levels, plan.horizon
+        )
+    else:
+        empty = np.zeros((0, plan.horizon))
+        bank = ResidualBank(levels, {"*": empty}, {"*": np.zeros((plan.horizon, len(levels)))})
+    return quantile_columns(point, q_scale, all_groups, bank), bank, q_scale, all_groups
+
+
+def choices_table(
+    plan: Plan, bt: Backtest | None, choice: Choice | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per series: class, chosen model, why, backtest errors; per option: mean scores."""
+    import pandas as pd
+
+    choices = plan.profile[["demand_class", "adi", "cv2", "periods"]].copy()
+    choices["model"] = FALLBACK_MODEL
+    choices["reason"] = f"shorter than {plan.needed} periods: too short to backtest"
+    for key in ("rmsse", "mase", "spl"):
+        choices[f"backtest_{key}"] = np.nan
+    model_scores = pd.DataFrame(columns=["rmsse", "mase", "spl", "series"])
+    if bt is not None and choice is not None:
+        ids = choice.model.index
+        choices.loc[ids, "model"] = choice.model
+        choices.loc[ids, "reason"] = choice.reason
+        for key in ("rmsse", "mase", "spl"):
+            table = bt.parts[key].loc[ids]
+            cols = [table.columns.get_loc(m) for m in choice.model]
+            choices.loc[ids, f"backtest_{key}"] = table.to_numpy()[np.arange(len(ids)), cols]
+        model_scores = pd.DataFrame(
+            {k: bt.parts[k].mean() for k in ("rmsse", "mase", "spl")}
+            | {"series": bt.parts["rmsse"].notna().sum()}
+        )
+    choices.index.name = "unique_id"
+    return choices, model_scores

@@ -1,0 +1,88 @@
+"""The choice: ensembles, class defaults, switching, and the nested choice of the margin."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from subzero.planning.forecast_choice import (
+    ENSEMBLE,
+    ENSEMBLE_MEAN,
+    NEVER,
+    add_ensembles,
+    choose,
+    rank_members,
+    select_switch_margin,
+)
+
+
+def test_ensembles_are_median_and_mean_of_the_members_that_could_forecast() -> None:
+    frame = pd.DataFrame(
+        {"unique_id": ["a", "a", "b"], "m1": [1.0, 2.0, np.nan], "m2": [3.0, np.nan, np.nan]}
+    )
+    add_ensembles(frame, {"g": ("m1", "m2")}, pd.Series({"a": "g", "b": "g"}))
+    assert frame[ENSEMBLE].to_numpy()[:2] == pytest.approx([2.0, 2.0])
+    assert frame[ENSEMBLE_MEAN].to_numpy()[:2] == pytest.approx([2.0, 2.0])
+    assert np.isnan(frame[ENSEMBLE].iloc[2]) and np.isnan(frame[ENSEMBLE_MEAN].iloc[2])
+
+
+def test_class_default_unless_own_option_wins_by_the_margin() -> None:
+    score = pd.DataFrame(
+        {"x": [1.0, 1.0, 1.0], "y": [1.5, 1.4, 0.4]}, index=pd.Index(["s1", "s2", "s3"])
+    )
+    groups = pd.Series("smooth", index=score.index)
+    choice = choose(score, groups, switch_margin=0.5)
+    assert choice.class_default == {"smooth": "x"}
+    assert choice.model.tolist() == ["x", "x", "y"]
+    assert "beats class default" in choice.reason["s3"]
+    assert choose(score, groups, switch_margin=NEVER).model.tolist() == ["x", "x", "x"]
+
+
+def test_small_class_is_ranked_on_all_series() -> None:
+    score = pd.DataFrame({"x": [1.0, 1.0, 5.0], "y": [2.0, 2.0, 1.0]}, index=["a", "b", "c"])
+    groups = pd.Series({"a": "smooth", "b": "smooth", "c": "*"})
+    # pooled over all series: x has mean 7/3, y 5/3, so the pooled group takes y
+    assert rank_members(score, groups, ["x", "y"], 1)["*"] == ("y",)
+    assert choose(score, groups, switch_margin=NEVER).class_default["*"] == "y"
+
+
+def test_nested_margin_prefers_switching_when_series_differ_persistently() -> None:
+    """Half the series are always forecast well by x, half by y: switching pays."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(40):
+        good = "x" if i % 2 else "y"
+        for window in range(3):
+            for step in range(4):
+                y = 10.0 + rng.normal()
+                rows.append(
+                    {
+                        "unique_id": f"s{i:02d}",
+                        "cutoff": window,
+                        "ds": window * 4 + step,
+                        "y": y,
+                        "x": y + (0.1 if good == "x" else 5.0),
+                        "y_model": y + (0.1 if good == "y" else 5.0),
+                    }
+                )
+    cv = pd.DataFrame(rows).rename(columns={"y_model": "z"})
+    ids = cv["unique_id"].unique()
+    scales = pd.DataFrame({"rms_diff": 1.0, "mean_abs_diff": 1.0}, index=pd.Index(ids))
+    groups = pd.Series("smooth", index=pd.Index(ids))
+    margin, trials = select_switch_margin(
+        cv,
+        ["x", "z"],
+        scales,
+        groups,
+        levels=(0.5, 0.9),
+        horizon=4,
+        ensemble_size=2,
+        quantile_weight=1.0,
+        margins=(NEVER, 0.5, 0.2),
+    )
+    assert not math.isinf(margin)
+    assert sum(t.chosen for t in trials) == 1
+    assert trials[0].score > min(t.score for t in trials)
