@@ -26,8 +26,22 @@ from subzero.planning.simulate.scenarios import (
 )
 from subzero.planning.simulate.tune import seed_level, tune
 
-HEADER = ["sku", "policy", "s", "S", "r", "Q", "demand", "mean", "sd", "lead_time", "holding",
-          "backorder", "fixed_cost", "supplier"]
+HEADER = [
+    "sku",
+    "policy",
+    "s",
+    "S",
+    "r",
+    "Q",
+    "demand",
+    "mean",
+    "sd",
+    "lead_time",
+    "holding",
+    "backorder",
+    "fixed_cost",
+    "supplier",
+]
 
 
 def _app() -> typer.Typer:
@@ -46,24 +60,52 @@ def _catalog(tmp_path: Path) -> Path:
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(HEADER)
-        w.writerow(["A", "base-stock", "", "14", "", "", "poisson", "4", "", "2", "1", "9", "0",
-                    "acme"])
-        w.writerow(["B", "sS", "5", "15", "", "", "normal", "3", "1.5", "1", "0.5", "5", "10",
-                    "acme"])
-        w.writerow(["C", "rQ", "", "", "6", "8", "poisson", "2", "", "3", "1", "4", "2",
-                    "other"])
+        w.writerow(
+            ["A", "base-stock", "", "14", "", "", "poisson", "4", "", "2", "1", "9", "0", "acme"]
+        )
+        w.writerow(
+            ["B", "sS", "5", "15", "", "", "normal", "3", "1.5", "1", "0.5", "5", "10", "acme"]
+        )
+        w.writerow(["C", "rQ", "", "", "6", "8", "poisson", "2", "", "3", "1", "4", "2", "other"])
         w.writerow(["D", "mto", "", "", "", "", "poisson", "1", "", "1", "1", "1", "0", ""])
     return path
 
 
 def test_simulate_json_has_the_contract_shape_and_the_newsvendor_cost() -> None:
-    result = CliRunner().invoke(_app(), [
-        "simulate", "--policy", "base-stock", "--S", "8", "--poisson", "6", "--lead-time", "0",
-        "--holding", "1", "--backorder", "4", "--periods", "200000", "--seed", "3", "--json"])
+    result = CliRunner().invoke(
+        _app(),
+        [
+            "simulate",
+            "--policy",
+            "base-stock",
+            "--S",
+            "8",
+            "--poisson",
+            "6",
+            "--lead-time",
+            "0",
+            "--holding",
+            "1",
+            "--backorder",
+            "4",
+            "--periods",
+            "200000",
+            "--seed",
+            "3",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    for key in ("cost", "fill_rate", "backorder_rate", "mean_wait", "p95_wait", "avg_on_hand",
-                "avg_backorders"):
+    for key in (
+        "cost",
+        "fill_rate",
+        "backorder_rate",
+        "mean_wait",
+        "p95_wait",
+        "avg_on_hand",
+        "avg_backorders",
+    ):
         lo, hi = data[key]["ci95"]
         assert lo <= data[key]["mean"] <= hi
     # Poisson(6), S=8, h=1, p=4: E[(8−D)^+] + 4 E[(D−8)^+] (Snyder & Shen §4.3)
@@ -72,15 +114,51 @@ def test_simulate_json_has_the_contract_shape_and_the_newsvendor_cost() -> None:
     assert data["cost"]["ci95"][0] <= cost <= data["cost"]["ci95"][1]
 
 
-@pytest.mark.parametrize("args", [
-    ["--policy", "sS", "--s", "4", "--S", "10", "--fixed-cost", "5", "--poisson", "3"],
-    ["--policy", "rQ", "--r", "5", "--Q", "6", "--poisson", "3", "--lead-time-pmf",
-     "1:0.2,2:0.5,4:0.3", "--lost-sales"],
-    ["--policy", "serial", "--S", "20,30,40", "--lead-time", "2,1,1", "--holding", "1,2,3",
-     "--normal", "10,2"],
-    ["--policy", "base-stock", "--S", "12", "--history", "0,3,4,9,2", "--seasonality",
-     "1,1.5,0.5", "--expedite-lead-time", "0", "--expedite-cost", "2"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--policy", "sS", "--s", "4", "--S", "10", "--fixed-cost", "5", "--poisson", "3"],
+        [
+            "--policy",
+            "rQ",
+            "--r",
+            "5",
+            "--Q",
+            "6",
+            "--poisson",
+            "3",
+            "--lead-time-pmf",
+            "1:0.2,2:0.5,4:0.3",
+            "--lost-sales",
+        ],
+        [
+            "--policy",
+            "serial",
+            "--S",
+            "20,30,40",
+            "--lead-time",
+            "2,1,1",
+            "--holding",
+            "1,2,3",
+            "--normal",
+            "10,2",
+        ],
+        [
+            "--policy",
+            "base-stock",
+            "--S",
+            "12",
+            "--history",
+            "0,3,4,9,2",
+            "--seasonality",
+            "1,1.5,0.5",
+            "--expedite-lead-time",
+            "0",
+            "--expedite-cost",
+            "2",
+        ],
+    ],
+)
 def test_simulate_variants_print_tables_and_json(args: list[str]) -> None:
     runner = CliRunner()
     table = runner.invoke(_app(), ["simulate", *args, "--periods", "5000", "--warmup", "100"])
@@ -90,15 +168,21 @@ def test_simulate_variants_print_tables_and_json(args: list[str]) -> None:
     assert 0.0 <= json.loads(js.output)["fill_rate"]["mean"] <= 1.0
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--policy", "rQ", "--r", "3", "--poisson", "2"], "--Q"),
-    (["--policy", "base-stock", "--S", "5", "--normal", "5"], "--normal '5'"),
-    (["--policy", "zz", "--S", "5", "--poisson", "2"], "'zz'"),
-    (["--policy", "base-stock", "--S", "5", "--poisson", "2", "--lead-time-pmf", "1:0.5"],
-     "sum to 0.5"),
-])
-def test_bad_options_raise_invalid_parameter_naming_the_value(args: list[str],
-                                                                message: str) -> None:
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--policy", "rQ", "--r", "3", "--poisson", "2"], "--Q"),
+        (["--policy", "base-stock", "--S", "5", "--normal", "5"], "--normal '5'"),
+        (["--policy", "zz", "--S", "5", "--poisson", "2"], "'zz'"),
+        (
+            ["--policy", "base-stock", "--S", "5", "--poisson", "2", "--lead-time-pmf", "1:0.5"],
+            "sum to 0.5",
+        ),
+    ],
+)
+def test_bad_options_raise_invalid_parameter_naming_the_value(
+    args: list[str], message: str
+) -> None:
     result = CliRunner().invoke(_app(), ["simulate", *args, "--periods", "100"])
     assert isinstance(result.exception, InvalidParameter)
     assert message in str(result.exception)
@@ -109,8 +193,9 @@ def test_catalog_round_trip_and_simulation(tmp_path: Path) -> None:
     assert [it.policy for it in items[:2]] == [BaseStock(14), SS(5, 15)]
     assert read_catalog(_catalog(tmp_path))[2].lead_time == 3
     assert item_row(items[1])["s"] == 5
-    result = CliRunner().invoke(_app(), ["simulate", "--catalog", str(_catalog(tmp_path)),
-                                         "--periods", "3000", "--json"])
+    result = CliRunner().invoke(
+        _app(), ["simulate", "--catalog", str(_catalog(tmp_path)), "--periods", "3000", "--json"]
+    )
     data = json.loads(result.output)
     assert [row["sku"] for row in data["items"]] == ["A", "B", "C", "D"]
     total = sum(row["cost"] for row in data["items"])
@@ -143,8 +228,10 @@ def test_seed_level_is_the_exact_base_stock_fill_rate_solution() -> None:
 
 
 def test_tune_meets_fill_rate_at_lowest_feasible_level() -> None:
-    items = [Item("A", BaseStock(0), PoissonDemand(4.0), lead_time=2, backorder_cost=1.0),
-             Item("B", SS(0, 12), PoissonDemand(3.0), lead_time=1, fixed_cost=20.0)]
+    items = [
+        Item("A", BaseStock(0), PoissonDemand(4.0), lead_time=2, backorder_cost=1.0),
+        Item("B", SS(0, 12), PoissonDemand(3.0), lead_time=1, fixed_cost=20.0),
+    ]
     settings = RunSettings(periods=20_000, warmup=200, batches=10)
     tuned = tune(items, settings, np.random.default_rng(4), fill_rate=0.95)
     assert all(t.meets_target and t.fill_rate >= 0.95 for t in tuned)
@@ -157,9 +244,20 @@ def test_tune_meets_fill_rate_at_lowest_feasible_level() -> None:
 
 def test_tune_command_writes_policies_csv(tmp_path: Path) -> None:
     out = tmp_path / "policies.csv"
-    result = CliRunner().invoke(_app(), ["tune", "--catalog", str(_catalog(tmp_path)),
-                                         "--fill-rate", "0.9", "--output", str(out),
-                                         "--periods", "5000"])
+    result = CliRunner().invoke(
+        _app(),
+        [
+            "tune",
+            "--catalog",
+            str(_catalog(tmp_path)),
+            "--fill-rate",
+            "0.9",
+            "--output",
+            str(out),
+            "--periods",
+            "5000",
+        ],
+    )
     assert result.exit_code == 0, result.output
     with out.open() as fh:
         rows = list(csv.DictReader(fh))
@@ -169,25 +267,41 @@ def test_tune_command_writes_policies_csv(tmp_path: Path) -> None:
 
 def test_scenario_lead_time_doubling_hurts_service_with_paired_ci(tmp_path: Path) -> None:
     items = read_catalog(_catalog(tmp_path))[:3]
-    settings = RunSettings(periods=2000, warmup=200, batches=5, replications=10,
-                           method="replications")
+    settings = RunSettings(
+        periods=2000, warmup=200, batches=5, replications=10, method="replications"
+    )
     report = run_scenario(items, settings, LeadTimeFactor(2.0), seed=1)
     assert report.deltas["fill_rate"].high < 0  # significantly worse
     assert report.deltas["avg_backorders"].low > 0
     assert report.deltas["fill_rate"].mean == pytest.approx(
-        report.scenario.fill_rate.mean - report.base.fill_rate.mean)
+        report.scenario.fill_rate.mean - report.base.fill_rate.mean
+    )
 
 
 def test_scenario_command_json_and_plot(tmp_path: Path) -> None:
     plot = tmp_path / "deltas.png"
-    result = CliRunner().invoke(_app(), [
-        "scenario", "--catalog", str(_catalog(tmp_path)), "--disrupt", "acme:10:40",
-        "--periods", "120", "--replications", "8", "--plot", str(plot), "--json"])
+    result = CliRunner().invoke(
+        _app(),
+        [
+            "scenario",
+            "--catalog",
+            str(_catalog(tmp_path)),
+            "--disrupt",
+            "acme:10:40",
+            "--periods",
+            "120",
+            "--replications",
+            "8",
+            "--plot",
+            str(plot),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["delta"]["fill_rate"]["mean"] < 0
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert parse_spike("30%:14") .percent == 30.0 and parse_spike("30%:14:7").first_day == 7
+    assert parse_spike("30%:14").percent == 30.0 and parse_spike("30%:14:7").first_day == 7
     assert parse_disruption("acme:10:20").last_day == 20
     with pytest.raises(InvalidParameter, match="--spike"):
         parse_spike("lots")

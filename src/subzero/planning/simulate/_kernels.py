@@ -14,10 +14,15 @@ Two item kernels share these draws and conventions:
 * ``_run_fast`` — the common case: any policy of ``engine.policy_code``, one supplier
   with a fixed lead time L, no expedite, no disruption (so orders never cross), any
   capacity and lost share. Its state lives in registers (net stock, inventory position,
-  review countdown, per-batch integer sums), the pipeline is a ring of 2^⌈log₂(L+1)⌉
-  slots, and batch boundaries are precomputed, so a period costs one hash, one table
-  look-up and a handful of integer operations; the backorder FIFO is only touched in
-  periods with a stockout or a receipt against backorders (amortised O(1)).
+  review countdown, per-batch integer sums), the pipeline is an array of receipts by
+  day (one order per day: a plain store and a plain load, unsigned indices without
+  negative-index fix-ups), days run in segments between batch boundaries and
+  demand-regime changes (``_fast_segment``, with a separate loop for up-to policies
+  reviewed daily), so a day costs one hash, one guide look-up and a handful of integer
+  operations. The backorder FIFO is not walked in the
+  loop: new backorders and fills are appended to a log in time order and
+  ``_fast_waits`` matches them first in, first out after the run (exact waits,
+  amortised O(1) per day).
 * ``_run_item`` — everything else (stochastic lead times, a second supplier, expediting,
   disruption windows, non-crossing orders).
 
@@ -84,6 +89,7 @@ _INV53 = 1.0 / 9007199254740992.0
 
 _STEP = np.uint64(N_STREAMS * 0x9E3779B97F4A7C15 % (1 << 64))  # counter step per period
 _ONE = np.uint64(1)
+_BIG_CAP = np.iinfo(np.int64).max // 4  # engine._BIG: no capacity limit
 
 
 @njit(cache=True, inline="always")
@@ -277,55 +283,148 @@ def _mix53(z):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def _draw53(m, thr, guide, off, goff, shift):  # type: ignore[no-untyped-def]
-    """``_draw`` on unsigned arguments (thr as uint64, guide as uint32)."""
-    k = np.uint64(guide[goff + (m >> shift)])
-    while thr[off + k] <= m:
-        k += _ONE
-    return np.int64(k)
-
-
-@njit(cache=True)
-def _fifo_fill(  # type: ignore[no-untyped-def]
-    fill, t, qc, qn, qb, head, size, acc, hist, bhist, bh, bh_top, i, chunk, b, promise
+def _fast_segment(  # type: ignore[no-untyped-def]
+    generic,
+    t0,
+    t1,
+    due,
+    due_later,
+    thr_i,
+    guide_i,
+    shift,
+    lo,
+    review,
+    qstep,
+    trig,
+    target,
+    cap,
+    alpha,
+    key,
+    log,
+    n_log,
+    z,
+    net,
+    ip,
+    countdown,
+    s_d,
+    s_net,
+    s_bo,
+    s_orders,
+    s_lost,
 ):
-    """Fill ``fill`` backordered units first in, first out; returns (head, size, bh_top)."""
-    qcap = qc.size
-    while fill > 0:
-        take = min(qn[head], fill)
-        if qb[head] >= 0:
-            wc = _record(acc, hist, bhist, bh, i, chunk, b, qb[head], take, t - qc[head],
-                         promise)
-            bh_top = max(bh_top, wc)
-        fill -= take
-        if take == qn[head]:
-            head = head + 1 if head + 1 < qcap else 0
-            size -= 1
+    """Days t0 … t1 − 1 of one item, no batch boundary or regime change in between.
+
+    ``generic`` is a constant at each call site: False compiles the loop for an up-to
+    policy (trig < target) reviewed every day with unlimited capacity (base-stock,
+    (s,S), min/max, make-to-order), True for any policy of the fast path. ``due[t]`` is
+    the quantity arriving on day t, ``due_later`` the same array from day L on: with a
+    fixed lead time each day receives exactly one order, so no ring, masking or
+    read-modify-write is needed.
+    """
+    for t in range(t0, t1):
+        tu = np.uint64(t)
+        # 1. review
+        if generic:
+            q = 0
+            if countdown == 0:
+                if qstep > 0:
+                    q = qstep * ((trig - ip) // qstep + 1) if ip <= trig else 0
+                else:
+                    q = target - ip if ip <= trig else 0
+                q = max(0, min(q, cap))
+                countdown = review
+                s_orders += 1 if q > 0 else 0
+                ip += q
+            countdown -= 1
         else:
-            qn[head] -= take
-    return head, size, bh_top
+            q = target - ip if ip <= trig else 0
+            s_orders += 1 if q > 0 else 0
+            ip += q
+        due_later[tu] = q
+        # 2. receive; log the units that fill backorders
+        arrived = due[tu]
+        if net < 0 < arrived:
+            log[n_log] = t
+            log[n_log + 1] = -min(arrived, -net)
+            n_log += 2
+        net += arrived
+        # 3. demand; log new backorders
+        m = _mix53(z)
+        z += _STEP
+        k = np.uint64(guide_i[m >> shift])
+        while thr_i[k] <= m:
+            k += _ONE
+        d = lo + np.int64(k)
+        s_d += d
+        if d > net:  # a shortage (net < d), or d = 0 while backordered
+            short = d - max(net, 0)
+            if alpha > 0.0 and short > 0:
+                lost = short if alpha >= 1.0 else int(alpha * short + _uniform(key, t, 1))
+                s_lost += lost
+                short -= lost
+                d -= lost  # what leaves the inventory position
+            if short > 0:
+                log[n_log] = t
+                log[n_log + 1] = short
+                n_log += 2
+        net -= d
+        ip -= d
+        # 4. end-of-period sums (Σ on hand = Σ net + Σ backorders)
+        s_net += net
+        s_bo += max(-net, 0)
+    return n_log, z, net, ip, countdown, s_d, s_net, s_bo, s_orders, s_lost
 
 
 @njit(cache=True)
 def _run_fast(  # type: ignore[no-untyped-def]
-    i, chunk, T, warmup, nb, keys, regime, thr, guide, doff, dgoff, dshift, dlo, kind, pa,
-    pb, lead, capacity, lost_share, h, p, p_lost, k_fix, promise, init_oh, acc, hist, bhist,
-    pipe, qc, qn, qb, bh,
+    i,
+    chunk,
+    T,
+    warmup,
+    nb,
+    keys,
+    regime,
+    thr,
+    guide,
+    doff,
+    dgoff,
+    dshift,
+    dlo,
+    kind,
+    pa,
+    pb,
+    lead,
+    capacity,
+    lost_share,
+    h,
+    p,
+    p_lost,
+    k_fix,
+    promise,
+    init_oh,
+    acc,
+    hist,
+    bhist,
+    pipe,
+    log,
+    bh,
+    next_change,
 ):
-    """One item on the fast path (see the module docstring); False if the FIFO overflows.
+    """One item on the fast path (see the module docstring).
 
-    ``thr`` and ``guide`` are the demand tables viewed as uint64 and uint32. Scratch:
-    pipe (≥ 2^⌈log₂(L+1)⌉ zeros), qc/qn/qb (backorder cohorts: day, units, batch), bh
-    (zeros, the batch's wait histogram); pipe and bh are left zeroed.
+    ``thr`` and ``guide`` are the demand tables viewed as uint64 and uint32. The days run
+    in segments without batch boundaries or regime changes (next_change[t] is the first
+    day after t with another demand regime, T if none). The hot loop keeps net stock and
+    inventory position in registers and never walks the backorder FIFO: it logs new
+    backorders (t, units) and fills against backorders (t, −units) in time order, and
+    ``_fast_waits`` matches them first in, first out afterwards (amortised O(1) per
+    period, exact waits). Scratch: pipe (≥ T + L entries: receipts by day), log (≥ 4T
+    entries), bh (zeros, left zeroed).
     """
-    qcap = qc.size
     measured = T - warmup
     L = lead[i]
-    ring = 1
-    while ring < L + 1:
-        ring *= 2
-    mask = np.uint64(ring - 1)
-    lead_u = np.uint64(L)
+    pipe[:L] = 0
+    due_later = pipe[L:]
     # the policy as: review every `review` days; order when ip ≤ trig, up to `target`,
     # or (qstep > 0) in multiples of qstep
     code = kind[i]
@@ -346,111 +445,118 @@ def _run_fast(  # type: ignore[no-untyped-def]
     elif code == 5:
         trig, target = a - 1, b
     cap = capacity[i]
+    generic = review != 1 or qstep > 0 or cap < _BIG_CAP or trig >= target
     alpha = lost_share[i]
-    prom = promise[i]
     key = keys[i]
-    stationary = doff.shape[0] == 1
-    off = np.uint64(doff[0, i])
-    goff = np.uint64(dgoff[0, i])
-    shift = np.uint64(dshift[0, i])
-    lo = dlo[0, i]
     net = init_oh[i]  # on hand − backorders
     ip = net  # inventory position
     countdown = 0  # review when 0 (day % review == 0)
-    head = 0
-    size = 0
-    bh_top = -1
     cur = -1
-    nxt = warmup  # first day of the next batch
-    # per-batch sums (served = demand − backordered − lost)
-    s_d = s_oh = s_bo = s_orders = s_bo_units = s_lost = 0
+    batch_end = warmup  # first day of the next batch
+    n_log = 0
+    s_d = s_net = s_bo = s_orders = s_lost = 0  # per-batch sums
     z = key + _GOLDEN  # counter of stream 0 at t = 0
-    tu = np.uint64(0)
-    for t in range(T):
-        if t == nxt:
+    t0 = 0
+    while t0 < T:
+        if t0 == batch_end:
             if cur >= 0:
-                _fast_flush(acc, i, cur, s_d, s_oh, s_bo, s_orders, s_bo_units, s_lost, h[i],
-                            p[i], p_lost[i], k_fix[i])
-                _close_batch(acc, i, cur, bh, bh_top)
-                bh_top = -1
-            s_d = s_oh = s_bo = s_orders = s_bo_units = s_lost = 0
+                _fast_flush(
+                    acc,
+                    i,
+                    cur,
+                    s_d,
+                    s_net + s_bo,
+                    s_bo,
+                    s_orders,
+                    s_lost,
+                    h[i],
+                    p[i],
+                    p_lost[i],
+                    k_fix[i],
+                )
+            s_d = s_net = s_bo = s_orders = s_lost = 0
             cur += 1
-            nxt = warmup + ((cur + 1) * measured + nb - 1) // nb if cur + 1 < nb else T
-        # 1. review
-        if countdown == 0:
-            if qstep > 0:
-                q = qstep * ((trig - ip) // qstep + 1) if ip <= trig else 0
-            else:
-                q = target - ip if ip <= trig else 0
-            q = max(0, min(q, cap))
-            countdown = review
-            s_orders += 1 if q > 0 else 0
-            ip += q
-            pipe[(tu + lead_u) & mask] += q
-        countdown -= 1
-        # 2. receive; fill backorders first in, first out
-        slot = tu & mask
-        arrived = pipe[slot]
-        pipe[slot] = 0
-        if arrived > 0 and net < 0:
-            head, size, bh_top = _fifo_fill(min(arrived, -net), t, qc, qn, qb, head, size, acc,
-                                            hist, bhist, bh, bh_top, i, chunk, cur, prom)
-        net += arrived
-        # 3. demand
-        if not stationary:
-            r = regime[t]
-            off = np.uint64(doff[r, i])
-            goff = np.uint64(dgoff[r, i])
-            shift = np.uint64(dshift[r, i])
-            lo = dlo[r, i]
-        d = lo + _draw53(_mix53(z), thr, guide, off, goff, shift)
-        z += _STEP
-        tu += _ONE
-        s_d += d
-        short = d - min(d, max(net, 0))
-        if short > 0:
-            lost = 0
-            if alpha >= 1.0:
-                lost = short
-            elif alpha > 0.0:
-                lost = int(alpha * short + _uniform(key, t, 1))
-            if lost < short:
-                if size == qcap:
-                    return False
-                tail = head + size if head + size < qcap else head + size - qcap
-                qc[tail] = t
-                qn[tail] = short - lost
-                qb[tail] = cur
-                size += 1
-            s_lost += lost
-            s_bo_units += short - lost
-            d -= lost  # what leaves the inventory position
-        net -= d
-        ip -= d
-        # 4. end-of-period sums
-        s_oh += max(net, 0)
-        s_bo += max(-net, 0)
-    # lines still waiting count with their age so far (a lower bound)
-    for j in range(size):
-        slot_j = head + j if head + j < qcap else head + j - qcap
-        if qb[slot_j] >= 0:
-            wc = _record(acc, hist, bhist, bh, i, chunk, cur, qb[slot_j], qn[slot_j],
-                         T - qc[slot_j], prom)
-            bh_top = max(bh_top, wc)
-    _fast_flush(acc, i, cur, s_d, s_oh, s_bo, s_orders, s_bo_units, s_lost, h[i], p[i],
-                p_lost[i], k_fix[i])
-    _close_batch(acc, i, cur, bh, bh_top)
-    pipe[:] = 0
+            batch_end = warmup + ((cur + 1) * measured + nb - 1) // nb if cur + 1 < nb else T
+        r = regime[t0]
+        thr_i = thr[doff[r, i] :]
+        guide_i = guide[dgoff[r, i] :]
+        shift = np.uint64(dshift[r, i])
+        lo = dlo[r, i]
+        t1 = min(batch_end, next_change[t0])
+        if generic:
+            n_log, z, net, ip, countdown, s_d, s_net, s_bo, s_orders, s_lost = _fast_segment(
+                True,
+                t0,
+                t1,
+                pipe,
+                due_later,
+                thr_i,
+                guide_i,
+                shift,
+                lo,
+                review,
+                qstep,
+                trig,
+                target,
+                cap,
+                alpha,
+                key,
+                log,
+                n_log,
+                z,
+                net,
+                ip,
+                countdown,
+                s_d,
+                s_net,
+                s_bo,
+                s_orders,
+                s_lost,
+            )
+        else:
+            n_log, z, net, ip, countdown, s_d, s_net, s_bo, s_orders, s_lost = _fast_segment(
+                False,
+                t0,
+                t1,
+                pipe,
+                due_later,
+                thr_i,
+                guide_i,
+                shift,
+                lo,
+                review,
+                qstep,
+                trig,
+                target,
+                cap,
+                alpha,
+                key,
+                log,
+                n_log,
+                z,
+                net,
+                ip,
+                countdown,
+                s_d,
+                s_net,
+                s_bo,
+                s_orders,
+                s_lost,
+            )
+        t0 = t1
+    _fast_flush(
+        acc, i, cur, s_d, s_net + s_bo, s_bo, s_orders, s_lost, h[i], p[i], p_lost[i], k_fix[i]
+    )
+    _fast_waits(i, chunk, T, warmup, nb, log, n_log, promise[i], acc, hist, bhist, bh)
     return True
 
 
 @njit(cache=True)
 def _fast_flush(  # type: ignore[no-untyped-def]
-    acc, i, b, s_d, s_oh, s_bo, s_orders, s_bo_units, s_lost, h, p, p_lost, k_fix
+    acc, i, b, s_d, s_oh, s_bo, s_orders, s_lost, h, p, p_lost, k_fix
 ):
     acc[i, b, DEMAND] += s_d
-    acc[i, b, SERVED] += s_d - s_bo_units - s_lost
-    acc[i, b, BACKORDERED] += s_bo_units
+    acc[i, b, SERVED] += s_d - s_lost  # minus the backordered units, in _fast_waits
     acc[i, b, LOST] += s_lost
     acc[i, b, ON_HAND] += s_oh
     acc[i, b, BACKORDERS] += s_bo
@@ -459,6 +565,97 @@ def _fast_flush(  # type: ignore[no-untyped-def]
     acc[i, b, BO_COST] += p * s_bo
     acc[i, b, LOST_COST] += p_lost * s_lost
     acc[i, b, ORDER_COST] += k_fix * s_orders
+
+
+@njit(cache=True)
+def _fast_waits(  # type: ignore[no-untyped-def]
+    i, chunk, T, warmup, nb, log, n_log, promise, acc, hist, bhist, bh
+):
+    """Match the backorder and fill log of ``_run_fast`` first in, first out.
+
+    Records each cohort's waits as ``_run_item`` does: in the batch it was backordered
+    (sums) and the batch it was filled (histograms, batch P95); cohorts still waiting at
+    the end count with their age T − c in the last batch.
+    """
+    measured = T - warmup
+    head = -2  # log index of the oldest cohort still waiting
+    rem = 0  # its units still waiting
+    cur = -1
+    bh_top = -1
+    for e in range(0, n_log, 2):
+        units = log[e + 1]
+        if units > 0:  # a new cohort
+            c = log[e]
+            if c >= warmup:
+                cb = (c - warmup) * nb // measured
+                acc[i, cb, BACKORDERED] += units
+                acc[i, cb, SERVED] -= units
+            continue
+        tf = log[e]
+        f = -units
+        b = (tf - warmup) * nb // measured if tf >= warmup else -1
+        if b != cur:
+            if cur >= 0:
+                _close_batch(acc, i, cur, bh, bh_top)
+                bh_top = -1
+            cur = b
+        while f > 0:
+            if rem == 0:  # the next cohort (one exists: fills only meet backorders)
+                head += 2
+                while log[head + 1] <= 0:
+                    head += 2
+                rem = log[head + 1]
+            take = min(rem, f)
+            c = log[head]
+            if c >= warmup:
+                wc = _record(
+                    acc,
+                    hist,
+                    bhist,
+                    bh,
+                    i,
+                    chunk,
+                    b,
+                    (c - warmup) * nb // measured,
+                    take,
+                    tf - c,
+                    promise,
+                )
+                bh_top = max(bh_top, wc)
+            f -= take
+            rem -= take
+    if cur != nb - 1:
+        if cur >= 0:
+            _close_batch(acc, i, cur, bh, bh_top)
+            bh_top = -1
+        cur = nb - 1
+    # cohorts still waiting: the rest of the current one, then every later one
+    while True:
+        if rem == 0:
+            head += 2
+            while head < n_log and log[head + 1] <= 0:
+                head += 2
+            if head >= n_log:
+                break
+            rem = log[head + 1]
+        c = log[head]
+        if c >= warmup:
+            wc = _record(
+                acc,
+                hist,
+                bhist,
+                bh,
+                i,
+                chunk,
+                cur,
+                (c - warmup) * nb // measured,
+                rem,
+                T - c,
+                promise,
+            )
+            bh_top = max(bh_top, wc)
+        rem = 0
+    _close_batch(acc, i, cur, bh, bh_top)
 
 
 @njit(cache=True)
@@ -681,18 +878,21 @@ def simulate_items_compiled(  # type: ignore[no-untyped-def]
     n = keys.size
     n_chunks = (n + CHUNK - 1) // CHUNK
     overflow = np.zeros(n_chunks, np.int64)
-    ring = 1
-    while ring < H:
-        ring *= 2
     lead = llo[0]
     thr_u = thr.view(np.uint64)
     guide_u = guide.view(np.uint32)
+    fast_items = fast.any()
+    next_change = np.empty(T, np.int64)  # first day after t where the regime changes
+    change = T
+    for t in range(T - 1, -1, -1):
+        next_change[t] = change
+        if t > 0 and regime[t] != regime[t - 1]:
+            change = t
     for chunk in prange(n_chunks):
-        pipe = np.zeros(ring, np.int64)
-        qc = np.empty(qcap, np.int64)
-        qn = np.empty(qcap, np.int64)
-        qb = np.empty(qcap, np.int64)
+        days = T if fast_items else 0  # fast-path scratch only when needed
+        pipe = np.empty(days + H, np.int64)  # receipts by day (H > any lead time)
         bh = np.zeros(hist.shape[1], np.int64)
+        log = np.empty(4 * days, np.int64)
         for i in range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK)):
             if fast[i]:
                 ok = _run_fast(
@@ -725,10 +925,9 @@ def simulate_items_compiled(  # type: ignore[no-untyped-def]
                     hist,
                     bhist,
                     pipe,
-                    qc,
-                    qn,
-                    qb,
+                    log,
                     bh,
+                    next_change,
                 )
             else:
                 ok = _run_item(
@@ -773,10 +972,8 @@ def simulate_items_compiled(  # type: ignore[no-untyped-def]
                     hist,
                     bhist,
                 )
-            if not ok:
+            if not ok:  # only _run_item can overflow its queue
                 overflow[chunk] += 1
-                pipe[:] = 0
-                bh[:] = 0
     return overflow.sum()
 
 

@@ -67,7 +67,7 @@ def _draw(
     m: IntArray, thr: IntArray, guide: Any, off: IntArray, goff: IntArray, shift: IntArray
 ) -> IntArray:
     """#{k : thr[off + k] ≤ m} per item, searching up from the guide entry."""
-    k = guide[goff + (m >> shift)].astype(np.int64)
+    k: IntArray = np.asarray(guide[goff + (m >> shift)], dtype=np.int64)
     while True:
         step = thr[off + k] <= m
         if not step.any():

@@ -42,9 +42,9 @@ __all__ = [
     "Shock",
     "TableBuilder",
     "build_demand_tables",
-    "guide_tables",
     "demand_cdf",
     "demand_mean",
+    "guide_tables",
     "pmf_cdf",
 ]
 
@@ -302,30 +302,34 @@ def build_demand_tables(specs: Sequence[DemandSpec], factors: FloatArray) -> Dem
     """
     n, n_reg = len(specs), factors.size
     f = np.asarray(factors, dtype=np.float64)
-    # family per item: 0 Poisson, 1 normal, 2 other
-    fam = np.array(
-        [0 if type(s) is PoissonDemand else 1 if type(s) is NormalDemand else 2 for s in specs],
-        np.int64,
-    ).reshape(n)
+    pois: list[PoissonDemand] = []
+    norm: list[NormalDemand] = []
+    pi: list[int] = []
+    ni: list[int] = []
+    oi: list[int] = []
+    for i, spec in enumerate(specs):
+        if type(spec) is PoissonDemand:
+            pois.append(spec)
+            pi.append(i)
+        elif type(spec) is NormalDemand:
+            norm.append(spec)
+            ni.append(i)
+        else:
+            oi.append(i)
     table_of = np.zeros((n_reg, n), np.int64)
     parts: list[tuple[IntArray, IntArray, FloatArray]] = []
     n_tables = 0
-    ip = np.flatnonzero(fam == 0)
-    if ip.size:
-        mean = np.array([specs[i].mean for i in ip], dtype=np.float64)  # type: ignore[union-attr]
+    if pi:
+        mean = np.array([sp.mean for sp in pois], dtype=np.float64)
         if not (mean >= 0).all():
             raise InvalidParameter(f"Poisson mean {mean[~(mean >= 0)][0]}: must be ≥ 0")
         lam = f[:, None] * mean[None, :]
         uniq, inv = np.unique(lam, return_inverse=True)
         parts.append(poisson_tables(uniq, _TAIL))
-        table_of[:, ip] = inv.reshape(lam.shape) + n_tables
+        table_of[:, pi] = inv.reshape(lam.shape) + n_tables
         n_tables += uniq.size
-    inn = np.flatnonzero(fam == 1)
-    if inn.size:
-        pars = np.array(
-            [(specs[i].mean, specs[i].sd) for i in inn],  # type: ignore[union-attr]
-            dtype=np.float64,
-        ).reshape(-1, 2)
+    if ni:
+        pars = np.array([(sp.mean, sp.sd) for sp in norm], dtype=np.float64).reshape(-1, 2)
         bad = (pars[:, 1] < 0) | ~np.isfinite(pars[:, 0])
         if bad.any():
             m0, s0 = pars[bad][0]
@@ -333,14 +337,15 @@ def build_demand_tables(specs: Sequence[DemandSpec], factors: FloatArray) -> Dem
         both = np.stack([f[:, None] * pars[None, :, 0], f[:, None] * pars[None, :, 1]], -1)
         uniq2, inv = np.unique(both.reshape(-1, 2), axis=0, return_inverse=True)
         parts.append(_normal_tables(uniq2[:, 0], uniq2[:, 1]))
-        table_of[:, inn] = inv.reshape(n_reg, inn.size) + n_tables
+        table_of[:, ni] = inv.reshape(n_reg, len(ni)) + n_tables
         n_tables += uniq2.shape[0]
-    io = np.flatnonzero(fam == 2)
-    if io.size:
+    if oi:
         seen: dict[tuple[object, float], int] = {}
-        los, lens, cdfs = [], [], []
+        los: list[int] = []
+        lens: list[int] = []
+        cdfs: list[FloatArray] = []
         for r, fr in enumerate(f.tolist()):
-            for i in io.tolist():
+            for i in oi:
                 key = (specs[i], fr)
                 t = seen.get(key)
                 if t is None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,9 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 LeadTime = int | Mapping[int, float]
 WAIT_BINS = 256  # waits ≥ 255 days share the last bin (percentiles only; means are exact)
+# the compiled fast path keeps per-day logs (5 int64 per day and thread): longer runs
+# take the general path
+FAST_MAX_DAYS = 500_000
 _BIG = np.iinfo(np.int64).max // 4
 
 
@@ -199,12 +203,51 @@ def _windows(
         by_supplier[d.supplier] = (warmup + d.first_day, warmup + d.last_day)
     dis_a = np.full((2, len(items)), _BIG, np.int64)
     dis_b = np.full((2, len(items)), -1, np.int64)
+    if not by_supplier:
+        return dis_a, dis_b
     for i, item in enumerate(items):
         names = (item.supplier, item.second.supplier if item.second else None)
         for slot, name in enumerate(names):
             if name in by_supplier:
                 dis_a[slot, i], dis_b[slot, i] = by_supplier[name]
     return dis_a, dis_b
+
+
+def _column(
+    items: Sequence[Item],
+    name: str,
+    dtype: Any,
+    default: Any = None,
+    fallback: npt.NDArray[Any] | None = None,
+) -> npt.NDArray[Any]:
+    """Attribute ``name`` of every item as an array; None cells become ``default``, or
+    the ``fallback`` array's value."""
+    values = list(map(attrgetter(name), items))
+    if None in values:
+        if fallback is not None:
+            values = [fallback[i] if v is None else v for i, v in enumerate(values)]
+        else:
+            values = [default if v is None else v for v in values]
+    return np.array(values, dtype=dtype).reshape(len(items))
+
+
+def _policy_codes(policies: list[Policy]) -> IntArray:
+    """``policy_code`` of every policy, shape (n, 4); one pass per policy type."""
+    codes = np.zeros((len(policies), 4), np.int64)
+    kinds = [type(pol) for pol in policies]
+    for kind in set(kinds):
+        rows = [i for i, k in enumerate(kinds) if k is kind]
+        if kind is BaseStock:
+            level = np.array(
+                [policies[i].base_stock_level for i in rows],  # type: ignore[union-attr]
+                np.int64,
+            )
+            codes[rows] = np.stack(
+                [np.ones_like(level), level, np.zeros_like(level), np.maximum(level, 0)], axis=1
+            )
+        else:
+            codes[rows] = [policy_code(policies[i]) for i in rows]
+    return codes
 
 
 def _pack(
@@ -219,34 +262,41 @@ def _pack(
 
     The last argument, ``fast``, marks the items the compiled kernel may run on its fast
     path: a fixed lead time, no expedite, no disruption of its supplier and no order
-    share to a second supplier.
+    share to a second supplier, in runs of at most FAST_MAX_DAYS days. Columns are
+    gathered attribute by attribute (no per-item Python work beyond attribute reads).
     """
     n = len(items)
     regime, factors = settings.pattern.factors(T - warmup, warmup)
-    tables = build_demand_tables([it.demand for it in items], factors)
-    codes = np.empty((n, 4), np.int64)
-    policy_memo: dict[Policy, tuple[int, int, int, int]] = {}
-    lt = TableBuilder()
-    lead_memo: dict[object, tuple[tuple[int, int, int], int]] = {}
+    tables = build_demand_tables(list(map(attrgetter("demand"), items)), factors)
+    codes = _policy_codes(list(map(attrgetter("policy"), items)))
+    f64 = np.float64
+    lost = _column(items, "lost_share", f64)
+    if not ((lost >= 0.0) & (lost <= 1.0)).all():
+        bad = items[int(np.flatnonzero(~((lost >= 0.0) & (lost <= 1.0)))[0])]
+        raise InvalidParameter(f"{bad.sku}: lost share {bad.lost_share} not in [0, 1]")
     loff = np.zeros((2, n), np.int64)
     llen = np.ones((2, n), np.int64)
     llo = np.zeros((2, n), np.int64)
-    fixed = np.ones(n, np.bool_)
+    lt = TableBuilder()
+    lead_memo: dict[object, tuple[tuple[int, int, int], int]] = {}
     max_lead = 0
-    cols: list[tuple[Any, ...]] = []
-    for i, it in enumerate(items):
-        code = policy_memo.get(it.policy)
-        if code is None:
-            code = policy_memo[it.policy] = policy_code(it.policy)
-        codes[i] = code
-        if not 0.0 <= it.lost_share <= 1.0:
-            raise InvalidParameter(f"{it.sku}: lost share {it.lost_share} not in [0, 1]")
-        second, expedite = it.second, it.expedite
+    leads = list(map(attrgetter("lead_time"), items))
+    if all(type(x) is int and x >= 0 for x in leads):
+        llo[0] = np.array(leads, np.int64)
+        max_lead = int(llo[0].max(initial=0))
+        fixed = np.ones(n, np.bool_)
+    else:
+        fixed = np.array([type(x) is int for x in leads], np.bool_)
+    seconds = list(map(attrgetter("second"), items))
+    simple = fixed.all() and all(sec is None for sec in seconds)
+    for i in [] if simple else range(n):
+        it = items[i]
+        second = it.second
         if second is not None and not 0.0 <= second.share <= 1.0:
             raise InvalidParameter(f"{it.sku}: supplier share {second.share} not in [0, 1]")
-        leads = (it.lead_time,) if second is None else (it.lead_time, second.lead_time)
-        for slot, lead in enumerate(leads):
-            if isinstance(lead, int) and lead >= 0:
+        slots = (it.lead_time,) if second is None else (it.lead_time, second.lead_time)
+        for slot, lead in enumerate(slots):
+            if type(lead) is int and lead >= 0:
                 llo[slot, i] = lead
                 max_lead = max(max_lead, lead)
                 continue
@@ -257,41 +307,31 @@ def _pack(
                 found = lead_memo[key] = (lt.add(key, lo, cdf), lo + cdf.size - 1)
             (loff[slot, i], llen[slot, i], llo[slot, i]), top = found
             max_lead = max(max_lead, top)
-            if slot == 0:
-                fixed[i] = False
-        cols.append(
-            (
-                second.share if second is not None else 0.0,
-                it.orders_cross,
-                it.capacity if it.capacity is not None else _BIG,
-                expedite.lead_time if expedite is not None else -1,
-                expedite.up_to if expedite is not None else 0,
-                it.lost_share,
-                it.holding_cost,
-                it.backorder_cost,
-                it.backorder_cost if it.lost_sale_cost is None else it.lost_sale_cost,
-                it.fixed_cost,
-                expedite.unit_cost if expedite is not None else 0.0,
-                it.promise_days if it.promise_days is not None else -1,
-            )
-        )
     lcdf = lt.arrays()
     dis_a, dis_b = _windows(items, settings, warmup)
     window = int(np.max(dis_b - np.minimum(dis_a, dis_b) + 1, initial=0))
-    f64 = np.float64
-    share2, cross, capacity, exp_lt, exp_up, lost, h, p, p_lost, k_fix, c_exp, promise = (
-        np.array(c, dtype=t)
-        for c, t in zip(
-            zip(*cols, strict=True),
-            (f64, np.bool_, np.int64, np.int64, np.int64, f64, f64, f64, f64, f64, f64, np.int64),
-            strict=True,
-        )
+    expedites = list(map(attrgetter("expedite"), items))
+    if all(e is None for e in expedites):
+        exp_lt = np.full(n, -1, np.int64)
+        exp_up = np.zeros(n, np.int64)
+        c_exp = np.zeros(n, f64)
+    else:
+        exp_lt = np.array([e.lead_time if e else -1 for e in expedites], np.int64)
+        exp_up = np.array([e.up_to if e else 0 for e in expedites], np.int64)
+        c_exp = np.array([e.unit_cost if e else 0.0 for e in expedites], f64)
+    share2 = (
+        np.zeros(n, f64)
+        if simple
+        else np.array([sec.share if sec else 0.0 for sec in seconds], f64)
     )
-    promise[promise < 0] = max_lead + 1
+    capacity = _column(items, "capacity", np.int64, _BIG)
+    promise = _column(items, "promise_days", np.int64, max_lead + 1)
+    backorder = _column(items, "backorder_cost", f64)
+    p_lost = _column(items, "lost_sale_cost", f64, fallback=backorder)
     H = max_lead + window + int(exp_lt.max(initial=0)) + 2
     fast = (
         (fixed & (share2 == 0.0) & (exp_lt < 0) & (dis_a[0] == _BIG))
-        if fast_path
+        if fast_path and T <= FAST_MAX_DAYS
         else np.zeros(n, np.bool_)
     )
     args: list[Any] = [
@@ -314,17 +354,17 @@ def _pack(
         loff,
         llen,
         llo,
-        cross,
+        _column(items, "orders_cross", np.bool_),
         dis_a,
         dis_b,
         capacity,
         exp_lt,
         exp_up,
         lost,
-        h,
-        p,
+        _column(items, "holding_cost", f64),
+        backorder,
         p_lost,
-        k_fix,
+        _column(items, "fixed_cost", f64),
         c_exp,
         promise,
         codes[:, 3].copy(),
@@ -334,18 +374,26 @@ def _pack(
 
 
 def _run(
-    kernel: Callable[..., int], args: list[Any], n: int, nb: int, H: int | None
-) -> tuple[FloatArray, IntArray, IntArray]:
-    """Call a kernel, doubling the backorder queue until no item overflows it."""
+    kernel: Callable[..., int],
+    args: list[Any],
+    nb: int,
+    H: int | None,
+    acc: FloatArray,
+    hist: IntArray,
+) -> IntArray:
+    """Call a kernel on zeroed outputs ``acc`` and ``hist`` (rows of this block), growing
+    the backorder queue of the general kernels until no item overflows it; returns the
+    block's pooled per-batch wait histogram."""
     qcap = 64
+    n = acc.shape[0]
     while True:
-        acc = np.zeros((n, nb, _kernels.N_METRICS))
-        hist = np.zeros((n, WAIT_BINS), np.int64)
         bhist = np.zeros(((n + _kernels.CHUNK - 1) // _kernels.CHUNK, nb, WAIT_BINS), np.int64)
         tail = [H, qcap] if H is not None else [qcap]
         if kernel(*args, *tail, acc, hist, bhist) == 0:
-            return acc, hist, bhist.sum(axis=0)
+            return np.asarray(bhist.sum(axis=0), dtype=np.int64)
         qcap *= 4
+        acc[:] = 0.0
+        hist[:] = 0
         logger.debug("backorder queue overflow, rerunning with %d cohorts", qcap)
 
 
@@ -355,7 +403,7 @@ def simulate(
     rng: np.random.Generator,
     *,
     progress: Callable[[int, int], None] | None = None,
-    block: int = 4096,
+    block: int = 16384,
     keys: npt.NDArray[np.uint64] | None = None,
     fast_path: bool = True,
 ) -> SimulationResult:
@@ -366,8 +414,9 @@ def simulate(
     two runs with equal seeds give equal results — common random numbers across
     scenarios and tuning candidates that share the same keys. ``keys`` (one per item
     and replication) overrides the draw, e.g. to give tuning candidates equal streams.
-    ``fast_path=False`` sends every item through the compiled general kernel (for tests:
-    both paths give identical sums).
+    Items are simulated ``block`` at a time (memory, progress). ``fast_path=False``
+    sends every item through the compiled general kernel (for tests: both paths give
+    identical sums).
     """
     if not items:
         raise InvalidParameter("no items to simulate")
@@ -384,16 +433,15 @@ def simulate(
         else simulate_items_reference
     )
     T = settings.warmup + settings.periods
-    parts = []
+    acc = np.zeros((len(rows), nb, _kernels.N_METRICS))
+    hist = np.zeros((len(rows), WAIT_BINS), np.int64)
+    bhist = np.zeros((nb, WAIT_BINS), np.int64)
     for start in range(0, len(rows), block):
         stop = min(len(rows), start + block)
         args, H = _pack(rows[start:stop], settings, settings.warmup, T, keys[start:stop], fast_path)
-        parts.append(_run(kernel, args, stop - start, nb, H))
+        bhist += _run(kernel, args, nb, H, acc[start:stop], hist[start:stop])
         if progress is not None:
             progress(stop, len(rows))
-    acc = np.concatenate([p[0] for p in parts])
-    hist = np.concatenate([p[1] for p in parts])
-    bhist = np.sum([p[2] for p in parts], axis=0)
     return SimulationResult.from_runs(
         tuple(it.sku for it in items), acc, hist, bhist, settings.periods, nb, reps
     )
@@ -468,5 +516,7 @@ def simulate_serial(
         if settings.kernel == "compiled"
         else simulate_serial_reference
     )
-    acc, hist, bhist = _run(kernel, args, reps, nb, None)
+    acc = np.zeros((reps, nb, _kernels.N_METRICS))
+    hist = np.zeros((reps, WAIT_BINS), np.int64)
+    bhist = _run(kernel, args, nb, None, acc, hist)
     return SimulationResult.from_runs(("serial",), acc, hist, bhist, settings.periods, nb, reps)

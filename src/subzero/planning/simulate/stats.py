@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps
+from scipy import special
 
 from subzero.planning.kpis import satisfaction_score
 from subzero.planning.simulate import _kernels as K
@@ -63,7 +63,7 @@ def t_interval(point: float, group_values: FloatArray) -> Estimate:
     v = group_values[np.isfinite(group_values)]
     if v.size < 2 or not math.isfinite(point):
         return Estimate(point, math.nan, math.nan)
-    half = float(sps.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    half = float(special.stdtrit(v.size - 1, 0.975) * v.std(ddof=1) / math.sqrt(v.size))
     return Estimate(point, point - half, point + half)
 
 
