@@ -134,6 +134,7 @@ class Requirement:
     reason: str
     promised_date: dt.date | None = None
     backorder: bool = False
+    late_until: dt.date | None = None  # covered, but only by an order due after the promise
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -197,6 +198,37 @@ def _backorder_requirement(
     )
 
 
+def _at_risk_requirement(state: ItemState, today: dt.date) -> Requirement | None:
+    """Backordered units whose only cover is an open order due after their promise
+    (a supplier slipped, or a promise was made before the order was late): a candidate
+    for an expedite — never for a second normal order, since the late one still comes."""
+    promised = state.promised_date
+    if promised is None or state.backordered <= 0:
+        return None
+    firm = [o for o in state.open_orders if not o.draft]
+    in_time = max(0, state.on_hand - state.allocated) + sum(
+        o.qty for o in firm if o.expected_date <= promised
+    )
+    late = sorted((o for o in firm if o.expected_date > promised), key=lambda o: o.expected_date)
+    at_risk = min(state.backordered - in_time, sum(o.qty for o in late))
+    if at_risk <= 0:
+        return None
+    covered, late_until = 0, promised
+    for order in late:
+        covered += order.qty
+        late_until = order.expected_date
+        if covered >= at_risk:
+            break
+    return Requirement(
+        at_risk,
+        max(today, promised),
+        f"{at_risk} backordered units promised by {promised} wait for an order due {late_until}",
+        promised,
+        backorder=True,
+        late_until=late_until,
+    )
+
+
 def net_requirements(
     state: ItemState,
     policy: Policy,
@@ -241,6 +273,7 @@ def net_requirements(
         reqs = _policy_requirements(policy, state, before, today, lead_time_days, mto)
     else:
         reqs = _jit_requirements(state, before, today, lead_time_days, safety_stock)
+    at_risk = _at_risk_requirement(state, today)
     consumed = np.zeros(horizon + 1, dtype=np.int64) if mto else before
     placed = np.zeros(horizon, dtype=np.int64)
     arriving = np.zeros(horizon, dtype=np.int64)
@@ -252,6 +285,8 @@ def net_requirements(
     ip = state.inventory_position + np.cumsum(placed) - placed - consumed[:horizon]
     firm = _firm_receipts(state, today, horizon)
     available = state.available + np.cumsum(firm + arriving) - consumed[1:]
+    if at_risk is not None:  # extra supply only if an expedite is taken: not in the projection
+        reqs.append(at_risk)
     return NetRequirements(tuple(reqs), ip.astype(np.int64), available.astype(np.int64))
 
 
@@ -429,6 +464,10 @@ def plan_item(
         got: tuple[Proposal, ...] = ()
         if group.backorder:
             got = _expedite(ctx, suppliers, primary, group)
+        if group.late_until is not None:
+            proposals.extend(got)  # covered by the late order: expedite or nothing
+            carry += max(0, sum(p.qty for p in got) - group.qty)
+            continue
         rest = group.qty - sum(p.qty for p in got)
         if rest > 0:
             got += split_requirement(ctx, suppliers, rest, group.need_date, group.reason)
@@ -456,12 +495,12 @@ def plan_items(
 
 def _groups(reqs: Sequence[Requirement], period_days: int) -> list[Requirement]:
     """One requirement per (kind, need period): summed, needed on the earliest date."""
-    groups: dict[tuple[bool, dt.date], list[Requirement]] = {}
+    groups: dict[tuple[bool, bool, dt.date], list[Requirement]] = {}
     for req in reqs:
-        groups.setdefault((not req.backorder, period_start(req.need_date, period_days)), [])
-        groups[(not req.backorder, period_start(req.need_date, period_days))].append(req)
+        start = period_start(req.need_date, period_days)
+        groups.setdefault((not req.backorder, req.late_until is not None, start), []).append(req)
     out = []
-    for _, members in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for _, members in sorted(groups.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
         first = min(members, key=lambda r: r.need_date)
         more = f" (+{len(members) - 1} more in the period)" if len(members) > 1 else ""
         promises = [r.promised_date for r in members if r.promised_date is not None]
@@ -472,6 +511,7 @@ def _groups(reqs: Sequence[Requirement], period_days: int) -> list[Requirement]:
                 first.reason + more,
                 min(promises) if promises else None,
                 first.backorder,
+                max((r.late_until for r in members if r.late_until), default=None),
             )
         )
     return out
@@ -506,12 +546,13 @@ def _expedite(
     """Expedite a backorder requirement whose promise the normal lead time would miss.
 
     Candidates: every supplier's expedite option and every other supplier's normal
-    delivery that arrives before the primary's normal arrival. Among those that keep the
+    delivery that arrives before the primary's normal arrival (or, for units already on a
+    late order, before that order). Among those that keep the
     promise the cheapest wins; if none keeps it, the earliest. Nothing if not at risk.
     """
     promised, need, today = group.promised_date, group.need_date, ctx.today
     level = ctx.settings.service_level
-    normal_due = _arrival(today, need, primary.lead_time_days(level))
+    normal_due = group.late_until or _arrival(today, need, primary.lead_time_days(level))
     if promised is None or normal_due <= promised:
         return ()
     best: tuple[tuple[bool, dt.date, Decimal, str], SupplierTerms, bool, dt.date, int] | None
