@@ -57,7 +57,7 @@ def _run(n: int, workers: int) -> dict[str, float]:
         from distributed import Client, LocalCluster
 
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+                          dashboard_address=":0") as cluster, Client(cluster) as client:
             up = time.perf_counter() - start
             futures = client.map(run_partition, parts, pure=False)
             plans = [p for chunk in client.gather(futures) for p in chunk]

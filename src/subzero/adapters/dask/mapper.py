@@ -34,7 +34,7 @@ def dask_mapper(
     cluster: Any = None
     if address is None:
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         address = cluster.scheduler_address
     client = Client(address)
