@@ -53,7 +53,7 @@ def _register_commands() -> None:
 
     for module in (catalog, orders, demo, plan):
         module.register(app)
-    for optional in ("policy", "forecast", "simulate"):
+    for optional in ("policy", "forecast", "simulate", "collaboration", "exchange"):
         try:
             module = __import__(f"subzero.cli.{optional}", fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -29,10 +29,14 @@ __all__ = [
     "PolicyChanged",
     "PromiseChanged",
     "PurchaseOrderChanged",
+    "PurchaseOrderConfirmed",
     "PurchaseOrderCreated",
+    "PurchaseOrderRescheduled",
     "PurchaseOrderSent",
     "StockReceived",
     "SupplierTermsSet",
+    "VmiOrderPlaced",
+    "VmiSet",
     "canonical_json",
     "chain_hash",
     "find_break",
@@ -177,6 +181,71 @@ class StockReceived(DomainEvent):
     sku: str
     units: int
     on_hand: int
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderConfirmed(DomainEvent):
+    """The supplier confirmed a sent order (``expected_date``: its delivery date now)."""
+
+    type: ClassVar[str] = "PurchaseOrderConfirmed"
+    po_id: int
+    sku: str
+    supplier: str
+    qty: int
+    old_expected_date: dt.date
+    expected_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderRescheduled(DomainEvent):
+    """The supplier moved a sent order's delivery date and/or changed its quantity.
+
+    ``shortfall`` is the number of waiting backordered units this order covered before
+    and no longer covers (a quantity cut): their lines are re-promised to later
+    receipts; ``note`` says so in words.
+    """
+
+    type: ClassVar[str] = "PurchaseOrderRescheduled"
+    po_id: int
+    sku: str
+    supplier: str
+    old_date: dt.date
+    new_date: dt.date
+    old_qty: int
+    new_qty: int
+    shortfall: int
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class VmiSet(DomainEvent):
+    """An item's vendor-managed bounds on the inventory position were set (both None:
+    VMI ended, replenishment by the item's own policy again)."""
+
+    type: ClassVar[str] = "VmiSet"
+    sku: str
+    supplier: str
+    old_min: int | None
+    old_max: int | None
+    vmi_min: int | None
+    vmi_max: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class VmiOrderPlaced(DomainEvent):
+    """A supplier's replenishment decision for a vendor-managed item, checked against
+    the agreed bounds (the order itself is ``po_id``, sent, source "vmi")."""
+
+    type: ClassVar[str] = "VmiOrderPlaced"
+    po_id: int
+    sku: str
+    supplier: str
+    qty: int
+    expected_date: dt.date
+    position_before: int
+    position_after: int
+    vmi_min: int
+    vmi_max: int
 
 
 def chain_hash(prev_hash: str, seq: int, type_: str, at: dt.datetime, payload: str) -> str:

@@ -17,6 +17,7 @@ from subzero.domain import commands as c
 from subzero.domain.events import DomainEvent
 from subzero.service import (
     catalog,
+    collaboration,
     forecasting,
     orders,
     planning_run,
@@ -47,6 +48,10 @@ COMMAND_HANDLERS: Mapping[type[c.Command], Callable[..., Any]] = {
     c.RunForecast: forecasting.run_forecast,
     c.OverrideForecast: forecasting.override_forecast,
     c.SetSupplierTerms: supplier_terms.set_supplier_terms,
+    c.ConfirmPurchaseOrder: collaboration.confirm_purchase_order,
+    c.ReschedulePurchaseOrder: collaboration.reschedule_purchase_order,
+    c.SetVmi: collaboration.set_vmi,
+    c.PlaceVmiOrder: collaboration.place_vmi_order,
     c.ApplyProposals: planning_run.apply_proposals,
 }
 
