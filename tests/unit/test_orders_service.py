@@ -256,3 +256,22 @@ def test_backorders_worklist_flags_late_promises(shop: Shop) -> None:
     assert (row.order_id, row.backordered, row.late) == (bob, 2, True)
     assert row.age_days == 7.0
     assert backorders(shop.uow(), now=shop.clock.current, sku="X") == []
+
+
+def test_every_command_has_a_handler_that_exists() -> None:
+    import dataclasses
+
+    from subzero.domain import commands
+    from subzero.service.messagebus import COMMAND_HANDLERS, handler_for
+
+    defined = {
+        obj
+        for name in commands.__all__
+        for obj in [getattr(commands, name)]
+        if isinstance(obj, type)
+        and issubclass(obj, commands.Command)
+        and obj is not commands.Command
+        and dataclasses.is_dataclass(obj)
+    }
+    assert defined == set(COMMAND_HANDLERS)
+    assert all(callable(handler_for(t)) for t in COMMAND_HANDLERS)

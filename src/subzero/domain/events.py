@@ -25,12 +25,14 @@ __all__ = [
     "LineBackordered",
     "LineCancelled",
     "LineShipped",
+    "OrderImported",
     "OrderPlaced",
     "PolicyChanged",
     "PromiseChanged",
     "PurchaseOrderChanged",
     "PurchaseOrderConfirmed",
     "PurchaseOrderCreated",
+    "PurchaseOrderImported",
     "PurchaseOrderRescheduled",
     "PurchaseOrderSent",
     "StockReceived",
@@ -76,6 +78,29 @@ class SupplierTermsSet(DomainEvent):
     sku: str
     supplier: str
     terms: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderImported(DomainEvent):
+    """A closed order (shipped or cancelled) was imported as history; stock unchanged."""
+
+    type: ClassVar[str] = "OrderImported"
+    order_id: int
+    customer: str
+    lines: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderImported(DomainEvent):
+    """A purchase order already with the supplier was imported; stock unchanged."""
+
+    type: ClassVar[str] = "PurchaseOrderImported"
+    po_id: int
+    sku: str
+    supplier: str
+    qty: int
+    received: int
+    status: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,45 +15,48 @@ from typing import Any
 
 from subzero.domain import commands as c
 from subzero.domain.events import DomainEvent
-from subzero.service import (
-    catalog,
-    collaboration,
-    forecasting,
-    orders,
-    planning_run,
-    purchasing,
-    stock_policies,
-    supplier_terms,
-)
 from subzero.service.context import Context
 from subzero.service.unit_of_work import UnitOfWork
 
-__all__ = ["COMMAND_HANDLERS", "EventHandler", "MessageBus"]
+__all__ = ["COMMAND_HANDLERS", "EventHandler", "MessageBus", "handler_for"]
 
 logger = logging.getLogger(__name__)
 
 EventHandler = Callable[[DomainEvent], None]
 
-COMMAND_HANDLERS: Mapping[type[c.Command], Callable[..., Any]] = {
-    c.AddSupplier: catalog.add_supplier,
-    c.AddCustomer: catalog.add_customer,
-    c.AddItem: catalog.add_item,
-    c.PlaceOrder: orders.place_order,
-    c.CancelOrder: orders.cancel_order,
-    c.ShipOrder: orders.ship_order,
-    c.ReceivePurchaseOrder: purchasing.receive_purchase_order,
-    c.SendPurchaseOrders: purchasing.send_purchase_orders,
-    c.Replenish: purchasing.replenish,
-    c.ApplyPolicy: stock_policies.apply_policies,
-    c.RunForecast: forecasting.run_forecast,
-    c.OverrideForecast: forecasting.override_forecast,
-    c.SetSupplierTerms: supplier_terms.set_supplier_terms,
-    c.ConfirmPurchaseOrder: collaboration.confirm_purchase_order,
-    c.ReschedulePurchaseOrder: collaboration.reschedule_purchase_order,
-    c.SetVmi: collaboration.set_vmi,
-    c.PlaceVmiOrder: collaboration.place_vmi_order,
-    c.ApplyProposals: planning_run.apply_proposals,
+# Command -> "module:function" in subzero.service, imported when first handled, so a
+# command pays only for the use case it runs (the CLI starts fast).
+COMMAND_HANDLERS: Mapping[type[c.Command], str] = {
+    c.AddSupplier: "catalog:add_supplier",
+    c.AddCustomer: "catalog:add_customer",
+    c.AddItem: "catalog:add_item",
+    c.PlaceOrder: "orders:place_order",
+    c.CancelOrder: "orders:cancel_order",
+    c.ShipOrder: "orders:ship_order",
+    c.ReceivePurchaseOrder: "purchasing:receive_purchase_order",
+    c.SendPurchaseOrders: "purchasing:send_purchase_orders",
+    c.Replenish: "purchasing:replenish",
+    c.ApplyPolicy: "stock_policies:apply_policies",
+    c.RunForecast: "forecasting:run_forecast",
+    c.OverrideForecast: "forecasting:override_forecast",
+    c.SetSupplierTerms: "supplier_terms:set_supplier_terms",
+    c.ConfirmPurchaseOrder: "collaboration:confirm_purchase_order",
+    c.ReschedulePurchaseOrder: "collaboration:reschedule_purchase_order",
+    c.SetVmi: "collaboration:set_vmi",
+    c.PlaceVmiOrder: "collaboration:place_vmi_order",
+    c.ApplyProposals: "planning_run:apply_proposals",
 }
+
+
+def handler_for(command_type: type[c.Command]) -> Callable[..., Any]:
+    """The use case that handles ``command_type``."""
+    import importlib
+
+    module, _, name = COMMAND_HANDLERS[command_type].partition(":")
+    handler: Callable[..., Any] = getattr(
+        importlib.import_module(f"subzero.service.{module}"), name
+    )
+    return handler
 
 
 class MessageBus:
@@ -76,7 +79,7 @@ class MessageBus:
         return Context(now=self.clock(), promise_confidence=self.promise_confidence)
 
     def handle(self, cmd: c.Command) -> Any:
-        handler = COMMAND_HANDLERS[type(cmd)]
+        handler = handler_for(type(cmd))
         for attempt in range(1, self.max_attempts + 1):
             uow = self.uow_factory()
             try:

@@ -1,0 +1,229 @@
+"""ERP exchange on SQLite and PostgreSQL: export → import round trips (CSV through the
+CLI, Parquet in process), rejected rows reported at once with nothing written, and a
+failure in the middle of an import rolling everything back."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from subzero.adapters.io.files import read_directory, write_directory
+from subzero.adapters.io.reader import exchange_reader
+from subzero.bootstrap import Runtime, bootstrap, init_database
+from subzero.config import Settings
+from subzero.domain import commands as c
+from subzero.service import exchange
+from subzero.service.exchange import ImportRejected, export_tables, import_tables
+from subzero.service.views import purchase_orders
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Cli, Clock
+
+
+@pytest.fixture
+def second_url(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A second fresh, migrated database on the same backend as ``database_url``."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'second.db'}"
+        init_database(Settings(database_url=url))
+        yield url
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"{request.getfixturevalue('pg_session_database')}_x{uuid.uuid4().hex[:8]}"
+    server.create_database(name)
+    try:
+        url = server.url(name)
+        init_database(Settings(database_url=url))
+        yield url
+    finally:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def second(second_url: str, clock: Clock) -> Iterator[Runtime]:
+    rt = bootstrap(Settings(database_url=second_url), clock=clock)
+    try:
+        yield rt
+    finally:
+        rt.dispose()
+
+
+def build_shop(rt: Runtime, clock: Clock) -> None:
+    """Master data, terms, a sent and a partly received PO, open orders with backorders,
+    a shipped order and a cancelled one."""
+    h = rt.bus.handle
+    h(c.AddSupplier("ACME", 5))
+    h(c.AddSupplier("FAST", 2, 0.5))
+    h(c.AddCustomer("bob", 5))
+    h(c.AddCustomer("alice", 1))
+    h(c.AddItem("W", "ACME", on_hand=3))
+    h(c.AddItem("X", "ACME", policy="base-stock:S=10"))
+    h(c.AddItem("Y", "FAST", on_hand=5, allow_negative=False, jit=True))
+    h(
+        c.SetSupplierTerms(
+            "W", "FAST", unit_price=Decimal("2.50"),
+            price_breaks=((10, Decimal("2.25")),), moq=2, preferred=True,
+        )
+    )  # fmt: skip
+    h(c.PlaceOrder("bob", (c.OrderLineRequest("W", 5),)))
+    h(c.SendPurchaseOrders())
+    clock.advance(days=2)
+    x_po = purchase_orders(rt.uow(), sku="X")[0]
+    h(c.ReceivePurchaseOrder(x_po.po_id, 4))
+    h(c.PlaceOrder("alice", (c.OrderLineRequest("W", 2), c.OrderLineRequest("X", 1))))
+    clock.advance(hours=3)
+    h(c.ShipOrder(h(c.PlaceOrder("bob", (c.OrderLineRequest("Y", 2),)))))
+    clock.advance(hours=1)
+    h(c.CancelOrder(h(c.PlaceOrder("bob", (c.OrderLineRequest("X", 1),)))))
+    clock.advance(days=1)
+
+
+def state(rt: Runtime) -> dict[str, Any]:
+    """What a round trip must reproduce (ids and time-dependent promises left out)."""
+    tables = export_tables(rt.uow(), exchange_reader)
+    skip = {"order_id", "promised_date", "filled_at"}
+    return {
+        **{k: tables[k] for k in ("suppliers", "customers", "items", "supplier_terms", "stock")},
+        "orders": sorted(
+            ({k: v for k, v in row.items() if k not in skip} for row in tables["orders"]),
+            key=lambda r: (r["placed_at"], r["sku"]),
+        ),
+        "sent_pos": sorted(
+            (r["sku"], r["supplier"], r["qty"], r["received"], r["status"], r["expected_date"])
+            for r in tables["purchase_orders"]
+            if r["status"] in ("sent", "partial", "received")
+        ),
+        "receipts": sorted((r["sku"], r["qty"], r["at"]) for r in tables["receipts"]),
+    }
+
+
+def test_csv_round_trip_through_the_cli(
+    runtime: Runtime, clock: Clock, cli: Cli, make_cli: Any, second: Runtime, tmp_path: Path
+) -> None:
+    imported = second
+    build_shop(runtime, clock)
+    out = tmp_path / "erp"
+    manifest = cli.json("export", str(out), "--format", "csv")
+    assert manifest["counts"]["orders"] == 5 and manifest["schema_version"] == 1
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{e}.csv" for e in manifest["counts"]] + ["manifest.json"]
+    )
+    target = make_cli(second.settings.database_url)
+    report = target.json("import", str(out))
+    assert report["counts"]["orders"] == {"placed": 2, "history": 2}
+    assert report["counts"]["purchase_orders"]["added"] == 2
+    assert target.json("stock") == cli.json("stock")
+    assert state(imported) == state(runtime)
+    # importing the same files again changes nothing
+    again = import_tables(read_directory(out)[0], bus=imported.bus, reader=exchange_reader)
+    assert again.counts["orders"] == {"skipped": 4}
+    assert state(imported) == state(runtime)
+
+
+def test_parquet_round_trip(
+    runtime: Runtime, clock: Clock, cli: Cli, second: Runtime, tmp_path: Path
+) -> None:
+    build_shop(runtime, clock)
+    assert cli.json("export", str(tmp_path / "pq"), "--format", "parquet")["format"] == "parquet"
+    assert (tmp_path / "pq" / "orders.parquet").exists()
+    rows, rejected = read_directory(tmp_path / "pq")
+    assert rejected == []
+    import_tables(rows, bus=second.bus, reader=exchange_reader, rejected=rejected)
+    assert state(second) == state(runtime)
+    # same clock: the open lines' promises are what the live rules promise today
+    runtime.bus.handle(c.Replenish())
+    promised = [
+        (r["sku"], r["promised_date"])
+        for r in export_tables(second.uow(), exchange_reader)["orders"]
+        if r["status"] in ("backordered", "ready")
+    ]
+    assert promised == [
+        (r["sku"], r["promised_date"])
+        for r in export_tables(runtime.uow(), exchange_reader)["orders"]
+        if r["status"] in ("backordered", "ready")
+    ]
+
+
+def test_rejected_rows_are_all_reported_and_nothing_is_written(
+    runtime: Runtime, cli: Cli, tmp_path: Path
+) -> None:
+    erp = tmp_path / "bad"
+    erp.mkdir()
+    (erp / "suppliers.csv").write_text("name,lead_time_days\nACME,5\n")
+    (erp / "customers.csv").write_text("name,priority\nbob,5\n")
+    (erp / "items.csv").write_text("sku,supplier\nW,ACME\nV,ZED\n")
+    (erp / "stock.csv").write_text("sku,on_hand\nW,4\n")
+    (erp / "orders.csv").write_text(
+        "order_id,customer,placed_at,sku,qty\n"
+        "1,bob,2025-01-06T09:00:00+00:00,W,2\n"
+        "2,bob,2025-01-06T10:00:00+00:00,W,2.5\n"
+    )
+    proc = cli("import", str(erp))
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "items.csv line 3: supplier 'ZED' not found",
+        "orders.csv line 3: qty '2.5' is not a whole number",
+        "error[invalid_parameter]: 2 row(s) rejected, nothing was imported",
+    ]
+    proc = cli("import", str(erp), "--json")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["rejected"][0] == {
+        "where": "items.csv line 3",
+        "message": "supplier 'ZED' not found",
+    }
+    # not even the valid rows
+    assert all(not v for v in export_tables(runtime.uow(), exchange_reader).values())
+
+
+def test_a_use_case_refusal_mid_import_rolls_everything_back(runtime: Runtime) -> None:
+    rows = {
+        "suppliers": [exchange.Row("suppliers.csv line 2", {"name": "ACME", "lead_time_days": 5})],
+        "customers": [exchange.Row("customers.csv line 2", {"name": "bob", "priority": 5})],
+        "items": [
+            exchange.Row(
+                "items.csv line 2", {"sku": "F", "supplier": "ACME", "allow_negative": False}
+            )
+        ],
+        "stock": [exchange.Row("stock.csv line 2", {"sku": "F", "on_hand": 1})],
+        "orders": [
+            exchange.Row(
+                "orders.csv line 2",
+                {"order_id": 1, "customer": "bob", "placed_at": runtime.bus.clock(),
+                 "sku": "F", "qty": 2},
+            )
+        ],
+    }  # fmt: skip
+    with pytest.raises(ImportRejected) as info:
+        import_tables(rows, bus=runtime.bus, reader=exchange_reader)
+    assert [str(r) for r in info.value.rejections] == [
+        "orders.csv line 2: item F: 1 available, 2 requested; the item may not go below zero"
+    ]
+    with runtime.uow() as uow:  # the supplier, customer and item added before are gone
+        assert uow.suppliers.list() == [] and uow.items.list() == []
+        assert uow.customers.list() == [] and uow.events.history() == []
+
+
+def test_an_unexpected_failure_mid_import_rolls_everything_back(
+    runtime: Runtime, clock: Clock, second: Runtime, tmp_path: Path, monkeypatch: Any
+) -> None:
+    build_shop(runtime, clock)
+    write_directory(
+        tmp_path, export_tables(runtime.uow(), exchange_reader), fmt="csv", exported_at=clock.now
+    )
+    rows, _ = read_directory(tmp_path)
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(exchange, "_add_history_order", crash)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        import_tables(rows, bus=second.bus, reader=exchange_reader)
+    assert all(not v for v in export_tables(second.uow(), exchange_reader).values())
+    with second.uow() as uow:
+        assert uow.events.history() == []
