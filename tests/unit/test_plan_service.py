@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from tests.unit.conftest import Shop
+
 from subzero.domain import commands as c
 from subzero.service.planning_run import plan
 from subzero.service.views import order_view, purchase_orders
-from tests.unit.conftest import Shop
 
 
 def _stored_zero_forecast(shop: Shop) -> None:
