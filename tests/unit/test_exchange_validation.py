@@ -236,7 +236,7 @@ def test_supplier_terms_are_checked_like_the_use_case(shop: Shop) -> None:
     )
     assert got[0].startswith("supplier_terms.csv line 2: price_breaks \"[[10, 'x']]\" is not")
     assert got[1].startswith("supplier_terms.csv line 3: duplicate terms for 'W' from 'ACME'")
-    assert len(got) == 3 and "capacity_period 'month'; use day or week" in got[2]
+    assert len(got) == 3 and "capacity period 'month'; use day or week" in got[2]
 
 
 def test_a_use_case_refusing_a_row_is_reported_against_it(shop: Shop) -> None:

@@ -48,6 +48,7 @@ from subzero.service.context import Context
 from subzero.service.messagebus import MessageBus, handler_for
 from subzero.service.policies import policy_from_text
 from subzero.service.rebalance import position_of
+from subzero.service.supplier_terms import check_terms
 from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -509,7 +510,7 @@ class _Checks:
                 preferred, sku, row, f"preferred supplier for {sku!r}"
             ):
                 continue
-            if not self._valid(row, _check_terms, cmd, self._lead_time(supplier)):
+            if not self._valid(row, check_terms, cmd, self._lead_time(supplier)):
                 continue
             existing = self._existing_terms(sku, supplier)
             if existing is None:
@@ -738,43 +739,6 @@ def _differences(*triples: Any) -> str:
         if old != new:
             out.append(f"{name} {old!r} (file: {new!r})")
     return ", ".join(out)
-
-
-def _check_terms(cmd: c.SetSupplierTerms, supplier_lead_time: int) -> None:
-    """The checks ``SetSupplierTerms`` makes, before anything is written."""
-    from subzero.planning.sourcing import (
-        CapacityPeriod,
-        ExpediteOption,
-        PriceBreak,
-        SupplierTerms,
-    )
-
-    try:
-        period = CapacityPeriod(cmd.capacity_period)
-    except ValueError:
-        raise InvalidParameter(
-            f"capacity_period {cmd.capacity_period!r}; use day or week"
-        ) from None
-    if (cmd.expedite_lead_time_days is None) != (cmd.expedite_cost_per_unit is None):
-        raise InvalidParameter(
-            "an expedite option needs both expedite_lead_time_days and expedite_cost_per_unit"
-        )
-    SupplierTerms(
-        supplier=cmd.supplier,
-        lead_time=supplier_lead_time if cmd.lead_time_days is None else cmd.lead_time_days,
-        unit_price=Decimal(cmd.unit_price),
-        price_breaks=tuple(PriceBreak(q, Decimal(p)) for q, p in cmd.price_breaks),
-        moq=cmd.moq,
-        lot_size=cmd.lot_size,
-        capacity=cmd.capacity,
-        capacity_period=period,
-        expedite=(
-            ExpediteOption(cmd.expedite_lead_time_days, Decimal(cmd.expedite_cost_per_unit))
-            if cmd.expedite_lead_time_days is not None and cmd.expedite_cost_per_unit is not None
-            else None
-        ),
-        preferred=cmd.preferred,
-    )
 
 
 def _terms_key(t: SupplierItem) -> tuple[Any, ...]:

@@ -22,22 +22,18 @@ from subzero.service.context import Context
 from subzero.service.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from subzero.planning.sourcing import SupplierTerms
+    from subzero.planning.sourcing import CapacityPeriod, SupplierTerms
     from subzero.service.lead_times import LeadTime
 
-__all__ = ["planning_terms", "set_supplier_terms", "terms_view"]
+__all__ = ["check_terms", "planning_terms", "set_supplier_terms", "terms_view"]
 
 
-def set_supplier_terms(cmd: SetSupplierTerms, *, uow: UnitOfWork, ctx: Context) -> str:
+def check_terms(cmd: SetSupplierTerms, supplier_lead_time_days: int) -> CapacityPeriod:
+    """Check the terms as the planning code will use them (raises InvalidParameter
+    naming the bad term); returns the capacity period."""
     from subzero.planning.sourcing import CapacityPeriod, ExpediteOption, PriceBreak
     from subzero.planning.sourcing import SupplierTerms as Checked
 
-    item = uow.items.get(cmd.sku, lock=True)
-    if item is None:
-        raise NotFound(f"SKU {cmd.sku!r} not found")
-    supplier = uow.suppliers.get(cmd.supplier)
-    if supplier is None:
-        raise NotFound(f"supplier {cmd.supplier!r} not found")
     try:
         period = CapacityPeriod(cmd.capacity_period)
     except ValueError:
@@ -46,9 +42,9 @@ def set_supplier_terms(cmd: SetSupplierTerms, *, uow: UnitOfWork, ctx: Context) 
         ) from None
     if (cmd.expedite_lead_time_days is None) != (cmd.expedite_cost_per_unit is None):
         raise InvalidParameter("an expedite option needs both its lead time and its extra cost")
-    Checked(  # raises InvalidParameter naming the bad term
-        supplier=supplier.name,
-        lead_time=supplier.lead_time_days if cmd.lead_time_days is None else cmd.lead_time_days,
+    Checked(
+        supplier=cmd.supplier,
+        lead_time=supplier_lead_time_days if cmd.lead_time_days is None else cmd.lead_time_days,
         unit_price=Decimal(cmd.unit_price),
         price_breaks=tuple(PriceBreak(q, Decimal(p)) for q, p in cmd.price_breaks),
         moq=cmd.moq,
@@ -62,6 +58,17 @@ def set_supplier_terms(cmd: SetSupplierTerms, *, uow: UnitOfWork, ctx: Context) 
         ),
         preferred=cmd.preferred,
     )
+    return period
+
+
+def set_supplier_terms(cmd: SetSupplierTerms, *, uow: UnitOfWork, ctx: Context) -> str:
+    item = uow.items.get(cmd.sku, lock=True)
+    if item is None:
+        raise NotFound(f"SKU {cmd.sku!r} not found")
+    supplier = uow.suppliers.get(cmd.supplier)
+    if supplier is None:
+        raise NotFound(f"supplier {cmd.supplier!r} not found")
+    period = check_terms(cmd, supplier.lead_time_days)
     existing = {t.supplier.id: t for t in uow.items.terms(item)}
     terms = existing.get(supplier.id)
     if terms is None:
