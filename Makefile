@@ -26,7 +26,7 @@ test-fast: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow"
 
 bench: install
-	ONLY=$(ONLY) $(BIN)/python benchmarks/run.py
+	@ONLY=$(ONLY) $(BIN)/python benchmarks/run.py
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

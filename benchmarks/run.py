@@ -35,6 +35,7 @@ def _machine() -> dict[str, object]:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -53,6 +54,7 @@ def main() -> None:
         start = time.perf_counter()
         figures[name] = module.run()
         print(f"[bench] {name} done in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+    figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     json.dump(figures, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
 

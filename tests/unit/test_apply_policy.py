@@ -95,9 +95,9 @@ def test_stored_forecast_sets_the_level_history_the_spread(shop: Shop) -> None:
     uow = shop.uow()
     run = uow.forecasts.add_run(shop.clock.current, 14, (0.5,), 1, 0.1)
     today = shop.clock.current.date()
-    uow.forecasts.add_values(run, [
-        ForecastValue("W", today + dt.timedelta(days=d), 6.0, 6.0, {}) for d in range(14)
-    ])
+    uow.forecasts.add_values(
+        run, [ForecastValue("W", today + dt.timedelta(days=d), 6.0, 6.0, {}) for d in range(14)]
+    )
     (d,) = shop.bus.handle(c.ApplyPolicy(skus=("W",), kind="base-stock"))
     assert d.demand_mean_per_day == pytest.approx(6.0)
     assert "stored forecast" in d.reason

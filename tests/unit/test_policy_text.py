@@ -13,8 +13,10 @@ from subzero.planning.policies.kinds import (
     MakeToOrder,
     MinMax,
     order_quantity,
+    policy_from_text,
+    policy_to_text,
+    target_level,
 )
-from subzero.service.policies import policy_from_text, policy_to_text, target_level
 
 
 @pytest.mark.parametrize(

@@ -47,14 +47,10 @@ import numpy.typing as npt
 
 from subzero.domain.errors import InvalidParameter
 from subzero.planning.policies.kinds import (
-    RQ,
-    RS,
-    SS,
-    BaseStock,
     MakeToOrder,
-    MinMax,
     Policy,
     order_quantity,
+    policy_to_text,
 )
 from subzero.planning.sourcing import (
     CapacityBook,
@@ -149,23 +145,6 @@ class NetRequirements:
     requirements: tuple[Requirement, ...]
     inventory_position: IntArray
     projected_available: IntArray
-
-
-def _describe(policy: Policy) -> str:
-    match policy:
-        case MakeToOrder():
-            return "make-to-order"
-        case BaseStock(base_stock_level=s):
-            return f"base-stock S={s}"
-        case SS(reorder_point=s, order_up_to=big):
-            return f"(s,S)=({s},{big})"
-        case RQ(reorder_point=r, order_quantity=q):
-            return f"(r,Q)=({r},{q})"
-        case RS(review_period_days=r, order_up_to=big):
-            return f"(R,S)=({r},{big})"
-        case MinMax(minimum=lo, maximum=hi):
-            return f"min/max {lo}/{hi}"
-    raise InvalidParameter(f"unknown policy {policy!r}")
 
 
 def _demand_before(forecast: npt.NDArray[np.float64]) -> IntArray:
@@ -304,7 +283,7 @@ def _policy_requirements(
 ) -> list[Requirement]:
     reqs: list[Requirement] = []
     ip0 = state.inventory_position
-    label = _describe(policy)
+    label = policy_to_text(policy)
     lead = dt.timedelta(days=lead_time_days)
     first = today.toordinal()
     planned = 0

@@ -7,8 +7,8 @@ from subzero.domain.errors import AlreadyExists, NotFound
 from subzero.domain.events import ItemAdded
 from subzero.domain.items import Customer, Item, Supplier, validate_quantity
 from subzero.domain.ledger import MoveKind, StockMove
+from subzero.planning.policies.kinds import policy_from_text
 from subzero.service.context import Context
-from subzero.service.policies import policy_from_text
 from subzero.service.rebalance import rebalance
 from subzero.service.unit_of_work import UnitOfWork
 

@@ -79,10 +79,10 @@ def gather_partitions(
     import numpy as np
 
     from subzero.planning.pipeline import PLAN_PARTITION_SIZE, partitions
+    from subzero.planning.policies.kinds import policy_from_text
     from subzero.planning.replenish import ItemPlanInput, ItemState, OpenOrder
     from subzero.service.demand import order_history_frame
     from subzero.service.lead_times import supplier_lead_time, supplier_reliability
-    from subzero.service.policies import policy_from_text
     from subzero.service.supplier_terms import planning_terms
 
     if not 1 <= horizon_days <= 366:

@@ -32,9 +32,13 @@ from subzero.domain.orders import OrderLine
 from subzero.domain.position import StockPosition, stock_position
 from subzero.domain.promise import Incoming, LeadTime, promise_lines
 from subzero.domain.purchasing import POStatus, PurchaseOrder, due_period
-from subzero.planning.policies.kinds import PolicyKind, order_quantity
+from subzero.planning.policies.kinds import (
+    PolicyKind,
+    order_quantity,
+    policy_from_text,
+    target_level,
+)
 from subzero.service.context import Context
-from subzero.service.policies import policy_from_text, target_level
 from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = ["ReplenishmentChange", "position_of", "rebalance"]

@@ -144,8 +144,7 @@ def _decide(
 
     from subzero.planning.policies.demand import negative_binomial_demand, poisson_demand
     from subzero.planning.policies.design import design_policy
-    from subzero.planning.policies.kinds import MakeToOrder, PolicyKind
-    from subzero.service.policies import policy_to_text
+    from subzero.planning.policies.kinds import MakeToOrder, PolicyKind, policy_to_text
 
     lead_time, lead_mean, lead_source = lead
     series = np.asarray(days if days is not None else [], dtype=np.float64)

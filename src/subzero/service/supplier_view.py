@@ -26,6 +26,7 @@ from subzero.domain.items import Item, Supplier
 from subzero.domain.orders import OrderLine
 from subzero.domain.position import StockPosition
 from subzero.domain.purchasing import POStatus, PurchaseOrder
+from subzero.service.kpis import line_kpis
 from subzero.service.lead_times import supplier_reliability
 from subzero.service.rebalance import position_of
 from subzero.service.unit_of_work import StoredEvent, UnitOfWork
@@ -46,7 +47,6 @@ __all__ = [
     "vmi_report",
 ]
 
-_DAY = 86400.0
 _ONE_DAY = dt.timedelta(days=1)
 _SUPPLIER_PO_STATUSES = (POStatus.SENT, POStatus.PARTIAL)
 
@@ -408,7 +408,7 @@ def _report_row(
         highest_position=max(seen, default=None),
         vmi_orders=len(vmi_pos),
         vmi_units=sum(int(e.payload["qty"]) for e in vmi_pos),
-        kpis=_line_kpis(lines, now),
+        kpis=line_kpis(lines, now=now),
         service_target=target,
     )
 
@@ -470,30 +470,3 @@ def _position_deltas(events: Iterable[StoredEvent]) -> Iterable[tuple[dt.datetim
             yield e.at, int(p["qty"])
         elif e.type in ("PurchaseOrderChanged", "PurchaseOrderRescheduled"):
             yield e.at, int(p["new_qty"]) - int(p["old_qty"])
-
-
-def _line_kpis(lines: Sequence[OrderLine], now: dt.datetime) -> ServiceKpis:
-    """``planning.kpis`` over order lines as of ``now`` (the rules of ``service.kpis``)."""
-    from subzero.planning.kpis import service_kpis
-
-    qty: list[int] = []
-    served: list[int] = []
-    wait: list[float] = []
-    kept: list[bool] = []
-    decided: list[bool] = []
-    for line in lines:
-        if line.cancelled and line.filled_at is None:
-            continue
-        qty.append(line.qty)
-        served.append(line.served_from_stock)
-        backordered = line.served_from_stock < line.qty
-        ready_at = line.filled_at or now
-        wait.append((ready_at - line.placed_at).total_seconds() / _DAY if backordered else 0.0)
-        promised = line.first_promised_date
-        if line.filled_at is not None:
-            decided.append(True)
-            kept.append(promised is None or line.filled_at.date() <= promised)
-        else:
-            decided.append(promised is None or now.date() > promised)
-            kept.append(False)
-    return service_kpis(qty, served, wait, kept, decided)
