@@ -49,17 +49,29 @@ def _stderr_console() -> Console:
 
 def _register_commands() -> None:
     # One module per family of commands; each keeps its heavy imports inside its commands.
-    from subzero.cli import catalog, demo, orders, plan
+    from subzero.cli import (
+        catalog,
+        collaboration,
+        demo,
+        exchange,
+        forecast,
+        orders,
+        plan,
+        policy,
+        simulate,
+    )
 
-    for module in (catalog, orders, demo, plan):
-        module.register(app)
-    for optional in ("policy", "forecast", "simulate", "collaboration", "exchange"):
-        try:
-            module = __import__(f"subzero.cli.{optional}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"subzero.cli.{optional}":
-                raise
-            continue
+    for module in (
+        catalog,
+        orders,
+        demo,
+        plan,
+        forecast,
+        simulate,
+        policy,
+        collaboration,
+        exchange,
+    ):
         module.register(app)
 
 

@@ -11,7 +11,10 @@ from subzero.cli.output import emit_json, print_table
 __all__ = ["register"]
 
 order_app = typer.Typer(help="Customer orders: place, show, cancel, ship.", no_args_is_help=True)
-po_app = typer.Typer(help="Purchase orders: list, send, receive.", no_args_is_help=True)
+po_app = typer.Typer(
+    help="Purchase orders: list, send, receive; suppliers confirm and reschedule.",
+    no_args_is_help=True,
+)
 events_app = typer.Typer(help="The hash-chained event log.", no_args_is_help=True)
 
 _JSON = typer.Option(False, "--json", help="Print one JSON value on stdout.")
