@@ -1,0 +1,43 @@
+"""Start-up of the command line: `subzero stock SKU --json` on a small SQLite database
+(median of 7 runs, whole process), against a bare `python -c pass` in the same run."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def _time(cmd: list[str], env: dict[str, str], cwd: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def run() -> dict[str, object]:
+    subzero = str(BIN / "subzero")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "SUBZERO_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+        for args in (["init"], ["supplier", "add", "ACME", "--lead-time-days", "5"],
+                     ["item", "add", "W", "--supplier", "ACME", "--on-hand", "3"]):
+            subprocess.run([subzero, *args], env=env, cwd=tmp, check=True, capture_output=True)
+        stock = [_time([subzero, "stock", "W", "--json"], env, tmp) for _ in range(7)]
+        bare = [_time([sys.executable, "-c", "pass"], env, tmp) for _ in range(7)]
+    return {
+        "stock_command_seconds_median": round(statistics.median(stock), 3),
+        "python_startup_seconds_median": round(statistics.median(bare), 3),
+        "goal_seconds": 0.5,
+        "goal_met": statistics.median(stock) < 0.5,
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
