@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from subzero.domain.errors import InvalidParameter
+from subzero.planning.pmf import parse_pmf
 
 __all__ = ["emit_json", "parse_float_list", "parse_int_list", "parse_pmf", "print_table"]
 
@@ -65,21 +66,3 @@ def parse_int_list(text: str, *, name: str) -> list[int]:
     if any(v != int(v) for v in values):
         raise InvalidParameter(f"{name}: {text!r} must be whole numbers")
     return [int(v) for v in values]
-
-
-def parse_pmf(text: str, *, name: str) -> Mapping[int, float]:
-    """Parse ``"1:0.25,2:0.75"`` into {value: probability} (no normalisation check here)."""
-    pmf: dict[int, float] = {}
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        try:
-            key, prob = part.split(":")
-            pmf[int(key)] = pmf.get(int(key), 0.0) + float(prob)
-        except ValueError:
-            raise InvalidParameter(
-                f"{name}: {part!r} is not of the form VALUE:PROBABILITY (e.g. 2:0.25)"
-            ) from None
-    if not pmf:
-        raise InvalidParameter(f"{name}: empty pmf")
-    return pmf

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from subzero.domain.errors import InvalidParameter
+from subzero.planning.pmf import parse_pmf
 from subzero.planning.policies.kinds import (
     RQ,
     RS,
@@ -144,16 +145,7 @@ def _lead(row: Mapping[str, str | None], where: str) -> int | dict[int, float]:
     pmf = _cell(row, "lead_time_pmf")
     if not pmf:
         return _int(row, "lead_time", where, 0)
-    out: dict[int, float] = {}
-    for part in pmf.replace(",", " ").split():
-        try:
-            days, prob = part.split(":")
-            out[int(days)] = out.get(int(days), 0.0) + float(prob)
-        except ValueError:
-            raise InvalidParameter(
-                f"{where}: lead_time_pmf part {part!r} is not DAYS:PROB"
-            ) from None
-    return out
+    return parse_pmf(pmf, name=f"{where}: lead_time_pmf")
 
 
 def parse_rows(rows: Iterable[Mapping[str, str | None]], source: str) -> list[Item]:
