@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 demo: install
-	$(BIN)/subzero demo
+	$(BIN)/subzero demo --reset
 
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup

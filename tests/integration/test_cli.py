@@ -132,6 +132,11 @@ def test_demo_plays_through_the_real_service(cli: Any) -> None:
     # promises target 90% confidence; over three weeks most of them must hold
     assert summary["promise_reliability"] >= 0.75
     assert 0 < summary["satisfaction"] <= 100
+    # half-way the planner lets subzero set policies; both halves are reported
+    assert summary["policies_changed"] > 0
+    for half in ("before_policies", "after_policies"):
+        assert 0.0 <= summary[half]["fill_rate"] <= 1.0
+        assert 0 < summary[half]["satisfaction"] <= 100
     # the database is left for the other commands, consistent and verifiable
     assert cli.json("events", "verify")["intact"] is True
     stock = cli.json("stock")

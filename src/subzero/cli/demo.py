@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from subzero.planning.kpis import ServiceKpis
     from subzero.service.demo import DemoReport
 
 __all__ = ["register"]
@@ -66,7 +67,6 @@ def demo(
             progress=lambda done, _total: bar.update(task, completed=done),
         )
     rt.dispose()
-    k = report.kpis
     summary = {
         "period": {"start": report.start.isoformat(), "end": report.end.isoformat(), "days": days},
         "catalogue": {
@@ -77,14 +77,13 @@ def demo(
         "orders": report.orders,
         "cancelled_orders": report.cancelled_orders,
         "purchase_orders": report.purchase_orders,
-        "fill_rate": round(k.fill_rate, 4),
-        "backorder_rate": round(k.backorder_rate, 4),
-        "mean_wait_days": round(k.mean_wait_days, 2),
-        "p95_wait_days": round(k.p95_wait_days, 2),
-        "promise_reliability": round(k.promise_reliability, 4),
-        "satisfaction": round(k.satisfaction, 1),
+        **_kpi_fields(report.kpis),
         "mean_on_hand_units": round(report.mean_on_hand, 1),
         "mean_backordered_units": round(report.mean_backordered, 1),
+        "policies_set_on": report.policy_day.isoformat(),
+        "policies_changed": report.policies_set,
+        "before_policies": _kpi_fields(report.kpis_before),
+        "after_policies": _kpi_fields(report.kpis_after),
         "database": settings.database_url,
     }
     if plot is not None:
@@ -92,29 +91,60 @@ def demo(
     if as_json:
         emit_json(summary)
         return
+    _print_summary(report, days, settings.database_url, svg)
+
+
+def _kpi_fields(k: ServiceKpis) -> dict[str, float]:
+    return {
+        "fill_rate": round(k.fill_rate, 4),
+        "backorder_rate": round(k.backorder_rate, 4),
+        "mean_wait_days": round(k.mean_wait_days, 2),
+        "p95_wait_days": round(k.p95_wait_days, 2),
+        "promise_reliability": round(k.promise_reliability, 4),
+        "satisfaction": round(k.satisfaction, 1),
+    }
+
+
+def _print_summary(report: DemoReport, days: int, database: str, svg: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     out = Console(record=svg is not None)
     out.print(
         f"[bold]subzero demo[/] — {report.items} items, {report.suppliers} suppliers, "
-        f"{report.customers} customers, {report.start} … {report.end} ({days} days)"
+        f"{report.customers} customers, {report.start} … {report.end} ({days} days): "
+        f"{report.orders} orders ({report.cancelled_orders} cancelled by impatient customers), "
+        f"{report.purchase_orders} purchase orders. On {report.policy_day} the planner let "
+        f"subzero set every item's policy ({report.policies_set} changed)."
+    )
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("")
+    for title in ("before", "after policies", "all 90 days" if days == 90 else f"all {days} days"):
+        table.add_column(title, justify="right")
+    rows = [
+        ("fill rate from stock", "fill_rate", "{:.1%}"),
+        ("orders backordered", "backorder_rate", "{:.1%}"),
+        ("backorder wait, mean (days)", "mean_wait_days", "{:.1f}"),
+        ("backorder wait, p95 (days)", "p95_wait_days", "{:.1f}"),
+        ("promises kept", "promise_reliability", "{:.1%}"),
+        ("satisfaction (0-100)", "satisfaction", "{:.1f}"),
+    ]
+    for label, attr, fmt in rows:
+        table.add_row(
+            label,
+            *(
+                fmt.format(getattr(k, attr))
+                for k in (report.kpis_before, report.kpis_after, report.kpis)
+            ),
+        )
+    out.print(table)
+    out.print(
+        f"  stock on hand, daily mean {report.mean_on_hand:.1f} units; "
+        f"backordered, daily mean {report.mean_backordered:.1f} units"
     )
     out.print(
-        f"  orders taken            {report.orders:>8}   (cancelled by impatient "
-        f"customers: {report.cancelled_orders})"
-    )
-    out.print(f"  purchase orders         {report.purchase_orders:>8}")
-    out.print(f"  fill rate from stock    {k.fill_rate:>8.1%}")
-    out.print(f"  orders backordered      {k.backorder_rate:>8.1%}")
-    out.print(
-        f"  backorder wait, mean    {k.mean_wait_days:>8.1f} days   "
-        f"(95th percentile {k.p95_wait_days:.1f} days)"
-    )
-    out.print(f"  promises kept           {k.promise_reliability:>8.1%}")
-    out.print(f"  on hand, daily mean     {report.mean_on_hand:>8.1f} units")
-    out.print(f"  backordered, daily mean {report.mean_backordered:>8.1f} units")
-    out.print(f"  satisfaction score      {k.satisfaction:>8.1f} / 100")
-    out.print(
-        f"Database left at {settings.database_url}: try `subzero stock`, "
-        "`subzero po list`, `subzero order show 1`."
+        f"Database left at {database}: try `subzero stock`, `subzero backorders`, "
+        "`subzero plan`, `subzero order show 1`."
     )
     if svg is not None:
         out.save_svg(svg, title="subzero demo")
@@ -133,10 +163,19 @@ def _plot_levels(report: DemoReport, path: str) -> None:
     ax.plot(
         days, [lv.backordered for lv in report.levels], label="backordered (units)", color="#d7301f"
     )
+    epoch = np.datetime64("1970-01-01", "D")  # matplotlib's date numbers: days since it
+    ax.axvline(
+        float((np.datetime64(report.policy_day, "D") - epoch).astype(int)),
+        color="#555555",
+        linestyle="--",
+        linewidth=1,
+        label="subzero sets every item's policy",
+    )
+    before, after = report.kpis_before, report.kpis_after
     ax.set_title(
-        f"subzero demo: fill rate {report.kpis.fill_rate:.0%}, "
-        f"promises kept {report.kpis.promise_reliability:.0%}, "
-        f"mean wait {report.kpis.mean_wait_days:.1f} d"
+        f"subzero demo — fill rate {before.fill_rate:.0%} → {after.fill_rate:.0%}, "
+        f"mean wait {before.mean_wait_days:.1f} → {after.mean_wait_days:.1f} days, "
+        f"promises kept {before.promise_reliability:.0%} → {after.promise_reliability:.0%}"
     )
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")

@@ -4,7 +4,10 @@ real message bus (orders below zero, make-to-order POs, receipts, shipments).
 The catalogue: a few dozen items in three classes — fast movers (A) on a base-stock
 policy sized to cover lead-time demand at a 95% cycle service level, medium (B) and
 slow (C) movers make-to-order — several suppliers with different, uncertain lead times,
-customers of different priorities. Each simulated day: suppliers deliver what is due,
+customers of different priorities. Half-way through, the planner lets subzero set
+every item's policy (``ApplyPolicy``: base-stock for a 95 % fill rate from the item's
+own order history and its supplier's fitted lead time; make-to-order where nobody
+ordered), and the report compares the two halves. Each simulated day: suppliers deliver what is due,
 customers order through the day (Poisson arrivals per item), a few impatient customers
 cancel long waits, the warehouse ships every ready order, the planner sends the day's
 draft purchase orders. The supplier's real delivery day is drawn from its lead-time
@@ -65,6 +68,12 @@ class DemoConfig:
     seed: int = 7
     cancel_after_days: int = 12  # some customers give up after this long
     cancel_share: float = 0.15  # ... this share of those who wait that long
+    service_target: float = 0.95  # fill rate the planner asks for at the half-way point
+
+    @property
+    def policy_day(self) -> int:
+        """The day (index) the planner lets subzero set every item's policy."""
+        return self.days // 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +94,10 @@ class DemoReport:
     cancelled_orders: int
     purchase_orders: int
     kpis: ServiceKpis
+    kpis_before: ServiceKpis
+    kpis_after: ServiceKpis
+    policy_day: dt.date
+    policies_set: int
     levels: tuple[DayLevels, ...] = field(default=())
 
     @property
@@ -116,9 +129,17 @@ def run_demo(
     customer_names = [name for name, _, _ in _CUSTOMERS]
     customer_share = np.array([share for _, _, share in _CUSTOMERS])
 
+    policies_set = 0
     for day_index in range(config.days):
         day = first_day + dt.timedelta(days=day_index)
         clock.current = dt.datetime.combine(day, dt.time(7, 0), dt.UTC)
+        if day_index == config.policy_day:
+            # half-way, the planner lets subzero set every item's policy from its own
+            # order history and its supplier's real deliveries
+            decisions = bus.handle(
+                c.ApplyPolicy(service_target=config.service_target, history_days=max(7, day_index))
+            )
+            policies_set = sum(d.new_policy != d.old_policy for d in decisions)
         for po_id, arrival in sorted(arrivals.items()):
             if arrival <= day:
                 bus.handle(c.ReceivePurchaseOrder(po_id))
@@ -153,12 +174,17 @@ def run_demo(
 
     end = first_day + dt.timedelta(days=config.days)
     clock.current = dt.datetime.combine(end, dt.time(0), dt.UTC)
-    kpis = ledger_kpis(
-        uow_factory(),
-        start=dt.datetime.combine(first_day, dt.time(0), dt.UTC),
-        end=clock.current,
-        now=clock.current,
-    )
+    switch = first_day + dt.timedelta(days=config.policy_day)
+
+    def kpis_between(start: dt.date, stop: dt.date) -> ServiceKpis:
+        return ledger_kpis(
+            uow_factory(),
+            start=dt.datetime.combine(start, dt.time(0), dt.UTC),
+            end=dt.datetime.combine(stop, dt.time(0), dt.UTC),
+            now=clock.current,
+        )
+
+    kpis = kpis_between(first_day, end)
     with uow_factory() as uow:
         n_pos = len(uow.purchase_orders.list())
     return DemoReport(
@@ -171,6 +197,10 @@ def run_demo(
         cancelled_orders=cancelled,
         purchase_orders=n_pos,
         kpis=kpis,
+        kpis_before=kpis_between(first_day, switch),
+        kpis_after=kpis_between(switch, end),
+        policy_day=switch,
+        policies_set=policies_set,
         levels=tuple(levels),
     )
 
