@@ -83,7 +83,10 @@ def demo(
         "policies_set_on": report.policy_day.isoformat(),
         "policies_changed": report.policies_set,
         "before_policies": _kpi_fields(report.kpis_before),
-        "after_policies": _kpi_fields(report.kpis_after),
+        "after_policies": {
+            "from": report.steady_from.isoformat(),
+            **_kpi_fields(report.kpis_after),
+        },
         "database": settings.database_url,
     }
     if plot is not None:
@@ -115,11 +118,12 @@ def _print_summary(report: DemoReport, days: int, database: str, svg: str | None
         f"{report.customers} customers, {report.start} … {report.end} ({days} days): "
         f"{report.orders} orders ({report.cancelled_orders} cancelled by impatient customers), "
         f"{report.purchase_orders} purchase orders. On {report.policy_day} the planner let "
-        f"subzero set every item's policy ({report.policies_set} changed)."
+        f"subzero set every item's policy ({report.policies_set} changed); the steady state "
+        f"after it is measured from {report.steady_from}."
     )
     table = Table(show_header=True, header_style="bold")
     table.add_column("")
-    for title in ("before", "after policies", "all 90 days" if days == 90 else f"all {days} days"):
+    for title in (f"before {report.policy_day}", f"from {report.steady_from}", f"all {days} days"):
         table.add_column(title, justify="right")
     rows = [
         ("fill rate from stock", "fill_rate", "{:.1%}"),
