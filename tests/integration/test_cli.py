@@ -83,6 +83,12 @@ def test_contract_example_and_shapes(cli: Any) -> None:
     cancelled = cli.json("order", "cancel", str(alice["order_id"]))
     assert cancelled["status"] == "cancelled"
     assert cli.json("events", "verify") == {"intact": True, "first_bad_seq": None}
+    # alice's cancelled 3 went to bob's 2 waiting units: 1 W is free for a two-line order
+    both = cli.json("order", "place", "bob", "W", "1", "--line", "X:2")
+    assert [(ln["sku"], ln["allocated"], ln["backordered"]) for ln in both["lines"]] == [
+        ("W", 1, 0),
+        ("X", 2, 0),
+    ]
 
 
 BAD_INPUTS = [
@@ -96,6 +102,8 @@ BAD_INPUTS = [
     (["po", "receive", "999"], "not_found", "999"),
     (["stock", "NOPE"], "not_found", "NOPE"),
     (["item", "add", "Q", "--supplier", "NOBODY"], "not_found", "NOBODY"),
+    (["order", "place", "alice", "W", "1", "--line", "X"], "invalid_parameter", "--line"),
+    (["order", "place", "alice", "W", "1", "--line", "X:3"], "insufficient_stock", "X"),
 ]
 
 

@@ -75,14 +75,24 @@ def order_place(
     customer: str = typer.Argument(..., help="Customer name."),
     sku: str = typer.Argument(..., help="Item SKU."),
     qty: str = typer.Argument(..., help="Units (a whole number ≥ 1)."),
+    lines: list[str] | None = typer.Option(
+        None, "--line", help="Another line of the same order, SKU:QTY (repeatable)."
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Place an order; free stock is allocated, the rest backordered and promised."""
+    """Place an order; free stock is allocated, the rest backordered and promised.
+    The whole order is accepted or refused together."""
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import OrderLineRequest, PlaceOrder
+    from subzero.domain.errors import InvalidParameter
 
-    units = _whole("quantity", qty)
-    order_id = runtime().bus.handle(PlaceOrder(customer, (OrderLineRequest(sku, units),)))
+    requests = [OrderLineRequest(sku, _whole("quantity", qty))]
+    for text in lines or []:
+        more_sku, sep, more_qty = text.rpartition(":")
+        if not sep or not more_sku:
+            raise InvalidParameter(f"--line {text!r}: use SKU:QTY, e.g. W:3")
+        requests.append(OrderLineRequest(more_sku, _whole(f"quantity of {more_sku}", more_qty)))
+    order_id = runtime().bus.handle(PlaceOrder(customer, tuple(requests)))
     _order_after(order_id, as_json)
 
 
