@@ -174,9 +174,21 @@ def optimal_base_stock(
         p=0.70, L=4 → S*=264.77, g*=4.47).
     """
     alpha = critical_ratio(holding_cost, backorder_cost)
+    return _at_quantile(alpha, demand, lead_time, holding_cost, backorder_cost, review_period)
+
+
+def _at_quantile(
+    level: float,
+    demand: Demand,
+    lead_time: LeadTime,
+    holding_cost: float,
+    backorder_cost: float,
+    review_period: int,
+) -> BaseStockSolution:
+    """S = the ``level`` quantile of demand over the protection interval, evaluated."""
     over, _ = _protection(demand, lead_time, review_period)
     return evaluate_base_stock(
-        _quantile(over, alpha),
+        _quantile(over, level),
         demand,
         lead_time,
         holding_cost=holding_cost,
@@ -201,15 +213,7 @@ def base_stock_for_in_stock(
     """
     if not 0.0 < target < 1.0:
         raise InvalidParameter(f"in-stock target {target} must lie strictly between 0 and 1")
-    over, _ = _protection(demand, lead_time, review_period)
-    return evaluate_base_stock(
-        _quantile(over, target),
-        demand,
-        lead_time,
-        holding_cost=holding_cost,
-        backorder_cost=backorder_cost,
-        review_period=review_period,
-    )
+    return _at_quantile(target, demand, lead_time, holding_cost, backorder_cost, review_period)
 
 
 def base_stock_for_fill_rate(
