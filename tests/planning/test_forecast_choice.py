@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from subzero.planning.forecast_backtest import MIN_CLASS_SERIES
 from subzero.planning.forecast_choice import (
     ENSEMBLE,
+    ENSEMBLE_ALL,
     ENSEMBLE_MEAN,
     NEVER,
     add_ensembles,
@@ -27,6 +29,44 @@ def test_ensembles_are_median_and_mean_of_the_members_that_could_forecast() -> N
     assert frame[ENSEMBLE].to_numpy()[:2] == pytest.approx([2.0, 2.0])
     assert frame[ENSEMBLE_MEAN].to_numpy()[:2] == pytest.approx([2.0, 2.0])
     assert np.isnan(frame[ENSEMBLE].iloc[2]) and np.isnan(frame[ENSEMBLE_MEAN].iloc[2])
+
+
+def test_ensemble_all_is_the_median_of_every_single_model_whatever_the_group() -> None:
+    frame = pd.DataFrame(
+        {
+            "unique_id": ["a", "a", "b"],
+            "m1": [1.0, -2.0, np.nan],
+            "m2": [3.0, 4.0, np.nan],
+            "m3": [9.0, 5.0, 7.0],
+        }
+    )
+    groups = pd.Series({"a": "g", "b": "h"})
+    add_ensembles(frame, {"g": ("m1",), "h": ("m2",)}, groups, ["m1", "m2", "m3"])
+    # row 2: -2 is clipped to 0 first; row 3: only m3 could forecast
+    assert frame[ENSEMBLE_ALL].to_numpy() == pytest.approx([3.0, 4.0, 7.0])
+    assert frame[ENSEMBLE].to_numpy()[:2] == pytest.approx([1.0, 0.0])
+
+
+def _scores(n: int) -> tuple[pd.DataFrame, pd.Series]:
+    """``n`` series on which ``x`` has the lowest mean score, just ahead of the others."""
+    ids = pd.Index([f"s{i}" for i in range(n)])
+    score = pd.DataFrame({"x": 0.90, "y": 0.95, ENSEMBLE_ALL: 0.93}, index=ids)
+    return score, pd.Series("intermittent", index=ids)
+
+
+def test_a_small_collection_takes_the_median_of_all_models_instead_of_the_noisy_best() -> None:
+    score, groups = _scores(MIN_CLASS_SERIES - 1)
+    choice = choose(score, groups, switch_margin=NEVER)
+    assert choice.class_default == {"intermittent": ENSEMBLE_ALL}
+    assert set(choice.model) == {ENSEMBLE_ALL}
+    assert "too few to rank" in choice.reason.iloc[0]
+
+
+def test_enough_series_rank_the_models_and_the_lowest_mean_wins() -> None:
+    score, groups = _scores(MIN_CLASS_SERIES)
+    choice = choose(score, groups, switch_margin=NEVER)
+    assert choice.class_default == {"intermittent": "x"}
+    assert "lowest mean backtest score" in choice.reason.iloc[0]
 
 
 def test_class_default_unless_own_option_wins_by_the_margin() -> None:

@@ -11,9 +11,10 @@
 4. try each expensive candidate (ETS, Theta, ARIMA) on a pilot sample of each class;
    run it on the whole class only if it beats the cheap choice there by ``expensive_gain``
    and the whole class fits in ``expensive_budget_seconds`` (:mod:`.forecast_pilot`);
-5. choose per series (:mod:`.forecast_choice`): ensembles of each class's best models,
-   class defaults, and a switch margin chosen by a nested backtest — all on the backtest
-   windows only;
+5. choose per series (:mod:`.forecast_choice`): ensembles of each class's best models
+   and the median of all models, class defaults (the median of all models when fewer than
+   20 series are there to rank them), and a switch margin chosen by a nested backtest —
+   all on the backtest windows only;
 6. refit the chosen models on the full history and forecast ``horizon`` periods;
 7. add quantiles calibrated on the backtest errors (:mod:`.forecast_quantiles`).
 

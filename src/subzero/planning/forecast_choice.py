@@ -5,12 +5,19 @@ last origin), in three steps:
 
 1. **Ensembles.** Per ranking group (demand class), the ``size`` single models with the
    lowest mean backtest score become the members of two extra options: ``ensemble``
-   (their median) and ``ensemble_mean`` (their mean). Combining forecasts is usually more
-   accurate than choosing one (Bates & Granger 1969; Petropoulos et al. 2022, IJF 38(3),
-   705–871, §2.6), but an ensemble is used only where its backtest score wins.
+   (their median) and ``ensemble_mean`` (their mean). A third, ``ensemble_all``, is the
+   median of every single model: a robust combination that needs no ranking (Jose &
+   Winkler 2008, IJF 24(1), 163–169). Combining forecasts is usually more accurate than
+   choosing one (Bates & Granger 1969; Petropoulos et al. 2022, IJF 38(3), 705–871,
+   §2.6), but an ensemble is used only where its backtest score wins.
 2. **Class defaults.** Each group's default is the option (single or ensemble) with the
    lowest mean score over the group. A class with fewer than ``MIN_CLASS_SERIES`` series
-   is ranked on the pooled evidence of all series (group ``"*"``).
+   is ranked on the pooled evidence of all series (group ``"*"``). When even that
+   evidence is under ``MIN_CLASS_SERIES`` series (a small collection), the ranking is
+   too noisy to trust and the default is ``ensemble_all``: with little evidence, a
+   simple combination beats choosing the best-looking model, whose lead is mostly
+   estimation error (the "forecast combination puzzle": Smith & Wallis 2009, OBES 71(3),
+   331–355; Claeskens et al. 2016, IJF 32(3), 754–762).
 3. **Switching.** A series leaves its class default for its own best option only when
    that option's score is lower by the ``switch_margin``. The margin itself is chosen by
    a *nested* backtest (:func:`select_switch_margin`): options ranked and chosen on the
@@ -25,8 +32,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from subzero.planning.forecast_backtest import (
+    MIN_CLASS_SERIES,
     POOLED,
     backtest_window,
     combined_score,
@@ -38,6 +47,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENSEMBLE",
+    "ENSEMBLES",
+    "ENSEMBLE_ALL",
     "ENSEMBLE_MEAN",
     "NEVER",
     "Choice",
@@ -53,6 +64,12 @@ ENSEMBLE = "ensemble"
 
 ENSEMBLE_MEAN = "ensemble_mean"
 """Option: the mean of a group's best single models."""
+
+ENSEMBLE_ALL = "ensemble_all"
+"""Option: the median of every single model (a robust combination of all candidates)."""
+
+ENSEMBLES = (ENSEMBLE, ENSEMBLE_MEAN, ENSEMBLE_ALL)
+"""The combination options, in the order they are added."""
 
 NEVER = math.inf
 """Switch margin that keeps every series on its class default."""
@@ -107,14 +124,40 @@ def rank_members(
     return members
 
 
-def add_ensembles(
-    frame: pd.DataFrame, members: dict[str, tuple[str, ...]], groups: pd.Series
-) -> None:
-    """Add the ``ensemble`` (median) and ``ensemble_mean`` columns, in place.
+def _median_mean(
+    values: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Row-wise median and mean over the non-NaN values (NaN where a row has none)."""
+    count = (~np.isnan(values)).sum(axis=1)
+    ordered = np.sort(np.where(np.isnan(values), np.inf, values), axis=1)
+    at = np.arange(len(ordered))
+    lo = ordered[at, np.maximum((count - 1) // 2, 0)]
+    hi = ordered[at, np.maximum(count // 2, 0) - (count == 0)]
+    median = np.where(count > 0, (lo + hi) / 2.0, np.nan)
+    total = np.where(np.isnan(values), 0.0, values).sum(axis=1)
+    mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return median, mean
 
-    Per row, over its group's members that could forecast it (NaN if none could);
-    member forecasts are clipped at zero first.
+
+def add_ensembles(
+    frame: pd.DataFrame,
+    members: dict[str, tuple[str, ...]],
+    groups: pd.Series,
+    singles: list[str] | None = None,
+) -> None:
+    """Add the ``ensemble`` (median), ``ensemble_mean`` and ``ensemble_all`` columns.
+
+    In place. Per row, over its group's members that could forecast it (NaN if none
+    could); ``ensemble_all`` is the median over all ``singles`` (default: every member
+    of any group). Member forecasts are clipped at zero first.
     """
+    every = sorted({m for ms in members.values() for m in ms}) if singles is None else singles
+    every = [name for name in every if name in frame.columns]
+    if every:
+        values = np.maximum(frame[every].to_numpy(np.float64), 0.0)
+        frame[ENSEMBLE_ALL] = _median_mean(values)[0]
+    else:
+        frame[ENSEMBLE_ALL] = np.nan
     group = groups.reindex(frame["unique_id"].to_numpy()).to_numpy()
     median = np.full(len(frame), np.nan)
     mean = np.full(len(frame), np.nan)
@@ -122,16 +165,15 @@ def add_ensembles(
         rows = group == g
         if rows.any() and names:
             values = np.maximum(frame.loc[rows, list(names)].to_numpy(np.float64), 0.0)
-            count = (~np.isnan(values)).sum(axis=1)
-            ordered = np.sort(np.where(np.isnan(values), np.inf, values), axis=1)
-            at = np.arange(len(ordered))
-            lo = ordered[at, np.maximum((count - 1) // 2, 0)]
-            hi = ordered[at, np.maximum(count // 2, 0) - (count == 0)]
-            median[rows] = np.where(count > 0, (lo + hi) / 2.0, np.nan)
-            total = np.where(np.isnan(values), 0.0, values).sum(axis=1)
-            mean[rows] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+            median[rows], mean[rows] = _median_mean(values)
     frame[ENSEMBLE] = median
     frame[ENSEMBLE_MEAN] = mean
+
+
+def _evidence(score: pd.DataFrame, groups: pd.Series, group: str) -> int:
+    """Number of backtested series a group's ranking rests on (all series for the pool)."""
+    ids = score.index if group == POOLED else groups.index[groups == group]
+    return int(score.loc[score.index.intersection(ids)].notna().any(axis=1).sum())
 
 
 def choose(score: pd.DataFrame, groups: pd.Series, *, switch_margin: float) -> Choice:
@@ -147,9 +189,20 @@ def choose(score: pd.DataFrame, groups: pd.Series, *, switch_margin: float) -> C
 
     options = list(score.columns)
     defaults: dict[str, str] = {}
+    why: dict[str, str] = {}
     for g in np.unique(groups.to_numpy()):
-        mean = _group_means(score, groups, str(g)).fillna(np.inf)
-        defaults[str(g)] = str(mean.sort_values(kind="stable").index[0])
+        g = str(g)
+        mean = _group_means(score, groups, g).fillna(np.inf)
+        defaults[g] = str(mean.sort_values(kind="stable").index[0])
+        who = g if g != POOLED else "all series"
+        why[g] = f"class default for {who}: lowest mean backtest score"
+        evidence = _evidence(score, groups, g)
+        if ENSEMBLE_ALL in options and evidence < MIN_CLASS_SERIES:
+            defaults[g] = ENSEMBLE_ALL
+            why[g] = (
+                f"class default for {who}: {evidence} series are too few to rank the "
+                f"models (< {MIN_CLASS_SERIES}), so the median of all of them"
+            )
     group = groups.reindex(score.index)
     values = score.to_numpy(dtype=np.float64)
     rows = np.arange(len(values))
@@ -166,8 +219,7 @@ def choose(score: pd.DataFrame, groups: pd.Series, *, switch_margin: float) -> C
             f"own backtest: {options[o]} score {s:.3f} beats class default "
             f"{options[d]} {ds:.3f} by {1 - s / ds:.0%}"
             if sw and np.isfinite(ds)
-            else f"class default for {g if g != POOLED else 'all series'}: "
-            "lowest mean backtest score"
+            else why[str(g)]
         )
         for sw, o, s, d, ds, g in zip(
             switch, own_col, own_score, default_col, default_score, group.to_numpy(), strict=True
@@ -211,9 +263,9 @@ def select_switch_margin(
     members = rank_members(
         combined_score(inner_parts, quantile_weight), groups, singles, ensemble_size
     )
-    add_ensembles(inner, members, groups)
-    add_ensembles(outer, members, groups)
-    options = [*singles, ENSEMBLE, ENSEMBLE_MEAN]
+    add_ensembles(inner, members, groups, singles)
+    add_ensembles(outer, members, groups, singles)
+    options = [*singles, *ENSEMBLES]
     inner_score = combined_score(
         option_scores(inner, options, scales, groups, levels), quantile_weight
     )

@@ -23,7 +23,9 @@ from subzero.planning.forecast_backtest import (
 )
 from subzero.planning.forecast_choice import (
     ENSEMBLE,
+    ENSEMBLE_ALL,
     ENSEMBLE_MEAN,
+    ENSEMBLES,
     Choice,
     MarginTrial,
     add_ensembles,
@@ -226,8 +228,8 @@ def choose_options(
         margins=settings.switch_margins,
     )
     members = rank_members(bt.score, plan.groups, list(bt.singles), settings.ensemble_size)
-    add_ensembles(bt.cv, members, plan.groups)
-    bt.add([ENSEMBLE, ENSEMBLE_MEAN], plan, levels)
+    add_ensembles(bt.cv, members, plan.groups, list(bt.singles))
+    bt.add(list(ENSEMBLES), plan, levels)
     choice = choose(bt.score, plan.groups, switch_margin=margin)
     bt.notes["switch_margin"] = (
         f"{margin:g} (nested backtest, last-window score per margin: "
@@ -250,9 +252,11 @@ def pick(frame: pd.DataFrame, model: pd.Series) -> npt.NDArray[np.float64]:
     return out
 
 
-def _needs(choice: Choice, members: dict[str, tuple[str, ...]]) -> set[str]:
+def _needs(choice: Choice, members: dict[str, tuple[str, ...]], singles: list[str]) -> set[str]:
     """The single models the chosen options need (ensembles need their members)."""
     needed = set(choice.model.to_numpy().tolist())
+    if ENSEMBLE_ALL in needed:
+        needed.update(singles)
     for option, group in zip(choice.model.to_numpy(), choice.group.to_numpy(), strict=True):
         if option in (ENSEMBLE, ENSEMBLE_MEAN):
             needed.update(members.get(str(group), ()))
@@ -281,7 +285,7 @@ def point_forecast(
             freq=plan.freq,
             n_jobs=n_jobs,
         )
-        needed = _needs(choice, members)
+        needed = _needs(choice, members, list(bt.singles))
         if GLOBAL_MODEL in needed:
             setup = global_setup(
                 plan.season,
@@ -312,7 +316,7 @@ def point_forecast(
         for name in bt.singles:
             if name not in fc.columns:
                 fc[name] = np.nan
-        add_ensembles(fc, members, plan.groups)
+        add_ensembles(fc, members, plan.groups, list(bt.singles))
         mean = pick(fc, choice.model)
         fc["mean"] = np.where(np.isnan(mean), fc[FALLBACK_MODEL].to_numpy(), mean)
         points.append(fc[["unique_id", "ds", "mean"]])
