@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from subzero.bootstrap import Runtime
@@ -58,6 +59,9 @@ def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any) -> None:
     fc = first.forecast
     assert len(fc) == 14 and (fc["mean"] >= 0).all() and (fc["q0.9"] >= fc["q0.5"]).all()
     assert fc["ds"].min() == clock.today
+    # the demand the run saw comes with it, for the picture (`forecast --plot`)
+    assert first.history is not None and set(first.history["unique_id"]) == set(fc["unique_id"])
+    assert first.history["ds"].max() < pd.Timestamp(clock.today)
 
     day = clock.today + dt.timedelta(days=2)
     with pytest.raises(InvalidParameter, match="reason"):

@@ -86,3 +86,45 @@ def test_from_ledger_on_an_empty_ledger_says_so(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert done.stderr.strip().endswith("--from-ledger: the order ledger has no orders to forecast")
+
+
+def _two_series(tmp_path: Path) -> Path:
+    days = pd.date_range("2024-01-01", periods=60).strftime("%Y-%m-%d")
+    rng = np.random.default_rng(1)
+    history = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "A", "ds": days, "y": rng.poisson(5, 60)}),
+            pd.DataFrame({"unique_id": "B", "ds": days, "y": rng.poisson(1, 60)}),
+        ]
+    )
+    source = tmp_path / "history.csv"
+    history.to_csv(source, index=False)
+    return source
+
+
+def test_plot_draws_the_named_series(tmp_path: Path) -> None:
+    source, picture = _two_series(tmp_path), tmp_path / "forecast.png"
+    done = run(
+        "--input", str(source), "--horizon", "7", "--output", str(tmp_path / "o.csv"),
+        "--plot", str(picture), "--plot-series", "B",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"plot of 1 series written to {picture}" in done.stderr
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_mistakes_fail_before_the_run_in_one_line(tmp_path: Path) -> None:
+    source, out = _two_series(tmp_path), tmp_path / "o.csv"
+    unknown = run(
+        "--input", str(source), "--horizon", "7", "--output", str(out),
+        "--plot", str(tmp_path / "f.png"), "--plot-series", "A,ZZ",
+    )  # fmt: skip
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == "error[invalid_parameter]: --plot-series: unknown series ZZ"
+    suffix = run(
+        "--input", str(source), "--horizon", "7", "--output", str(out),
+        "--plot", str(tmp_path / "f.txt"),
+    )  # fmt: skip
+    assert suffix.returncode == 1
+    assert "--plot: f.txt must end in .png, .svg or .pdf" in suffix.stderr
+    assert not out.exists()  # nothing was run or written

@@ -5,6 +5,7 @@
     subzero forecast --input HISTORY.csv --horizon H [--quantiles 0.5,0.9,0.95]
                      [--freq D|W|M] [--season S] --output FORECAST.csv
                      [--report REPORT.json] [--n-jobs N]
+                     [--plot FORECAST.png [--plot-series ID,ID]]
     subzero forecast --from-ledger --horizon H ...
 
 pandas and statsforecast are imported inside the command, so ``subzero`` starts fast.
@@ -52,17 +53,32 @@ def forecast_command(
     output: Path = typer.Option(..., "--output", help="Forecast CSV to write."),
     report: Path | None = typer.Option(None, "--report", help="JSON report to write."),
     n_jobs: int = typer.Option(1, "--n-jobs", help="Processes (-1: all cores)."),
+    plot: Path | None = typer.Option(
+        None,
+        "--plot",
+        help="Also draw history, mean and quantile band per series (PNG, SVG or PDF).",
+    ),
+    plot_series: str | None = typer.Option(
+        None,
+        "--plot-series",
+        help="Series to draw, comma-separated (default: the 6 with the most demand).",
+    ),
 ) -> None:
     """Forecast demand per series with automatic model choice and quantiles."""
+    plot_ids = _plot_ids(plot, plot_series)
     levels = parse_float_list(quantiles, name="--quantiles")
     if freq.upper() not in ("D", "W", "M"):
         raise InvalidParameter(f"--freq: {freq!r} is not one of D, W, M")
     if from_ledger == (input_path is not None):
         raise InvalidParameter("give exactly one of --input HISTORY.csv or --from-ledger")
     if from_ledger:
-        _from_ledger(horizon, levels, n_jobs, output, report)
+        _from_ledger(horizon, levels, n_jobs, output, report, plot, plot_ids)
         return
     frame, row_base = _history(input_path)
+    if plot_ids and "unique_id" in frame.columns:
+        from subzero.planning.forecast_plot import pick_series
+
+        pick_series(frame, plot_ids)  # an unknown id fails now, not after the run
 
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -93,6 +109,29 @@ def forecast_command(
             row_base=row_base,
         )
     _write(result.forecast, levels, output, report, result.report())
+    if plot is not None:
+        _plot(frame, result.forecast, result.choices, plot, plot_ids)
+
+
+def _plot_ids(plot: Path | None, plot_series: str | None) -> list[str] | None:
+    """The ``--plot-series`` ids; checks ``--plot``'s suffix before the long run starts."""
+    if plot_series is not None and plot is None:
+        raise InvalidParameter("--plot-series needs --plot FILE")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise InvalidParameter(f"--plot: {plot.name} must end in .png, .svg or .pdf")
+    if plot_series is None:
+        return None
+    ids = [part.strip() for part in plot_series.split(",") if part.strip()]
+    if not ids:
+        raise InvalidParameter("--plot-series: give at least one series id")
+    return ids
+
+
+def _plot(history: Any, forecast: Any, choices: Any, path: Path, ids: list[str] | None) -> None:
+    from subzero.planning.forecast_plot import plot_forecast
+
+    drawn = plot_forecast(history, forecast, choices, path, ids=ids)
+    typer.echo(f"plot of {len(drawn)} series written to {path}", err=True)
 
 
 def _write(
@@ -110,7 +149,13 @@ def _write(
 
 
 def _from_ledger(
-    horizon: int, levels: list[float], n_jobs: int, output: Path, report: Path | None
+    horizon: int,
+    levels: list[float],
+    n_jobs: int,
+    output: Path,
+    report: Path | None,
+    plot: Path | None,
+    plot_ids: list[str] | None,
 ) -> None:
     """Daily forecast of every item from the database's orders, stored as a run (with
     overrides applied, the previous run's accuracy measured and due overrides scored)."""
@@ -132,6 +177,11 @@ def _from_ledger(
         f"{summary.overrides_applied} override(s) applied, {summary.overrides_scored} scored"
         + (f"; biased items: {', '.join(summary.biased_items)}" if summary.biased_items else "")
     )
+    if plot is not None and summary.history is not None:
+        import pandas as pd
+
+        choices = pd.DataFrame(summary.report["series"]).set_index("unique_id")
+        _plot(summary.history, summary.forecast, choices, plot, plot_ids)
 
 
 override_app = typer.Typer(

@@ -1,0 +1,140 @@
+"""A picture of a forecast: recent history, the mean and the quantile band, per series.
+
+A planner checks a forecast faster by eye than from a CSV: does the mean follow the
+level, does the band look wide enough, did a seasonal series get a seasonal forecast?
+:func:`forecast_figure` draws one small panel per series (the recent history as steps,
+the mean forecast, the band between the lowest and the highest requested quantile,
+titled with the chosen model and demand class); :func:`plot_forecast` saves it (PNG or
+SVG, by the file's suffix).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from subzero.domain.errors import InvalidParameter
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DEFAULT_PLOT_SERIES", "forecast_figure", "pick_series", "plot_forecast"]
+
+DEFAULT_PLOT_SERIES = 6
+"""Series drawn when none are named: the ones with the most demand."""
+
+_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def pick_series(
+    history: pd.DataFrame, ids: Sequence[str] | None, limit: int = DEFAULT_PLOT_SERIES
+) -> list[str]:
+    """The series to draw: ``ids`` (each must exist), or the ``limit`` with most demand."""
+    known = set(history["unique_id"].astype(str))
+    if ids:
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise InvalidParameter(f"--plot-series: unknown series {', '.join(missing)}")
+        return list(dict.fromkeys(ids))
+    totals = history.groupby(history["unique_id"].astype(str))["y"].sum()
+    ordered = totals.sort_values(ascending=False, kind="stable")
+    return [str(i) for i in ordered.index[:limit]]
+
+
+def forecast_figure(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    choices: pd.DataFrame | None,
+    ids: Sequence[str],
+    *,
+    history_periods: int | None = None,
+) -> Any:
+    """A matplotlib figure with one panel per series in ``ids``.
+
+    Args:
+        history: ``unique_id, ds, y`` as given to the forecast.
+        forecast: ``unique_id, ds, mean, q<level>…`` from the run.
+        choices: per series ``model`` and ``demand_class`` (for the titles), or None.
+        ids: the series to draw.
+        history_periods: recent periods of history shown (default: three horizons).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    if forecast["ds"].dtype.kind == "M" and history["ds"].dtype.kind != "M":
+        history = history.assign(ds=pd.to_datetime(history["ds"]))
+    levels = sorted(
+        (float(c[1:]), c) for c in forecast.columns if c.startswith("q") and _is_level(c[1:])
+    )
+    cols = min(3, max(1, len(ids)))
+    rows = max(1, math.ceil(len(ids) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False)
+    hist_uid = history["unique_id"].astype(str)
+    fc_uid = forecast["unique_id"].astype(str)
+    for ax, uid in zip(axes.ravel(), ids, strict=False):
+        fc = forecast[fc_uid == uid]
+        shown = history_periods or 3 * max(len(fc), 1)
+        past = history[hist_uid == uid].sort_values("ds").tail(shown)
+        ax.step(past["ds"], past["y"], where="post", color="0.45", linewidth=1.0, label="demand")
+        if len(levels) >= 2:
+            low, high = levels[0], levels[-1]
+            ax.fill_between(
+                fc["ds"],
+                fc[low[1]],
+                fc[high[1]],
+                step="post",
+                color="#9ecae1",
+                alpha=0.6,
+                label=f"{low[1]}–{high[1]}",
+            )
+        elif levels:
+            ax.step(fc["ds"], fc[levels[0][1]], where="post", color="#9ecae1", label=levels[0][1])
+        ax.step(fc["ds"], fc["mean"], where="post", color="#08519c", linewidth=1.6, label="mean")
+        title = uid
+        if choices is not None and uid in choices.index:
+            row = choices.loc[uid]
+            title = f"{uid}: {row['model']} ({row['demand_class']})"
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.tick_params(axis="x", rotation=30)
+        ax.set_ylim(bottom=0)
+    for ax in axes.ravel()[len(ids) :]:
+        ax.set_visible(False)
+    axes.ravel()[0].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def _is_level(text: str) -> bool:
+    try:
+        return 0.0 < float(text) < 1.0
+    except ValueError:
+        return False
+
+
+def plot_forecast(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    choices: pd.DataFrame | None,
+    path: Path,
+    *,
+    ids: Sequence[str] | None = None,
+    limit: int = DEFAULT_PLOT_SERIES,
+) -> list[str]:
+    """Save the forecast picture to ``path`` (PNG, SVG or PDF); returns the series drawn."""
+    if path.suffix.lower() not in _SUFFIXES:
+        raise InvalidParameter(f"--plot: {path.name} must end in {', '.join(_SUFFIXES)}")
+    chosen = pick_series(history, ids, limit)
+    fig = forecast_figure(history, forecast, choices, chosen)
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)
+    return chosen

@@ -1,0 +1,81 @@
+"""The forecast picture: the right series, the run's mean and band, readable titles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from subzero.domain.errors import InvalidParameter
+from subzero.planning.forecast_plot import forecast_figure, pick_series, plot_forecast
+
+
+def _history() -> pd.DataFrame:
+    days = pd.date_range("2024-01-01", periods=30).strftime("%Y-%m-%d")  # as read from CSV
+    return pd.concat(
+        [
+            pd.DataFrame({"unique_id": uid, "ds": days, "y": np.full(30, level)})
+            for uid, level in (("low", 1), ("high", 9), ("mid", 4))
+        ],
+        ignore_index=True,
+    )
+
+
+def _forecast() -> pd.DataFrame:
+    ds = pd.date_range("2024-01-31", periods=5)
+    rows = []
+    for uid, level in (("low", 1.0), ("high", 9.0), ("mid", 4.0)):
+        mean = level + np.arange(5) / 10
+        rows.append(
+            pd.DataFrame(
+                {"unique_id": uid, "ds": ds, "mean": mean, "q0.5": mean - 0.5, "q0.9": mean + 2}
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_pick_series_takes_the_most_demand_or_the_named_ones() -> None:
+    history = _history()
+    assert pick_series(history, None, limit=2) == ["high", "mid"]
+    assert pick_series(history, ["low", "low", "mid"]) == ["low", "mid"]
+    with pytest.raises(InvalidParameter, match="unknown series nope"):
+        pick_series(history, ["low", "nope"])
+
+
+def test_each_panel_draws_the_series_history_mean_and_band() -> None:
+    import matplotlib.pyplot as plt
+
+    choices = pd.DataFrame(
+        {"model": ["tsb", "ses"], "demand_class": ["intermittent", "smooth"]},
+        index=pd.Index(["low", "high"], name="unique_id"),
+    )
+    fig = forecast_figure(_history(), _forecast(), choices, ["high", "low"], history_periods=10)
+    try:
+        panels = [ax for ax in fig.axes if ax.get_visible()]
+        assert [ax.get_title() for ax in panels] == [
+            "high: ses (smooth)",
+            "low: tsb (intermittent)",
+        ]
+        for ax, level in zip(panels, (9.0, 1.0), strict=True):
+            demand, mean = ax.get_lines()
+            assert demand.get_ydata() == pytest.approx(np.full(10, level))  # the last 10 days
+            assert mean.get_ydata() == pytest.approx(level + np.arange(5) / 10)
+            band = ax.collections[0].get_paths()[0].vertices[:, 1]
+            # the band spans the lowest (q0.5) to the highest (q0.9) quantile
+            assert band.min() == pytest.approx(level - 0.5)
+            assert band.max() == pytest.approx(level + 0.4 + 2)
+    finally:
+        plt.close(fig)
+
+
+def test_plot_forecast_writes_the_file_and_refuses_other_suffixes(tmp_path: Path) -> None:
+    path = tmp_path / "forecast.png"
+    assert plot_forecast(_history(), _forecast(), None, path, limit=2) == ["high", "mid"]
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = tmp_path / "forecast.svg"
+    plot_forecast(_history(), _forecast(), None, svg)
+    assert "<svg" in svg.read_text()[:500]
+    with pytest.raises(InvalidParameter, match="must end in"):
+        plot_forecast(_history(), _forecast(), None, tmp_path / "forecast.txt")
