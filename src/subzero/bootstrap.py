@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from subzero.config import Settings, get_settings
 from subzero.domain.errors import InvalidState
-from subzero.service.messagebus import MessageBus
-from subzero.service.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # imported on first use: `subzero stock` needs neither the ORM nor the bus
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from subzero.service.messagebus import MessageBus
+    from subzero.service.stock_view import StockReader
+    from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = ["Runtime", "bootstrap", "init_database", "utc_now"]
 
@@ -21,22 +28,53 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclass(frozen=True)
 class Runtime:
-    """What the interfaces use: the bus for commands, ``uow()`` for queries."""
+    """What the interfaces use: the bus for commands, ``uow()`` for queries, ``stock``
+    for the stock screen.
 
-    bus: MessageBus
-    uow: Callable[[], UnitOfWork]
-    settings: Settings
+    Each is wired on first use, so a read-only command imports neither the ORM mapping
+    nor the message bus and its use cases (the CLI starts fast).
+    """
 
-    def dispose(self) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, *, clock: Callable[[], dt.datetime]
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+
+    @cached_property
+    def _session_factory(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        from subzero.adapters.db.orm import start_mappers
+
+        start_mappers()
+        return sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work (an ORM session on the engine)."""
         from subzero.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 
-        uow = self.uow()
-        assert isinstance(uow, SqlAlchemyUnitOfWork)
-        bind = uow.session_factory.kw.get("bind")
-        if bind is not None:
-            bind.dispose()
+        return SqlAlchemyUnitOfWork(self._session_factory)
+
+    @cached_property
+    def bus(self) -> MessageBus:
+        from subzero.service.messagebus import MessageBus
+
+        return MessageBus(
+            self.uow, clock=self.clock, promise_confidence=self.settings.promise_confidence
+        )
+
+    @cached_property
+    def stock(self) -> StockReader:
+        """Stock positions in one Core query (``service.stock_view``)."""
+        from subzero.adapters.db.stock_reader import SqlStockReader
+
+        return SqlStockReader(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
 
 
 def init_database(settings: Settings | None = None) -> str:
@@ -71,13 +109,10 @@ def bootstrap(
     clock: Callable[[], dt.datetime] = utc_now,
     check_schema: bool = True,
 ) -> Runtime:
-    """Wire the concrete adapters: engine → sessions → unit of work → message bus."""
-    from sqlalchemy.orm import sessionmaker
-
+    """Wire the concrete adapters: engine → sessions → unit of work → message bus
+    (sessions, unit of work and bus on first use; see ``Runtime``)."""
     from subzero.adapters.db.engine import make_engine
     from subzero.adapters.db.migrate import schema_is_current
-    from subzero.adapters.db.orm import start_mappers
-    from subzero.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 
     settings = settings or get_settings()
     _require_sqlite_file(settings.database_url)
@@ -88,11 +123,4 @@ def bootstrap(
             f"database {settings.database_url} is not initialised or is out of date: "
             "run `subzero init`"
         )
-    start_mappers()
-    session_factory = sessionmaker(bind=engine, expire_on_commit=False)
-
-    def uow() -> UnitOfWork:
-        return SqlAlchemyUnitOfWork(session_factory)
-
-    bus = MessageBus(uow, clock=clock, promise_confidence=settings.promise_confidence)
-    return Runtime(bus=bus, uow=uow, settings=settings)
+    return Runtime(engine, settings, clock=clock)

@@ -6,7 +6,6 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-import click
 import typer
 
 from subzero.domain.errors import SubzeroError
@@ -32,13 +31,28 @@ app = typer.Typer(
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress (INFO) to stderr."),
 ) -> None:
-    from rich.logging import RichHandler
-
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
-        handlers=[RichHandler(console=_stderr_console(), show_path=False)],
+        handlers=[_RichStderrHandler()],
     )
+
+
+class _RichStderrHandler(logging.Handler):
+    """rich's ``RichHandler`` on stderr, created at the first record: a command that
+    logs nothing does not pay for importing rich."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rich: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._rich is None:
+            from rich.logging import RichHandler
+
+            self._rich = RichHandler(console=_stderr_console(), show_path=False)
+            self._rich.setFormatter(self.formatter)
+        self._rich.handle(record)
 
 
 def _stderr_console() -> Console:
@@ -79,21 +93,32 @@ _register_commands()
 
 
 def main() -> None:
-    """Entry point: run the app; a SubzeroError becomes one line on stderr and exit 1."""
+    """Entry point: run the app; a SubzeroError becomes one line on stderr and exit 1.
+
+    Typer 0.29 carries its own copy of click, so click's errors are caught here as
+    ``typer.TyperException`` (a usage error is shown as typer shows it, exit 2)."""
     try:
         rv = app(standalone_mode=False)
     except SubzeroError as exc:
         sys.stderr.write(f"error[{exc.code}]: {exc.message}\n")
         sys.exit(1)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("aborted\n")
         sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except typer.TyperException as exc:
+        _show_usage_error(exc)
         sys.exit(exc.exit_code)
     except Exception:
         logger.exception("unexpected error")
         sys.exit(2)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _show_usage_error(exc: typer.TyperException) -> None:
+    """As typer does in standalone mode (after ``no_args_is_help`` it shows nothing
+    more: the help is already on screen)."""
+    from typer import rich_utils
+
+    rich_utils.rich_format_error(exc)  # type: ignore[arg-type]

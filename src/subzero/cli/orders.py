@@ -134,15 +134,10 @@ def stock(
 ) -> None:
     """Stock position: on hand, allocated, backordered, on order, available, position."""
     from subzero.cli.runtime import runtime
-    from subzero.service.views import stock as stock_of
+    from subzero.service.stock_view import stock_position, stock_positions
 
-    rt = runtime()
-    if sku is not None:
-        positions = [stock_of(rt.uow(), sku)]
-    else:
-        with rt.uow() as uow:
-            skus = [item.sku for item in uow.items.list()]
-        positions = [stock_of(rt.uow(), s) for s in skus]
+    reader = runtime().stock
+    positions = [stock_position(reader, sku)] if sku is not None else stock_positions(reader)
     rows = [p.as_dict() for p in positions]
     if as_json:
         emit_json(rows[0] if sku is not None else rows)

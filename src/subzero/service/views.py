@@ -10,7 +10,6 @@ from subzero.domain.errors import InvalidParameter, NotFound
 from subzero.domain.orders import Order
 from subzero.domain.position import StockPosition
 from subzero.domain.purchasing import POStatus, PurchaseOrder
-from subzero.service.rebalance import position_of
 from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -142,7 +141,12 @@ def order_view(uow: UnitOfWork, order_id: int, *, with_history: bool = True) -> 
 
 
 def stock(uow: UnitOfWork, sku: str) -> StockPosition:
-    """The item's stock position (one definition: see ``domain.position``)."""
+    """The item's stock position (one definition: see ``domain.position``).
+
+    ``subzero stock`` reads the same figures in one query: see ``service.stock_view``.
+    """
+    from subzero.service.rebalance import position_of  # allocation and promise rules
+
     with uow:
         item = uow.items.get(sku)
         if item is None:
