@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from subzero.planning.forecast import ForecastResult, ForecastSettings, forecast
+from subzero.planning.forecast_quantiles import conformal_quantiles
 
 CHEAP = ForecastSettings(expensive=False, global_model=False)
 LEVELS = (0.5, 0.8, 0.9, 0.95)
@@ -96,3 +97,30 @@ def test_lead_time_longer_than_horizon_is_refused(simulated) -> None:
         InvalidParameter, match="lead_time: 15 must be between 1 and the forecast horizon 14"
     ):
         result.lead_time_demand("poisson000", 15)
+
+
+def test_conformal_quantile_is_the_ceil_n_plus_1_level_th_smallest() -> None:
+    """Vovk, Gammerman & Shafer (2005): with n = 19 errors, level 0.5 is the 10th smallest
+    and 0.9 the 18th; 0.95 asks for the 19th (k = 19), 0.99 is capped at the largest."""
+    sample = np.arange(19, 0, -1, dtype=float)  # 19 … 1, unsorted on purpose
+    assert conformal_quantiles(sample, (0.5, 0.9, 0.95, 0.99)).tolist() == [10, 18, 19, 19]
+    assert conformal_quantiles(np.empty(0), (0.5,)).tolist() == [0.0]
+
+
+def test_series_with_no_backtest_to_borrow_get_quantiles_of_their_own_history() -> None:
+    """When every series is too short to backtest there are no errors to calibrate on:
+    the band comes from each series' own past (not a band of zero width)."""
+    days = pd.date_range("2024-01-01", periods=19)
+    history = pd.DataFrame(
+        {
+            "unique_id": ["A"] * 19 + ["Z"] * 19,
+            "ds": list(days) * 2,
+            "y": list(range(19, 0, -1)) + [0] * 19,
+        }
+    )
+    result = forecast(history, 28, quantiles=(0.5, 0.9))
+    assert set(result.choices["model"]) == {"mean"}
+    out = result.forecast.groupby("unique_id").first()
+    assert out.loc["A", "mean"] == pytest.approx(10.0)
+    assert (out.loc["A", "q0.5"], out.loc["A", "q0.9"]) == (10.0, 18.0)
+    assert (out.loc["Z", ["mean", "q0.5", "q0.9"]] == 0.0).all()

@@ -10,8 +10,8 @@ Vovk, Gammerman & Shafer 2005; for forecasting, Stankeviciute et al. 2021):
 where s_i is the series' scale (root mean squared one-step change), r = (y - f) / s the
 scaled backtest errors of the series' ranking group g (its demand class) at horizon step
 j (or at all steps if the group has fewer than ``MIN_PATHS_PER_STEP`` windows), and
-Q_level the conformal quantile ceil((n + 1) level) / n. Quantiles are never negative and
-never cross.
+Q_level the conformal quantile, the ceil((n + 1) level)-th smallest of the n errors.
+Quantiles are never negative and never cross.
 
 Lead-time demand — what a policy consumes — is the sum of demand over the lead time. Its
 distribution comes from whole backtest error *paths* resampled with replacement (so that
@@ -38,6 +38,7 @@ __all__ = [
     "LeadTimeDemand",
     "ResidualBank",
     "calibrate",
+    "conformal_quantiles",
     "quantile_columns",
     "quantile_name",
     "sample_lead_time_demand",
@@ -73,21 +74,29 @@ class ResidualBank:
         return group if group in self.paths else _POOLED
 
 
-def _conformal(
+def conformal_quantiles(
     sample: npt.NDArray[np.float64], levels: tuple[float, ...]
 ) -> npt.NDArray[np.float64]:
+    """Split-conformal quantiles of a sample: its k-th smallest value, k = ceil((n + 1)
+    level) (the largest value where k exceeds n; zeros for an empty sample).
+
+    With n exchangeable errors, a new one falls at or below the k-th smallest with
+    probability k / (n + 1) >= level (Vovk, Gammerman & Shafer 2005).
+    """
     n = sample.size
     if n == 0:
         return np.zeros(len(levels))
-    adjusted = [min(1.0, math.ceil((n + 1) * lv) / n) for lv in levels]
-    return np.quantile(sample, adjusted, method="higher")
+    ordered: npt.NDArray[np.float64] = np.sort(sample, axis=None)
+    ranks = np.asarray([min(n, max(1, math.ceil((n + 1) * lv))) for lv in levels])
+    out: npt.NDArray[np.float64] = ordered[ranks - 1]
+    return out
 
 
 def _offsets(paths: npt.NDArray[np.float64], levels: tuple[float, ...]) -> npt.NDArray[np.float64]:
     n_paths, horizon = paths.shape
     if n_paths >= MIN_PATHS_PER_STEP:
-        return np.stack([_conformal(paths[:, j], levels) for j in range(horizon)])
-    pooled = _conformal(paths.ravel(), levels)
+        return np.stack([conformal_quantiles(paths[:, j], levels) for j in range(horizon)])
+    pooled = conformal_quantiles(paths.ravel(), levels)
     return np.tile(pooled, (horizon, 1))
 
 

@@ -48,7 +48,13 @@ from subzero.planning.forecast_models import (
     instantiate,
 )
 from subzero.planning.forecast_pilot import PilotTrial, run_pilot
-from subzero.planning.forecast_quantiles import ResidualBank, calibrate, quantile_columns
+from subzero.planning.forecast_quantiles import (
+    ResidualBank,
+    calibrate,
+    conformal_quantiles,
+    quantile_columns,
+    quantile_name,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -357,7 +363,35 @@ def quantiles(
     else:
         empty = np.zeros((0, plan.horizon))
         bank = ResidualBank(levels, {"*": empty}, {"*": np.zeros((plan.horizon, len(levels)))})
-    return quantile_columns(point, q_scale, all_groups, bank), bank, q_scale, all_groups
+    frame = quantile_columns(point, q_scale, all_groups, bank)
+    unbanked = [
+        uid
+        for uid in plan.short_ids
+        if bank.paths[bank.group_of(str(all_groups.get(uid, "*")))].shape[0] == 0
+    ]
+    if unbanked:
+        own_history_quantiles(frame, plan.frame, unbanked, bank.levels)
+    return frame, bank, q_scale, all_groups
+
+
+def own_history_quantiles(
+    frame: pd.DataFrame, history: pd.DataFrame, ids: list[str], levels: tuple[float, ...]
+) -> None:
+    """Quantiles of series with no backtest errors to borrow, from their own history.
+
+    In place. When no series could be backtested there are no errors to calibrate on;
+    such a series is forecast by its historic mean, and under that model (demand
+    independent from period to period) the conformal predictive quantile of the next
+    period is the ``ceil((n + 1) level) / n`` order statistic of its own n past periods
+    (Vovk et al. 2005) — rather than a band of zero width.
+    """
+    past = history[history["unique_id"].isin(ids)].groupby("unique_id", sort=False)["y"]
+    values = {uid: conformal_quantiles(y.to_numpy(np.float64), levels) for uid, y in past}
+    rows = frame["unique_id"].isin(ids).to_numpy()
+    table = np.stack([values[uid] for uid in frame.loc[rows, "unique_id"]])
+    table = np.maximum.accumulate(np.maximum(table, 0.0), axis=1)
+    for k, level in enumerate(levels):
+        frame.loc[rows, quantile_name(level)] = table[:, k]
 
 
 def choices_table(
