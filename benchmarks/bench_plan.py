@@ -30,19 +30,28 @@ def _history(n: int, rng: np.random.Generator) -> pd.DataFrame:
     size = 1 + rng.poisson(rng.uniform(0.3, 4.0, n))
     demand = (rng.random((n, DAYS)) < occurrence[:, None]) * rng.poisson(size[:, None], (n, DAYS))
     days = pd.date_range(TODAY - dt.timedelta(days=DAYS), periods=DAYS, freq="D")
-    return pd.DataFrame({
-        "unique_id": np.repeat([f"SKU{i:06d}" for i in range(n)], DAYS),
-        "ds": np.tile(days, n),
-        "y": demand.ravel().astype(np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"SKU{i:06d}" for i in range(n)], DAYS),
+            "ds": np.tile(days, n),
+            "y": demand.ravel().astype(np.int64),
+        }
+    )
 
 
 def _items(n: int, rng: np.random.Generator) -> list[ItemPlanInput]:
     out = []
     for i in range(n):
         policy = BaseStock(int(rng.integers(2, 40))) if i % 3 else MakeToOrder()
-        terms = (SupplierTerms(f"S{i % 7}", int(rng.integers(2, 15)), Decimal("3.50"),
-                               moq=int(rng.choice([1, 5, 10])), lot_size=1),)
+        terms = (
+            SupplierTerms(
+                f"S{i % 7}",
+                int(rng.integers(2, 15)),
+                Decimal("3.50"),
+                moq=int(rng.choice([1, 5, 10])),
+                lot_size=1,
+            ),
+        )
         state = ItemState(f"SKU{i:06d}", int(rng.integers(0, 20)), 0, int(rng.integers(0, 3)))
         out.append(ItemPlanInput(state, policy, np.zeros(HORIZON), terms))
     return out
@@ -56,8 +65,12 @@ def _run(n: int, workers: int) -> dict[str, float]:
     if workers:
         from distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=":0") as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             up = time.perf_counter() - start
             futures = client.map(run_partition, parts, pure=False)
             plans = [p for chunk in client.gather(futures) for p in chunk]
@@ -65,9 +78,13 @@ def _run(n: int, workers: int) -> dict[str, float]:
         up = 0.0
         plans = [p for part in parts for p in run_partition(part)]
     seconds = time.perf_counter() - start
-    return {"items": n, "partitions": len(parts), "seconds": round(seconds, 2),
-            "cluster_start_seconds": round(up, 2),
-            "proposals": sum(len(p.proposals) for p in plans)}
+    return {
+        "items": n,
+        "partitions": len(parts),
+        "seconds": round(seconds, 2),
+        "cluster_start_seconds": round(up, 2),
+        "proposals": sum(len(p.proposals) for p in plans),
+    }
 
 
 def run() -> dict[str, object]:

@@ -86,8 +86,11 @@ def test_dask_run_equals_the_local_run(runtime: Runtime, clock: Any) -> None:
 
     _shop(runtime, clock)
     local = _run(runtime, partition_size=2)
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster, dask_mapper(cluster.scheduler_address) as mapper:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        dask_mapper(cluster.scheduler_address) as mapper,
+    ):
         distributed = _run(runtime, partition_size=2, mapper=mapper)
     assert distributed == local and len(local) > 0

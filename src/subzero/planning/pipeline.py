@@ -86,8 +86,15 @@ def partitions(
         if history is not None:
             skus = {it.state.sku for it in chunk}
             part_history = history[history["unique_id"].isin(skus)].reset_index(drop=True)
-        out.append(PlanPartition(today, horizon_days, chunk, part_history,
-                                 plan_forecast_settings() if history is not None else None))
+        out.append(
+            PlanPartition(
+                today,
+                horizon_days,
+                chunk,
+                part_history,
+                plan_forecast_settings() if history is not None else None,
+            )
+        )
     return out
 
 
@@ -95,8 +102,9 @@ def run_partition(part: PlanPartition) -> list[ItemPlan]:
     """Forecast the partition's items (when it has a history), then plan them."""
     items = part.items
     if part.history is not None and not part.history.empty:
-        means = _forecast_means(part.history, part.horizon_days,
-                                part.forecast_settings or plan_forecast_settings())
+        means = _forecast_means(
+            part.history, part.horizon_days, part.forecast_settings or plan_forecast_settings()
+        )
         zeros = np.zeros(part.horizon_days)
         items = tuple(
             dataclasses.replace(it, forecast=means.get(it.state.sku, zeros)) for it in items

@@ -11,8 +11,9 @@ ordered), and the report compares the first half with the steady state after it
 (leaving out the transition while the first half's backlog is served). Each simulated
 day: suppliers deliver what is due, customers order through the day (Poisson arrivals
 per item), a few impatient customers cancel long waits, the warehouse ships every ready
-order, the planner sends the day's draft purchase orders. The supplier's real delivery day is drawn from its lead-time
-distribution; the system only knows the distribution, as in life.
+order, the planner sends the day's draft purchase orders. The supplier's real delivery
+day is drawn from its lead-time distribution; the system only knows the distribution, as
+in life.
 """
 
 from __future__ import annotations
