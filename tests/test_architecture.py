@@ -66,3 +66,17 @@ def _imported_modules(folder: Path, *args: str) -> set[str]:
 def test_help_does_not_import_heavy_libraries(args: tuple[str, ...], tmp_path: Path) -> None:
     heavy = sorted(set(HEAVY) & _imported_modules(tmp_path, *args))
     assert heavy == [], f"`subzero {' '.join(args)}` imports {heavy}"
+
+
+def test_help_reflows_docstrings_into_paragraphs(tmp_path: Path) -> None:
+    """Command docstrings are wrapped at 88 columns in the source; the help joins those
+    lines again (markdown mode), so a wide terminal shows each description on one line
+    instead of breaking wherever the source did."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUBZERO_")}
+    env |= {"COLUMNS": "250", "SUBZERO_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    proc = subprocess.run(
+        [str(BIN / "subzero"), "--help"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    line = next(row for row in proc.stdout.splitlines() if "backorders" in row)
+    assert "with its promise and whether that promise is already late" in line
