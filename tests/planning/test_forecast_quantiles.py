@@ -124,3 +124,8 @@ def test_series_with_no_backtest_to_borrow_get_quantiles_of_their_own_history() 
     assert out.loc["A", "mean"] == pytest.approx(10.0)
     assert (out.loc["A", "q0.5"], out.loc["A", "q0.9"]) == (10.0, 18.0)
     assert (out.loc["Z", ["mean", "q0.5", "q0.9"]] == 0.0).all()
+    # lead-time demand: 7 independent days drawn from 1..19 (mean 10, variance 30)
+    ltd = result.lead_time_demand("A", 7, n_samples=20_000, rng=np.random.default_rng(1))
+    assert ltd.mean == pytest.approx(70.0, rel=0.01)
+    assert ltd.samples.std() == pytest.approx((7 * 30.0) ** 0.5, rel=0.03)
+    assert result.lead_time_demand("Z", 7).quantiles == {0.5: 0.0, 0.9: 0.0}

@@ -187,7 +187,7 @@ def forecast(
     clock.done("choose")
     point = stages.point_forecast(plan, bt, choice, members, settings, n_jobs)
     clock.done("forecast")
-    frame, bank, q_scale, all_groups = stages.quantiles(plan, bt, choice, point, levels)
+    frame, bank, q_scale, all_groups, own = stages.quantiles(plan, bt, choice, point, levels)
     clock.done("quantiles")
 
     choices, model_scores = stages.choices_table(plan, bt, choice)
@@ -212,4 +212,5 @@ def forecast(
         season=season,
         seconds=clock.seconds,
         notes=notes,
+        own_history=own,
     )

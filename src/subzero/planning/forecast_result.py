@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from subzero.domain.errors import InvalidParameter
 from subzero.planning.forecast_pilot import PilotTrial
@@ -41,6 +42,9 @@ class ForecastResult:
         seconds: time per stage.
         notes: what the run decided beyond the per-series choice, in words (the global
             model, the switch margin and its nested-backtest trials, the ensembles).
+        own_history: per series that had no backtest errors to borrow (every series too
+            short when none could be backtested): its past demand, from which its
+            quantiles and lead-time demand are drawn.
     """
 
     forecast: pd.DataFrame
@@ -55,6 +59,7 @@ class ForecastResult:
     season: int
     seconds: dict[str, float] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    own_history: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
 
     def lead_time_demand(
         self,
@@ -68,6 +73,12 @@ class ForecastResult:
         rows = self.forecast[self.forecast["unique_id"] == unique_id]
         if rows.empty:
             raise InvalidParameter(f"lead-time demand: unknown series {unique_id!r}")
+        rng = rng if rng is not None else np.random.default_rng(0)
+        if unique_id in self.own_history:
+            past = self.own_history[unique_id]
+            return _bootstrap_own_history(
+                past, lead_time, self.horizon, self.bank.levels, n_samples, rng
+            )
         group = self.bank.group_of(str(self.groups.get(unique_id, "*")))
         return sample_lead_time_demand(
             rows["mean"].to_numpy(dtype=np.float64),
@@ -76,7 +87,7 @@ class ForecastResult:
             lead_time=lead_time,
             levels=self.bank.levels,
             n_samples=n_samples,
-            rng=rng if rng is not None else np.random.default_rng(0),
+            rng=rng,
         )
 
     def report(self) -> dict[str, Any]:
@@ -108,3 +119,29 @@ class ForecastResult:
             "notes": dict(self.notes),
             "series": series,
         }
+
+
+def _bootstrap_own_history(
+    history: npt.NDArray[np.float64],
+    lead_time: int,
+    horizon: int,
+    levels: tuple[float, ...],
+    n_samples: int,
+    rng: np.random.Generator,
+) -> LeadTimeDemand:
+    """Lead-time demand of a series forecast by its historic mean: the sum of
+    ``lead_time`` periods drawn with replacement from its own past (the bootstrap of
+    independent periods, matching the mean model and its quantiles)."""
+    if not 1 <= lead_time <= horizon:
+        raise InvalidParameter(
+            f"lead_time: {lead_time} must be between 1 and the forecast horizon {horizon}"
+        )
+    past = history if history.size else np.zeros(1)
+    total = rng.choice(past, size=(n_samples, lead_time), replace=True).sum(axis=1)
+    values = np.quantile(total, levels) if levels else np.empty(0)
+    return LeadTimeDemand(
+        lead_time=lead_time,
+        mean=float(total.mean()),
+        quantiles={float(lv): float(v) for lv, v in zip(levels, values, strict=True)},
+        samples=total,
+    )

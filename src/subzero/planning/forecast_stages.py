@@ -342,11 +342,12 @@ def quantiles(
     choice: Choice | None,
     point: pd.DataFrame,
     levels: tuple[float, ...],
-) -> tuple[pd.DataFrame, ResidualBank, pd.Series, pd.Series]:
+) -> tuple[pd.DataFrame, ResidualBank, pd.Series, pd.Series, dict[str, npt.NDArray[np.float64]]]:
     """Calibrate the quantiles on the chosen options' backtest errors and add them.
 
     Returns the forecast with quantile columns, the residual bank, the quantile scale per
-    series (0 for a series with no demand) and the ranking group per series.
+    series (0 for a series with no demand), the ranking group per series, and the own
+    history of the series that had no backtest errors to borrow.
     """
     profile = plan.profile
     classes = profile["demand_class"].astype(str)
@@ -369,29 +370,31 @@ def quantiles(
         for uid in plan.short_ids
         if bank.paths[bank.group_of(str(all_groups.get(uid, "*")))].shape[0] == 0
     ]
-    if unbanked:
-        own_history_quantiles(frame, plan.frame, unbanked, bank.levels)
-    return frame, bank, q_scale, all_groups
+    own = own_history_quantiles(frame, plan.frame, unbanked, bank.levels) if unbanked else {}
+    return frame, bank, q_scale, all_groups, own
 
 
 def own_history_quantiles(
     frame: pd.DataFrame, history: pd.DataFrame, ids: list[str], levels: tuple[float, ...]
-) -> None:
+) -> dict[str, npt.NDArray[np.float64]]:
     """Quantiles of series with no backtest errors to borrow, from their own history.
 
-    In place. When no series could be backtested there are no errors to calibrate on;
-    such a series is forecast by its historic mean, and under that model (demand
-    independent from period to period) the conformal predictive quantile of the next
-    period is the ``ceil((n + 1) level) / n`` order statistic of its own n past periods
-    (Vovk et al. 2005) — rather than a band of zero width.
+    In place; returns each such series' past demand (for its lead-time demand). When
+    no series could be backtested there are no errors to calibrate on; such a series is
+    forecast by its historic mean, and under that model (demand independent from period
+    to period) the conformal predictive quantile of the next period is the ceil((n + 1)
+    level)-th smallest of its own n past periods (Vovk et al. 2005) — rather than a band
+    of zero width.
     """
     past = history[history["unique_id"].isin(ids)].groupby("unique_id", sort=False)["y"]
-    values = {uid: conformal_quantiles(y.to_numpy(np.float64), levels) for uid, y in past}
+    own = {str(uid): y.to_numpy(np.float64) for uid, y in past}
+    values = {uid: conformal_quantiles(y, levels) for uid, y in own.items()}
     rows = frame["unique_id"].isin(ids).to_numpy()
     table = np.stack([values[uid] for uid in frame.loc[rows, "unique_id"]])
     table = np.maximum.accumulate(np.maximum(table, 0.0), axis=1)
     for k, level in enumerate(levels):
         frame.loc[rows, quantile_name(level)] = table[:, k]
+    return own
 
 
 def choices_table(
