@@ -37,6 +37,7 @@ __all__ = [
     "MIN_PATHS_PER_STEP",
     "LeadTimeDemand",
     "ResidualBank",
+    "bootstrap_lead_time_demand",
     "calibrate",
     "conformal_quantiles",
     "quantile_columns",
@@ -215,16 +216,46 @@ def sample_lead_time_demand(
     Raises:
         InvalidParameter: the lead time is outside 1..horizon or there are no paths.
     """
-    horizon = mean_path.shape[0]
-    if not 1 <= lead_time <= horizon:
-        raise InvalidParameter(
-            f"lead_time: {lead_time} must be between 1 and the forecast horizon {horizon}"
-        )
+    _check_lead_time(lead_time, mean_path.shape[0])
     if error_paths.shape[0] == 0:
         raise InvalidParameter("lead-time demand: no backtest error paths to resample")
     picks = rng.integers(0, error_paths.shape[0], size=n_samples)
     demand = np.maximum(mean_path[None, :lead_time] + scale * error_paths[picks, :lead_time], 0.0)
-    total = demand.sum(axis=1)
+    return _summary(demand.sum(axis=1), lead_time, levels)
+
+
+def bootstrap_lead_time_demand(
+    history: npt.NDArray[np.float64],
+    *,
+    lead_time: int,
+    horizon: int,
+    levels: tuple[float, ...],
+    n_samples: int,
+    rng: np.random.Generator,
+) -> LeadTimeDemand:
+    """Lead-time demand of a series forecast by its historic mean: the sum of
+    ``lead_time`` periods drawn with replacement from its own past (the bootstrap of
+    independent periods, matching the mean model and its own-history quantiles).
+
+    Raises:
+        InvalidParameter: the lead time is outside 1..horizon.
+    """
+    _check_lead_time(lead_time, horizon)
+    past = history if history.size else np.zeros(1)
+    total = rng.choice(past, size=(n_samples, lead_time), replace=True).sum(axis=1)
+    return _summary(total, lead_time, levels)
+
+
+def _check_lead_time(lead_time: int, horizon: int) -> None:
+    if not 1 <= lead_time <= horizon:
+        raise InvalidParameter(
+            f"lead_time: {lead_time} must be between 1 and the forecast horizon {horizon}"
+        )
+
+
+def _summary(
+    total: npt.NDArray[np.float64], lead_time: int, levels: tuple[float, ...]
+) -> LeadTimeDemand:
     values = np.quantile(total, levels) if levels else np.empty(0)
     return LeadTimeDemand(
         lead_time=lead_time,

@@ -13,6 +13,7 @@ from subzero.planning.forecast_pilot import PilotTrial
 from subzero.planning.forecast_quantiles import (
     LeadTimeDemand,
     ResidualBank,
+    bootstrap_lead_time_demand,
     sample_lead_time_demand,
 )
 
@@ -75,9 +76,13 @@ class ForecastResult:
             raise InvalidParameter(f"lead-time demand: unknown series {unique_id!r}")
         rng = rng if rng is not None else np.random.default_rng(0)
         if unique_id in self.own_history:
-            past = self.own_history[unique_id]
-            return _bootstrap_own_history(
-                past, lead_time, self.horizon, self.bank.levels, n_samples, rng
+            return bootstrap_lead_time_demand(
+                self.own_history[unique_id],
+                lead_time=lead_time,
+                horizon=self.horizon,
+                levels=self.bank.levels,
+                n_samples=n_samples,
+                rng=rng,
             )
         group = self.bank.group_of(str(self.groups.get(unique_id, "*")))
         return sample_lead_time_demand(
@@ -119,29 +124,3 @@ class ForecastResult:
             "notes": dict(self.notes),
             "series": series,
         }
-
-
-def _bootstrap_own_history(
-    history: npt.NDArray[np.float64],
-    lead_time: int,
-    horizon: int,
-    levels: tuple[float, ...],
-    n_samples: int,
-    rng: np.random.Generator,
-) -> LeadTimeDemand:
-    """Lead-time demand of a series forecast by its historic mean: the sum of
-    ``lead_time`` periods drawn with replacement from its own past (the bootstrap of
-    independent periods, matching the mean model and its quantiles)."""
-    if not 1 <= lead_time <= horizon:
-        raise InvalidParameter(
-            f"lead_time: {lead_time} must be between 1 and the forecast horizon {horizon}"
-        )
-    past = history if history.size else np.zeros(1)
-    total = rng.choice(past, size=(n_samples, lead_time), replace=True).sum(axis=1)
-    values = np.quantile(total, levels) if levels else np.empty(0)
-    return LeadTimeDemand(
-        lead_time=lead_time,
-        mean=float(total.mean()),
-        quantiles={float(lv): float(v) for lv, v in zip(levels, values, strict=True)},
-        samples=total,
-    )
