@@ -108,3 +108,17 @@ def test_intermittent_series_are_classified_and_get_an_intermittent_method() -> 
     chosen = result.choices["model"]
     assert (chosen != "naive").all()
     assert (result.forecast["mean"] > 0).all()
+
+
+def test_a_young_history_is_backtested_on_overlapping_origins() -> None:
+    """90 days for a 28-day horizon do not fit 3 origins a horizon apart (112 days): the
+    origins move closer (17 days apart) instead of sending every series to the fallback."""
+    rng = np.random.default_rng(5)
+    series = {f"s{i}": rng.poisson(3 + i, 90) for i in range(4)}
+    result = forecast(frame(series), 28, settings=CHEAP)
+    assert not result.choices["reason"].str.contains("too short").any()
+    assert result.notes["origins"].startswith("3, 17 periods apart (overlapping")
+    assert (result.forecast["q0.9"] > result.forecast["mean"]).all()
+    # a history long enough keeps origins a horizon apart
+    long = forecast(frame({k: rng.poisson(3, 120) for k in series}), 28, settings=CHEAP)
+    assert long.notes["origins"] == "3, 28 periods apart"

@@ -123,6 +123,14 @@ def plan(frame: pd.DataFrame, freq: str | int, season: int, horizon: int, settin
     # enough to fit the seasonal window average (4 weeks, or 2 years) at the first origin
     min_fit = max(season * (4 if season < 12 else 2), horizon, 10)
     needed = horizon + step * (settings.n_windows - 1) + min_fit
+    longest = int(profile["periods"].max()) if len(profile) else 0
+    if settings.step is None and settings.n_windows > 1 and longest < needed:
+        # a young history (90 days for a 28-day horizon, say): overlapping origins,
+        # closer than a horizon apart, rather than no backtest at all
+        room = (longest - horizon - min_fit) // (settings.n_windows - 1)
+        if room >= 1:
+            step = room
+            needed = horizon + step * (settings.n_windows - 1) + min_fit
     eligible_ids = profile.index[profile["periods"] >= needed]
     short_ids = profile.index[profile["periods"] < needed]
     if len(short_ids):
@@ -164,6 +172,9 @@ def backtest(plan: Plan, settings: Any, levels: tuple[float, ...], n_jobs: int) 
         n_jobs=n_jobs,
     )
     result = Backtest(cv, {}, [c.name for c in cheap], settings.quantile_weight)
+    result.notes["origins"] = f"{settings.n_windows}, {plan.step} periods apart" + (
+        " (overlapping windows: the history is short)" if plan.step < plan.horizon else ""
+    )
     if settings.global_model:
         setup = global_setup(
             plan.season,
