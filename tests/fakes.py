@@ -240,6 +240,14 @@ class _Events:
     def find_break(self) -> int | None:
         return find_break(row[:6] for row in self.store.events)
 
+    def first_seen(self, event_type: str) -> dict[str, dt.datetime]:
+        out: dict[str, dt.datetime] = {}
+        for _seq, type_, at, _payload, _prev, _hash, refs in self.store.events:
+            sku = refs.get("sku")
+            if type_ == event_type and isinstance(sku, str):
+                out[sku] = min(out.get(sku, at), at)
+        return out
+
 
 class _Forecasts:
     def __init__(self, store: _Store) -> None:

@@ -48,6 +48,25 @@ def test_history_counts_backorders_not_shipments(runtime: Runtime, clock: Any) -
     assert len(w) == (w["ds"].max() - w["ds"].min()).days + 1
 
 
+def test_history_starts_the_day_the_item_was_added_not_at_its_first_order(
+    runtime: Runtime, clock: Any
+) -> None:
+    """Days in the catalogue without orders are demand of zero; leaving them out would
+    overstate the item's mean. ``since`` still bounds the history."""
+    _shop(runtime)
+    added = clock.today
+    clock.advance(days=5)
+    runtime.bus.handle(c.PlaceOrder("bob", (c.OrderLineRequest("W", 4),)))
+    clock.advance(days=3)
+    with runtime.uow() as uow:
+        frame = order_history_frame(uow, until=clock.today)
+        recent = order_history_frame(uow, since=added + dt.timedelta(days=2), until=clock.today)
+    w = frame[frame["unique_id"] == "W"]
+    assert w["ds"].min().date() == added and len(w) == 8
+    assert w["y"].tolist() == [0, 0, 0, 0, 0, 4, 0, 0]
+    assert recent.loc[recent["unique_id"] == "W", "y"].tolist() == [0, 0, 0, 4, 0, 0]
+
+
 def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any) -> None:
     _shop(runtime)
     rng = np.random.default_rng(7)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from subzero.domain.events import ItemAdded
 from subzero.service.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -42,8 +43,11 @@ def order_history_frame(
     uow: UnitOfWork, *, since: dt.date | None = None, until: dt.date | None = None
 ) -> pd.DataFrame:
     """The ledger's daily demand as a long frame ``unique_id, ds, y`` (statsforecast's
-    layout), zero-filled from each item's first order to the day before ``until``
-    (default: the last day with an order). Call inside ``with uow``."""
+    layout), zero-filled to the day before ``until`` (default: the last day with an
+    order) from the day each item was added (``ItemAdded``), or its first order if that
+    came earlier (orders imported from an older system), but not before ``since``. The
+    days an item was in the catalogue without orders are demand of zero: leaving them out
+    would overstate its mean. Call inside ``with uow``."""
     import pandas as pd
 
     rows = uow.orders.demand_history(
@@ -61,9 +65,16 @@ def order_history_frame(
     frame["ds"] = pd.to_datetime(frame["ds"])
     daily = frame.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
     last = pd.Timestamp(until) - pd.Timedelta(days=1) if until else daily["ds"].max()
+    floor = pd.Timestamp(since) if since else None
+    added = {
+        sku: pd.Timestamp(at.date()) for sku, at in uow.events.first_seen(ItemAdded.type).items()
+    }
     parts = []
     for sku, group in daily.groupby("unique_id", sort=True):
-        days = pd.date_range(group["ds"].min(), last, freq="D")
+        start = min(group["ds"].min(), added.get(str(sku), group["ds"].min()))
+        if floor is not None:
+            start = max(start, floor)
+        days = pd.date_range(start, last, freq="D")
         filled = group.set_index("ds")["y"].reindex(days, fill_value=0)
         parts.append(pd.DataFrame({"unique_id": sku, "ds": days, "y": filled.to_numpy()}))
     return pd.concat(parts, ignore_index=True)

@@ -278,6 +278,16 @@ class SqlEventLog:
             for seq, type_, at, payload, hash_ in self.session.execute(stmt)
         ]
 
+    def first_seen(self, event_type: str) -> dict[str, dt.datetime]:
+        """Per SKU, the time of its first event of ``event_type``."""
+        c = tables.events.c
+        stmt = (
+            select(c.sku, func.min(c.at))
+            .where(c.type == event_type, c.sku.is_not(None))
+            .group_by(c.sku)
+        )
+        return {str(sku): at for sku, at in self.session.execute(stmt)}
+
     def find_break(self) -> int | None:
         c = tables.events.c
         rows = self.session.execute(
