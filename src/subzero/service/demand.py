@@ -69,12 +69,19 @@ def order_history_frame(
     added = {
         sku: pd.Timestamp(at.date()) for sku, at in uow.events.first_seen(ItemAdded.type).items()
     }
-    parts = []
-    for sku, group in daily.groupby("unique_id", sort=True):
-        start = min(group["ds"].min(), added.get(str(sku), group["ds"].min()))
-        if floor is not None:
-            start = max(start, floor)
-        days = pd.date_range(start, last, freq="D")
-        filled = group.set_index("ds")["y"].reindex(days, fill_value=0)
-        parts.append(pd.DataFrame({"unique_id": sku, "ds": days, "y": filled.to_numpy()}))
-    return pd.concat(parts, ignore_index=True)
+    start = daily.groupby("unique_id", sort=True)["ds"].min()
+    known = start.index.intersection(pd.Index(list(added)))
+    start[known] = np.minimum(start[known], pd.Series(added)[known])
+    if floor is not None:
+        start = start.clip(lower=floor)
+    # one row per item and day from its start to ``last``, built at once (no loop per item)
+    length = np.maximum((last - start).dt.days.to_numpy() + 1, 0)
+    offsets = np.cumsum(length) - length
+    within = np.arange(int(length.sum())) - np.repeat(offsets, length)
+    ds = np.repeat(start.to_numpy(), length) + within.astype("timedelta64[D]")
+    y = np.zeros(int(length.sum()), dtype=np.int64)
+    item = start.index.get_indexer(daily["unique_id"])
+    day = (daily["ds"].to_numpy() - start.to_numpy()[item]).astype("timedelta64[D]").astype(int)
+    keep = (day >= 0) & (day < length[item])
+    y[offsets[item[keep]] + day[keep]] = daily["y"].to_numpy()[keep]
+    return pd.DataFrame({"unique_id": np.repeat(start.index.to_numpy(), length), "ds": ds, "y": y})
