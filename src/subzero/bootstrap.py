@@ -59,6 +59,25 @@ class Runtime:
         return SqlAlchemyUnitOfWork(self._session_factory)
 
     @cached_property
+    def _read_session_factory(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        from subzero.adapters.db.engine import read_only
+        from subzero.adapters.db.orm import start_mappers
+
+        start_mappers()
+        return sessionmaker(bind=read_only(self.engine), expire_on_commit=False)
+
+    def read_uow(self) -> UnitOfWork:
+        """A unit of work for views: it reads one consistent snapshot and cannot commit.
+
+        On SQLite it neither waits for nor blocks a running writer (an order being
+        placed, a planning run); on PostgreSQL its transaction is ``READ ONLY``."""
+        from subzero.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
+
+        return SqlAlchemyUnitOfWork(self._read_session_factory, read_only=True)
+
+    @cached_property
     def bus(self) -> MessageBus:
         from subzero.service.messagebus import MessageBus
 
@@ -69,9 +88,10 @@ class Runtime:
     @cached_property
     def stock(self) -> StockReader:
         """Stock positions in one Core query (``service.stock_view``)."""
+        from subzero.adapters.db.engine import read_only
         from subzero.adapters.db.stock_reader import SqlStockReader
 
-        return SqlStockReader(self.engine)
+        return SqlStockReader(read_only(self.engine))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -212,14 +212,16 @@ class Cli:
         env["COLUMNS"] = "200"  # rich tables: no wrapping in captured output
         return env
 
-    def __call__(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, check: bool = False, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             [str(SUBZERO), *args],
             capture_output=True,
             text=True,
             env=self.env(),
             cwd=self.cwd,
-            timeout=60,
+            timeout=timeout,
             check=False,
         )
         if check:

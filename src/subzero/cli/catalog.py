@@ -116,7 +116,7 @@ def supplier_terms(
     )
     from subzero.service.supplier_terms import terms_view
 
-    with rt.uow() as uow:
+    with rt.read_uow() as uow:
         item = uow.items.get(sku)
         assert item is not None
         view = next(terms_view(t) for t in uow.items.terms(item) if t.supplier.name == supplier)
@@ -137,7 +137,7 @@ def supplier_list(as_json: bool = typer.Option(False, "--json", help="Print JSON
     from subzero.service.lead_times import supplier_lead_time, supplier_reliability
 
     rows = []
-    with runtime().uow() as uow:
+    with runtime().read_uow() as uow:
         for s in uow.suppliers.list():
             _, mean, source = supplier_lead_time(uow, s)
             on_time, judged = supplier_reliability(uow, s)

@@ -50,7 +50,7 @@ def supplier_view(
     from subzero.cli.runtime import runtime
     from subzero.service.supplier_view import supplier_view as view_of
 
-    data = view_of(runtime().uow(), supplier, now=utc_now()).as_dict()
+    data = view_of(runtime().read_uow(), supplier, now=utc_now()).as_dict()
     if as_json:
         emit_json(data)
         return
@@ -155,8 +155,8 @@ def _show_bounds(sku: str, as_json: bool) -> None:
     from subzero.service.views import stock
 
     rt = runtime()
-    position = stock(rt.uow(), sku)
-    with rt.uow() as uow:
+    position = stock(rt.read_uow(), sku)
+    with rt.read_uow() as uow:
         item = uow.items.get(sku)
         assert item is not None
         bounds = (item.vmi_min, item.vmi_max)
@@ -217,7 +217,7 @@ def vmi_order(
 
     rt = runtime()
     po_id = rt.bus.handle(PlaceVmiOrder(sku, supplier, _whole("quantity", qty), _day(date)))
-    view = next(po for po in purchase_orders(rt.uow(), sku=sku) if po.po_id == po_id)
+    view = next(po for po in purchase_orders(rt.read_uow(), sku=sku) if po.po_id == po_id)
     if as_json:
         emit_json(view.as_dict())
     else:
@@ -241,7 +241,7 @@ def vmi_report(
     rows = [
         r.as_dict()
         for r in report(
-            runtime().uow(),
+            runtime().read_uow(),
             now=utc_now(),
             days=days,
             sku=sku,

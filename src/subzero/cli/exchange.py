@@ -29,7 +29,7 @@ def export(
     if fmt not in FORMATS:
         raise InvalidParameter(f"format {fmt!r}; use csv or parquet")
     rt = runtime()
-    tables = export_tables(rt.uow(), exchange_reader)
+    tables = export_tables(rt.read_uow(), exchange_reader)
     manifest = write_directory(directory, tables, fmt=fmt, exported_at=rt.bus.clock())
     if as_json:
         emit_json({"directory": str(directory), **manifest})

@@ -226,7 +226,7 @@ def override_list(
     from subzero.cli.runtime import runtime
     from subzero.service.forecasting import override_report
 
-    data = override_report(runtime().uow())
+    data = override_report(runtime().read_uow())
     if as_json:
         emit_json(data)
         return
@@ -246,7 +246,7 @@ def accuracy(as_json: bool = typer.Option(False, "--json", help="Print one JSON 
     from subzero.cli.runtime import runtime
     from subzero.service.forecasting import accuracy_report
 
-    run_id, rows = accuracy_report(runtime().uow())
+    run_id, rows = accuracy_report(runtime().read_uow())
     if as_json:
         emit_json({"run_id": run_id, "items": rows})
         return

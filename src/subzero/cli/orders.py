@@ -64,7 +64,7 @@ def _order_after(order_id: int, as_json: bool, *, with_history: bool = False) ->
     from subzero.service.views import order_view
 
     _show_order(
-        order_view(runtime().uow(), order_id, with_history=with_history),
+        order_view(runtime().read_uow(), order_id, with_history=with_history),
         as_json,
         with_history=with_history,
     )
@@ -166,7 +166,7 @@ def po_list(
     from subzero.cli.runtime import runtime
     from subzero.service.views import purchase_orders
 
-    rows = [po.as_dict() for po in purchase_orders(runtime().uow(), status=status, sku=sku)]
+    rows = [po.as_dict() for po in purchase_orders(runtime().read_uow(), status=status, sku=sku)]
     if as_json:
         emit_json(rows)
         return
@@ -190,7 +190,7 @@ def po_receive(
     rt = runtime()
     pid = _whole("PO id", po_id)
     rt.bus.handle(ReceivePurchaseOrder(pid, None if qty is None else _whole("quantity", qty)))
-    view = next(po for po in purchase_orders(rt.uow()) if po.po_id == pid)
+    view = next(po for po in purchase_orders(rt.read_uow()) if po.po_id == pid)
     if as_json:
         emit_json(view.as_dict())
     else:
@@ -223,7 +223,7 @@ def backorders(
     from subzero.cli.runtime import runtime
     from subzero.service.views import backorders as waiting
 
-    rows = [b.as_dict() for b in waiting(runtime().uow(), now=utc_now(), sku=sku)]
+    rows = [b.as_dict() for b in waiting(runtime().read_uow(), now=utc_now(), sku=sku)]
     if as_json:
         emit_json(rows)
         return
@@ -270,7 +270,7 @@ def events_verify(as_json: bool = _JSON) -> None:
     from subzero.domain.errors import InvalidState
     from subzero.service.views import verify_event_log
 
-    broken = verify_event_log(runtime().uow())
+    broken = verify_event_log(runtime().read_uow())
     if as_json:
         emit_json({"intact": broken is None, "first_bad_seq": broken})
     if broken is not None:

@@ -9,14 +9,19 @@ from sqlalchemy.engine import make_url
 
 from subzero.domain.errors import InvalidParameter
 
-__all__ = ["make_engine"]
+__all__ = ["READ_ONLY", "make_engine", "read_only"]
+
+READ_ONLY = "subzero_read_only"
+"""Execution option of an engine whose transactions only read (see :func:`read_only`)."""
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` (a SQLAlchemy URL).
 
     SQLite: writers are serialised with ``BEGIN IMMEDIATE`` (so a read-then-write use
-    case cannot race), WAL journal, 30 s busy timeout, foreign keys on.
+    case cannot race), WAL journal, 30 s busy timeout, foreign keys on; a read-only
+    transaction (:func:`read_only`) begins deferred instead, so it neither waits for a
+    writer nor holds one up (WAL).
     PostgreSQL: psycopg 3, READ COMMITTED with row locks taken by the repositories.
     """
     try:
@@ -50,4 +55,14 @@ def _sqlite_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine (and pool) for transactions that only read: deferred on SQLite,
+    ``READ ONLY`` on PostgreSQL, where a write in them fails."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return engine.execution_options(**options)

@@ -93,8 +93,10 @@ def schema_is_current(engine: Engine) -> bool:
     an older one. A database that cannot be reached raises ``InvalidState`` saying why."""
     from sqlalchemy import inspect
 
+    from subzero.adapters.db.engine import read_only
+
     try:
-        with engine.connect() as conn:
+        with read_only(engine).connect() as conn:  # a running writer does not hold it up
             if not inspect(conn).has_table("alembic_version"):
                 return False
             version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -28,10 +28,11 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_det
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
         super().__init__()
         self.session_factory = session_factory
         self.session: Session | None = None
+        self.read_only = read_only
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -56,6 +57,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def _commit(self, events: list[tuple[dt.datetime, DomainEvent]]) -> None:
         assert self.session is not None
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit (use Runtime.uow())")
         self.session.flush()
         if events:
             self._append_events(events)
