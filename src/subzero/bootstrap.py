@@ -29,8 +29,8 @@ def utc_now() -> dt.datetime:
 
 
 class Runtime:
-    """What the interfaces use: the bus for commands, ``uow()`` for queries, ``stock``
-    for the stock screen.
+    """What the interfaces use: the bus for commands, ``read_uow()`` for views
+    (``uow()`` where a view must write), ``stock`` for the stock screen.
 
     Each is wired on first use, so a read-only command imports neither the ORM mapping
     nor the message bus and its use cases (the CLI starts fast).
