@@ -60,8 +60,11 @@ def test_each_panel_draws_the_series_history_mean_and_band() -> None:
         ]
         for ax, level in zip(panels, (9.0, 1.0), strict=True):
             demand, mean = ax.get_lines()
-            assert demand.get_ydata() == pytest.approx(np.full(10, level))  # the last 10 days
-            assert mean.get_ydata() == pytest.approx(level + np.arange(5) / 10)
+            # the last 10 days; each line repeats its last value a day later, so that the
+            # last period of the steps has its width
+            assert demand.get_ydata() == pytest.approx(np.full(11, level))
+            assert mean.get_ydata() == pytest.approx(level + np.r_[np.arange(5), 4] / 10)
+            assert mean.get_xdata()[-1] == pd.Timestamp("2024-02-05")
             band = ax.collections[0].get_paths()[0].vertices[:, 1]
             # the band spans the lowest (q0.5) to the highest (q0.9) quantile
             assert band.min() == pytest.approx(level - 0.5)

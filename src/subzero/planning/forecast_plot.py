@@ -79,7 +79,8 @@ def forecast_figure(
     for ax, uid in zip(axes.ravel(), ids, strict=False):
         fc = forecast[fc_uid == uid]
         shown = history_periods or 3 * max(len(fc), 1)
-        past = history[hist_uid == uid].sort_values("ds").tail(shown)
+        past = _closed(history[hist_uid == uid].sort_values("ds").tail(shown))
+        fc = _closed(fc)
         ax.step(past["ds"], past["y"], where="post", color="0.45", linewidth=1.0, label="demand")
         if len(levels) >= 2:
             low, high = levels[0], levels[-1]
@@ -108,6 +109,18 @@ def forecast_figure(
     axes.ravel()[0].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def _closed(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows plus a copy of the last one a period later, so that a step drawn "post"
+    gives the last period its width (instead of ending at its start)."""
+    import pandas as pd
+
+    if len(rows) < 2:
+        return rows
+    last = rows.iloc[[-1]].copy()
+    last["ds"] = last["ds"].to_numpy() + (rows["ds"].iloc[-1] - rows["ds"].iloc[-2])
+    return pd.concat([rows, last], ignore_index=True)
 
 
 def _is_level(text: str) -> bool:
