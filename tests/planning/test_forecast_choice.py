@@ -25,7 +25,7 @@ def test_ensembles_are_median_and_mean_of_the_members_that_could_forecast() -> N
     frame = pd.DataFrame(
         {"unique_id": ["a", "a", "b"], "m1": [1.0, 2.0, np.nan], "m2": [3.0, np.nan, np.nan]}
     )
-    add_ensembles(frame, {"g": ("m1", "m2")}, pd.Series({"a": "g", "b": "g"}))
+    add_ensembles(frame, {"g": ("m1", "m2")}, pd.Series({"a": "g", "b": "g"}), ["m1", "m2"])
     assert frame[ENSEMBLE].to_numpy()[:2] == pytest.approx([2.0, 2.0])
     assert frame[ENSEMBLE_MEAN].to_numpy()[:2] == pytest.approx([2.0, 2.0])
     assert np.isnan(frame[ENSEMBLE].iloc[2]) and np.isnan(frame[ENSEMBLE_MEAN].iloc[2])

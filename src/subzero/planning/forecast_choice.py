@@ -107,10 +107,15 @@ class MarginTrial:
     chosen: bool
 
 
+def _group_rows(score: pd.DataFrame, groups: pd.Series, group: str) -> pd.DataFrame:
+    """The scores a group is ranked on (all series for the pooled group)."""
+    ids = score.index if group == POOLED else groups.index[groups == group]
+    return score.loc[score.index.intersection(ids)]
+
+
 def _group_means(score: pd.DataFrame, groups: pd.Series, group: str) -> pd.Series:
     """Mean score per option over a group (all series for the pooled group)."""
-    ids = score.index if group == POOLED else groups.index[groups == group]
-    return score.loc[score.index.intersection(ids)].mean()
+    return _group_rows(score, groups, group).mean()
 
 
 def rank_members(
@@ -143,16 +148,15 @@ def add_ensembles(
     frame: pd.DataFrame,
     members: dict[str, tuple[str, ...]],
     groups: pd.Series,
-    singles: list[str] | None = None,
+    singles: list[str],
 ) -> None:
     """Add the ``ensemble`` (median), ``ensemble_mean`` and ``ensemble_all`` columns.
 
     In place. Per row, over its group's members that could forecast it (NaN if none
-    could); ``ensemble_all`` is the median over all ``singles`` (default: every member
-    of any group). Member forecasts are clipped at zero first.
+    could); ``ensemble_all`` is the median over all ``singles``. Member forecasts are
+    clipped at zero first.
     """
-    every = sorted({m for ms in members.values() for m in ms}) if singles is None else singles
-    every = [name for name in every if name in frame.columns]
+    every = [name for name in singles if name in frame.columns]
     if every:
         values = np.maximum(frame[every].to_numpy(np.float64), 0.0)
         frame[ENSEMBLE_ALL] = _median_mean(values)[0]
@@ -172,8 +176,7 @@ def add_ensembles(
 
 def _evidence(score: pd.DataFrame, groups: pd.Series, group: str) -> int:
     """Number of backtested series a group's ranking rests on (all series for the pool)."""
-    ids = score.index if group == POOLED else groups.index[groups == group]
-    return int(score.loc[score.index.intersection(ids)].notna().any(axis=1).sum())
+    return int(_group_rows(score, groups, group).notna().any(axis=1).sum())
 
 
 def choose(score: pd.DataFrame, groups: pd.Series, *, switch_margin: float) -> Choice:

@@ -401,8 +401,8 @@ def own_history_quantiles(
     own = {str(uid): y.to_numpy(np.float64) for uid, y in past}
     values = {uid: conformal_quantiles(y, levels) for uid, y in own.items()}
     rows = frame["unique_id"].isin(ids).to_numpy()
+    # order statistics of demand (>= 0) at ascending levels: never negative, never crossing
     table = np.stack([values[uid] for uid in frame.loc[rows, "unique_id"]])
-    table = np.maximum.accumulate(np.maximum(table, 0.0), axis=1)
     for k, level in enumerate(levels):
         frame.loc[rows, quantile_name(level)] = table[:, k]
     return own
