@@ -44,13 +44,24 @@ class Runtime:
         self.clock = clock
 
     @cached_property
-    def _session_factory(self) -> sessionmaker[Session]:
+    def _read_engine(self) -> Engine:
+        """The engine's read-only twin (same pool; see ``adapters.db.engine.read_only``)."""
+        from subzero.adapters.db.engine import read_only
+
+        return read_only(self.engine)
+
+    @staticmethod
+    def _sessions(bind: Engine) -> sessionmaker[Session]:
         from sqlalchemy.orm import sessionmaker
 
         from subzero.adapters.db.orm import start_mappers
 
         start_mappers()
-        return sessionmaker(bind=self.engine, expire_on_commit=False)
+        return sessionmaker(bind=bind, expire_on_commit=False)
+
+    @cached_property
+    def _session_factory(self) -> sessionmaker[Session]:
+        return self._sessions(self.engine)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (an ORM session on the engine)."""
@@ -60,13 +71,7 @@ class Runtime:
 
     @cached_property
     def _read_session_factory(self) -> sessionmaker[Session]:
-        from sqlalchemy.orm import sessionmaker
-
-        from subzero.adapters.db.engine import read_only
-        from subzero.adapters.db.orm import start_mappers
-
-        start_mappers()
-        return sessionmaker(bind=read_only(self.engine), expire_on_commit=False)
+        return self._sessions(self._read_engine)
 
     def read_uow(self) -> UnitOfWork:
         """A unit of work for views: it reads one consistent snapshot and cannot commit.
@@ -88,10 +93,9 @@ class Runtime:
     @cached_property
     def stock(self) -> StockReader:
         """Stock positions in one Core query (``service.stock_view``)."""
-        from subzero.adapters.db.engine import read_only
         from subzero.adapters.db.stock_reader import SqlStockReader
 
-        return SqlStockReader(read_only(self.engine))
+        return SqlStockReader(self._read_engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

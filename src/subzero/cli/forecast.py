@@ -117,8 +117,10 @@ def _plot_ids(plot: Path | None, plot_series: str | None) -> list[str] | None:
     """The ``--plot-series`` ids; checks ``--plot``'s suffix before the long run starts."""
     if plot_series is not None and plot is None:
         raise InvalidParameter("--plot-series needs --plot FILE")
-    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise InvalidParameter(f"--plot: {plot.name} must end in .png, .svg or .pdf")
+    if plot is not None:
+        from subzero.planning.forecast_plot import check_plot_path
+
+        check_plot_path(plot)
     if plot_series is None:
         return None
     ids = [part.strip() for part in plot_series.split(",") if part.strip()]
@@ -177,7 +179,7 @@ def _from_ledger(
         f"{summary.overrides_applied} override(s) applied, {summary.overrides_scored} scored"
         + (f"; biased items: {', '.join(summary.biased_items)}" if summary.biased_items else "")
     )
-    if plot is not None and summary.history is not None:
+    if plot is not None:
         import pandas as pd
 
         choices = pd.DataFrame(summary.report["series"]).set_index("unique_id")

@@ -20,12 +20,24 @@ from subzero.domain.errors import InvalidParameter
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEFAULT_PLOT_SERIES", "forecast_figure", "pick_series", "plot_forecast"]
+__all__ = [
+    "DEFAULT_PLOT_SERIES",
+    "check_plot_path",
+    "forecast_figure",
+    "pick_series",
+    "plot_forecast",
+]
 
 DEFAULT_PLOT_SERIES = 6
 """Series drawn when none are named: the ones with the most demand."""
 
 _SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_plot_path(path: Path) -> None:
+    """Refuse a file the picture cannot be saved as (before a long run, too)."""
+    if path.suffix.lower() not in _SUFFIXES:
+        raise InvalidParameter(f"--plot: {path.name} must end in .png, .svg or .pdf")
 
 
 def pick_series(
@@ -140,8 +152,7 @@ def plot_forecast(
     limit: int = DEFAULT_PLOT_SERIES,
 ) -> list[str]:
     """Save the forecast picture to ``path`` (PNG, SVG or PDF); returns the series drawn."""
-    if path.suffix.lower() not in _SUFFIXES:
-        raise InvalidParameter(f"--plot: {path.name} must end in {', '.join(_SUFFIXES)}")
+    check_plot_path(path)
     chosen = pick_series(history, ids, limit)
     fig = forecast_figure(history, forecast, choices, chosen)
     import matplotlib.pyplot as plt

@@ -49,7 +49,7 @@ class ForecastRunSummary:
     biased_items: tuple[str, ...]
     forecast: pd.DataFrame  # unique_id, ds, mean, q…, statistical_mean, override_reason
     report: dict[str, Any]  # per item: class, model, backtest errors (planning.forecast)
-    history: pd.DataFrame | None = None  # unique_id, ds, y: the demand the run saw
+    history: pd.DataFrame  # unique_id, ds, y: the demand the run saw
 
 
 def override_forecast(cmd: OverrideForecast, *, uow: UnitOfWork, ctx: Context) -> int:
