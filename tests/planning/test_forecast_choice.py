@@ -8,16 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from subzero.planning.forecast_backtest import MIN_CLASS_SERIES
 from subzero.planning.forecast_choice import (
+    COMBINE,
     ENSEMBLE,
     ENSEMBLE_ALL,
     ENSEMBLE_MEAN,
     NEVER,
+    RANK,
+    MarginTrial,
     add_ensembles,
     choose,
     rank_members,
-    select_switch_margin,
+    select_rule_and_margin,
 )
 
 
@@ -54,17 +56,17 @@ def _scores(n: int) -> tuple[pd.DataFrame, pd.Series]:
     return score, pd.Series("intermittent", index=ids)
 
 
-def test_a_small_collection_takes_the_median_of_all_models_instead_of_the_noisy_best() -> None:
-    score, groups = _scores(MIN_CLASS_SERIES - 1)
-    choice = choose(score, groups, switch_margin=NEVER)
+def test_the_combine_rule_takes_the_median_of_all_models_instead_of_the_best() -> None:
+    score, groups = _scores(10)
+    choice = choose(score, groups, switch_margin=NEVER, rule=COMBINE)
     assert choice.class_default == {"intermittent": ENSEMBLE_ALL}
     assert set(choice.model) == {ENSEMBLE_ALL}
-    assert "too few to rank" in choice.reason.iloc[0]
+    assert "median of all models" in choice.reason.iloc[0]
 
 
-def test_enough_series_rank_the_models_and_the_lowest_mean_wins() -> None:
-    score, groups = _scores(MIN_CLASS_SERIES)
-    choice = choose(score, groups, switch_margin=NEVER)
+def test_the_rank_rule_takes_the_lowest_mean_score() -> None:
+    score, groups = _scores(10)
+    choice = choose(score, groups, switch_margin=NEVER, rule=RANK)
     assert choice.class_default == {"intermittent": "x"}
     assert "lowest mean backtest score" in choice.reason.iloc[0]
 
@@ -112,7 +114,7 @@ def test_nested_margin_prefers_switching_when_series_differ_persistently() -> No
     ids = cv["unique_id"].unique()
     scales = pd.DataFrame({"rms_diff": 1.0, "mean_abs_diff": 1.0}, index=pd.Index(ids))
     groups = pd.Series("smooth", index=pd.Index(ids))
-    margin, trials = select_switch_margin(
+    margin, rule, trials = select_rule_and_margin(
         cv,
         ["x", "z"],
         scales,
@@ -126,3 +128,58 @@ def test_nested_margin_prefers_switching_when_series_differ_persistently() -> No
     assert not math.isinf(margin)
     assert sum(t.chosen for t in trials) == 1
     assert trials[0].score > min(t.score for t in trials)
+    assert rule == RANK
+
+
+def _two_model_backtest(
+    inner_error: tuple[float, float], last_error: tuple[float, float]
+) -> tuple[float, str, tuple[MarginTrial, ...]]:
+    """20 series, 3 windows of 4 periods; models x and z off by the given errors.
+
+    The first two windows have ``inner_error`` (x, z), the last ``last_error``.
+    """
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(20):
+        for window in range(3):
+            ex, ez = last_error if window == 2 else inner_error
+            for step in range(4):
+                y = 10.0 + rng.normal(scale=0.1)
+                rows.append(
+                    {
+                        "unique_id": f"s{i:02d}",
+                        "cutoff": window,
+                        "ds": window * 4 + step,
+                        "y": y,
+                        "x": y + ex,
+                        "z": y + ez,
+                    }
+                )
+    cv = pd.DataFrame(rows)
+    ids = pd.Index(cv["unique_id"].unique())
+    scales = pd.DataFrame({"rms_diff": 1.0, "mean_abs_diff": 1.0}, index=ids)
+    return select_rule_and_margin(
+        cv,
+        ["x", "z"],
+        scales,
+        pd.Series("smooth", index=ids),
+        levels=(0.5, 0.9),
+        horizon=4,
+        ensemble_size=1,
+        quantile_weight=1.0,
+        margins=(NEVER, 0.5),
+    )
+
+
+def test_nested_backtest_combines_when_the_leader_does_not_stay_ahead() -> None:
+    """x leads on the earlier windows, z on the last: the median of both beats ranking."""
+    _, rule, trials = _two_model_backtest((0.1, 1.0), (2.0, 0.0))
+    assert rule == COMBINE
+    best = {t.rule: min(s.score for s in trials if s.rule == t.rule) for t in trials}
+    assert best[COMBINE] < best[RANK]
+
+
+def test_nested_backtest_ranks_when_the_leader_stays_ahead() -> None:
+    _, rule, trials = _two_model_backtest((0.1, 1.0), (0.1, 1.0))
+    assert rule == RANK
+    assert [t.rule for t in trials if t.chosen] == [RANK]

@@ -62,6 +62,12 @@ def test_bad_arguments() -> None:
         forecast(good(), 2, quantiles=(0.5, 1.5))
     with pytest.raises(InvalidParameter, match="freq: 'Q' is not one of D, W, M"):
         forecast(good(), 2, freq="Q")
+    with pytest.raises(InvalidParameter, match=r"switch_margins: \[1\.5\] must be"):
+        forecast(good(), 2, settings=ForecastSettings(switch_margins=(1.5,)))
+    with pytest.raises(InvalidParameter, match=r"\['best'\] must be .* rank, combine"):
+        forecast(good(), 2, settings=ForecastSettings(default_rules=("best",)))
+    with pytest.raises(InvalidParameter, match=r"default_rules: \(\) must be non-empty"):
+        forecast(good(), 2, settings=ForecastSettings(default_rules=()))
 
 
 def test_gaps_are_filled_with_zero_demand() -> None:

@@ -61,8 +61,8 @@ def test_carparts_beats_every_single_model_and_q90_covers_88_to_92_percent(
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="known: 10 M5 series are too few to rank the models, so the run takes the "
-    "median of all of them; on the one 28-day hold-out ADIDA and IMAPA still do better "
+    reason="known: on 10 M5 series the nested backtest prefers the median of all models "
+    "to ranking them; on the one 28-day hold-out ADIDA and IMAPA still do better "
     "(automatic 0.5036 vs ADIDA 0.4964; per-series gap +0.007, 95 % interval -0.001 to "
     "+0.018); over 7 rolling origins the automatic choice is level with ADIDA. See "
     "docs/forecast-accuracy.md. Strict: this test fails loudly once it passes.",

@@ -12,9 +12,9 @@
    run it on the whole class only if it beats the cheap choice there by ``expensive_gain``
    and the whole class fits in ``expensive_budget_seconds`` (:mod:`.forecast_pilot`);
 5. choose per series (:mod:`.forecast_choice`): ensembles of each class's best models
-   and the median of all models, class defaults (the median of all models when fewer than
-   20 series are there to rank them), and a switch margin chosen by a nested backtest —
-   all on the backtest windows only;
+   and the median of all models, class defaults (ranked, or the median of all models),
+   and a switch margin — the rule and the margin chosen by a nested backtest; all on the
+   backtest windows only;
 6. refit the chosen models on the full history and forecast ``horizon`` periods;
 7. add quantiles calibrated on the backtest errors (:mod:`.forecast_quantiles`).
 
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from subzero.domain.errors import InvalidParameter
 from subzero.planning import forecast_stages as stages
-from subzero.planning.forecast_choice import NEVER
+from subzero.planning.forecast_choice import NEVER, RULES
 from subzero.planning.forecast_engine import run_backtest, run_forecast
 from subzero.planning.forecast_history import default_season, prepare_history
 from subzero.planning.forecast_result import ForecastResult
@@ -81,6 +81,8 @@ class ForecastSettings:
         expensive_budget_seconds: estimated time an expensive model may take on a class.
         expensive_input_size: last periods an expensive model is fitted on (speed).
         seed: seed of the pilot sample and of the global model.
+        default_rules: how class defaults may be chosen, ``"rank"`` (lowest mean score)
+            or ``"combine"`` (the median of all models); the nested backtest picks one.
     """
 
     n_windows: int = 3
@@ -97,6 +99,7 @@ class ForecastSettings:
     expensive_budget_seconds: float = 30.0
     expensive_input_size: int | None = 365
     seed: int = 0
+    default_rules: tuple[str, ...] = RULES
 
 
 def _check(
@@ -115,6 +118,11 @@ def _check(
     if bad or not settings.switch_margins:
         raise InvalidParameter(
             f"switch_margins: {bad or '()'} must be non-empty, each in [0, 1) or inf"
+        )
+    unknown = [r for r in settings.default_rules if r not in RULES]
+    if unknown or not settings.default_rules:
+        raise InvalidParameter(
+            f"default_rules: {unknown or '()'} must be non-empty, each one of {', '.join(RULES)}"
         )
 
 

@@ -10,19 +10,23 @@ last origin), in three steps:
    Winkler 2008, IJF 24(1), 163–169). Combining forecasts is usually more accurate than
    choosing one (Bates & Granger 1969; Petropoulos et al. 2022, IJF 38(3), 705–871,
    §2.6), but an ensemble is used only where its backtest score wins.
-2. **Class defaults.** Each group's default is the option (single or ensemble) with the
-   lowest mean score over the group. A class with fewer than ``MIN_CLASS_SERIES`` series
-   is ranked on the pooled evidence of all series (group ``"*"``). When even that
-   evidence is under ``MIN_CLASS_SERIES`` series (a small collection), the ranking is
-   too noisy to trust and the default is ``ensemble_all``: with little evidence, a
-   simple combination beats choosing the best-looking model, whose lead is mostly
-   estimation error (the "forecast combination puzzle": Smith & Wallis 2009, OBES 71(3),
-   331–355; Claeskens et al. 2016, IJF 32(3), 754–762).
+2. **Class defaults.** Each group's default is chosen by one of two rules. *rank*: the
+   option (single or ensemble) with the lowest mean score over the group. *combine*:
+   ``ensemble_all`` for every group, whatever ranks first. Ranking pays when the
+   backtest's leader stays ahead; with few series or short windows its lead is mostly
+   estimation error, and a simple combination does better (the "forecast combination
+   puzzle": Smith & Wallis 2009, OBES 71(3), 331–355; Claeskens et al. 2016, IJF 32(3),
+   754–762). A class with fewer than ``MIN_CLASS_SERIES`` series is ranked on the pooled
+   evidence of all series (group ``"*"``).
 3. **Switching.** A series leaves its class default for its own best option only when
-   that option's score is lower by the ``switch_margin``. The margin itself is chosen by
-   a *nested* backtest (:func:`select_switch_margin`): options ranked and chosen on the
-   earlier windows are scored on the last window, for each candidate margin (including
-   "never switch"); the margin with the lowest score there is used with all windows.
+   that option's score is lower by the ``switch_margin``.
+
+The rule and the margin are chosen together by a *nested* backtest
+(:func:`select_rule_and_margin`): options ranked and chosen on the earlier windows are
+scored on the last window, for each rule and each candidate margin (including "never
+switch"); the pair with the lowest score there is used with all windows. So an ensemble
+becomes a default only where it wins the backtest, and *combine* only where it won the
+nested one.
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ import numpy as np
 import numpy.typing as npt
 
 from subzero.planning.forecast_backtest import (
-    MIN_CLASS_SERIES,
     POOLED,
     backtest_window,
     combined_score,
@@ -46,17 +49,20 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "COMBINE",
     "ENSEMBLE",
     "ENSEMBLES",
     "ENSEMBLE_ALL",
     "ENSEMBLE_MEAN",
     "NEVER",
+    "RANK",
+    "RULES",
     "Choice",
     "MarginTrial",
     "add_ensembles",
     "choose",
     "rank_members",
-    "select_switch_margin",
+    "select_rule_and_margin",
 ]
 
 ENSEMBLE = "ensemble"
@@ -70,6 +76,15 @@ ENSEMBLE_ALL = "ensemble_all"
 
 ENSEMBLES = (ENSEMBLE, ENSEMBLE_MEAN, ENSEMBLE_ALL)
 """The combination options, in the order they are added."""
+
+RANK = "rank"
+"""Default rule: each group's default is its option with the lowest mean score."""
+
+COMBINE = "combine"
+"""Default rule: every group's default is ``ensemble_all``."""
+
+RULES = (RANK, COMBINE)
+"""The default rules the nested backtest chooses from; ties go to the first."""
 
 NEVER = math.inf
 """Switch margin that keeps every series on its class default."""
@@ -94,17 +109,19 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class MarginTrial:
-    """One candidate switch margin in the nested backtest.
+    """One candidate (default rule, switch margin) in the nested backtest.
 
     Attributes:
-        margin: the candidate (``inf``: never switch).
+        margin: the candidate margin (``inf``: never switch).
         score: mean score on the last window of the options chosen on the earlier ones.
-        chosen: this margin was used.
+        chosen: this pair was used.
+        rule: the candidate default rule.
     """
 
     margin: float
     score: float
     chosen: bool
+    rule: str = RANK
 
 
 def _group_rows(score: pd.DataFrame, groups: pd.Series, group: str) -> pd.DataFrame:
@@ -174,12 +191,9 @@ def add_ensembles(
     frame[ENSEMBLE_MEAN] = mean
 
 
-def _evidence(score: pd.DataFrame, groups: pd.Series, group: str) -> int:
-    """Number of backtested series a group's ranking rests on (all series for the pool)."""
-    return int(_group_rows(score, groups, group).notna().any(axis=1).sum())
-
-
-def choose(score: pd.DataFrame, groups: pd.Series, *, switch_margin: float) -> Choice:
+def choose(
+    score: pd.DataFrame, groups: pd.Series, *, switch_margin: float, rule: str = RANK
+) -> Choice:
     """Choose an option per series: the class default unless the series' own backtest wins.
 
     Args:
@@ -187,6 +201,7 @@ def choose(score: pd.DataFrame, groups: pd.Series, *, switch_margin: float) -> C
         groups: ranking group per series.
         switch_margin: relative improvement over the class default a series' own best
             option needs to be chosen instead (0.25 = 25 % lower score; ``inf``: never).
+        rule: how the class defaults are chosen, :data:`RANK` or :data:`COMBINE`.
     """
     import pandas as pd
 
@@ -199,12 +214,11 @@ def choose(score: pd.DataFrame, groups: pd.Series, *, switch_margin: float) -> C
         defaults[g] = str(mean.sort_values(kind="stable").index[0])
         who = g if g != POOLED else "all series"
         why[g] = f"class default for {who}: lowest mean backtest score"
-        evidence = _evidence(score, groups, g)
-        if ENSEMBLE_ALL in options and evidence < MIN_CLASS_SERIES:
+        if rule == COMBINE and ENSEMBLE_ALL in options:
             defaults[g] = ENSEMBLE_ALL
             why[g] = (
-                f"class default for {who}: {evidence} series are too few to rank the "
-                f"models (< {MIN_CLASS_SERIES}), so the median of all of them"
+                f"class default for {who}: the median of all models (in the nested "
+                "backtest, combining them scored better than ranking them)"
             )
     group = groups.reindex(score.index)
     values = score.to_numpy(dtype=np.float64)
@@ -236,32 +250,20 @@ def choose(score: pd.DataFrame, groups: pd.Series, *, switch_margin: float) -> C
     )
 
 
-def select_switch_margin(
+def _nested_scores(
     cv: pd.DataFrame,
+    inner_rows: npt.NDArray[np.bool_],
+    outer_rows: npt.NDArray[np.bool_],
     singles: list[str],
     scales: pd.DataFrame,
     groups: pd.Series,
     *,
     levels: tuple[float, ...],
-    horizon: int,
     ensemble_size: int,
     quantile_weight: float,
-    margins: tuple[float, ...],
-) -> tuple[float, tuple[MarginTrial, ...]]:
-    """Choose the switch margin by a nested backtest (see the module docstring).
-
-    Ensemble members, class defaults and switches are decided on the windows before the
-    last one and scored on the last one. Ties go to the larger (more cautious) margin.
-    With a single window there is nothing to nest: the largest margin is returned.
-    """
-    window = backtest_window(cv, horizon)
-    last = int(window.max()) if len(window) else 0
-    ordered = sorted(margins, reverse=True)
-    if last < 1:
-        return ordered[0], tuple(
-            MarginTrial(m, float("nan"), i == 0) for i, m in enumerate(ordered)
-        )
-    inner, outer = cv[window < last].copy(), cv[window == last].copy()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores of every option on the inner rows (ensembles ranked there) and the outer."""
+    inner, outer = cv[inner_rows].copy(), cv[outer_rows].copy()
     inner_parts = option_scores(inner, singles, scales, groups, levels)
     members = rank_members(
         combined_score(inner_parts, quantile_weight), groups, singles, ensemble_size
@@ -275,15 +277,62 @@ def select_switch_margin(
     outer_score = combined_score(
         option_scores(outer, options, scales, groups, levels), quantile_weight
     )
-    outer_score = outer_score.reindex(inner_score.index)
+    return inner_score, outer_score.reindex(inner_score.index)
+
+
+def select_rule_and_margin(
+    cv: pd.DataFrame,
+    singles: list[str],
+    scales: pd.DataFrame,
+    groups: pd.Series,
+    *,
+    levels: tuple[float, ...],
+    horizon: int,
+    ensemble_size: int,
+    quantile_weight: float,
+    margins: tuple[float, ...],
+    rules: tuple[str, ...] = RULES,
+) -> tuple[float, str, tuple[MarginTrial, ...]]:
+    """Choose the default rule and the switch margin by a nested backtest.
+
+    Ensemble members, class defaults and switches are decided on the windows before the
+    last one and scored on the last one; the (rule, margin) pair with the lowest mean
+    score there wins. Ties go to the earlier rule and the larger (more cautious) margin.
+    With a single window there is nothing to nest: the first rule and the largest
+    margin are returned. (Scoring on every window after the first, each chosen on the
+    ones before it, was tried on the M5 origins before the hold-out and did worse: the
+    first window alone is too short to rank on.)
+    """
+    window = backtest_window(cv, horizon)
+    last = int(window.max()) if len(window) else 0
+    ordered = sorted(margins, reverse=True)
+    grid = [(rule, margin) for rule in rules for margin in ordered]
+    if last < 1:
+        return (
+            ordered[0],
+            rules[0],
+            tuple(MarginTrial(m, float("nan"), i == 0, r) for i, (r, m) in enumerate(grid)),
+        )
+    inner_score, outer_score = _nested_scores(
+        cv,
+        window < last,
+        window == last,
+        singles,
+        scales,
+        groups,
+        levels=levels,
+        ensemble_size=ensemble_size,
+        quantile_weight=quantile_weight,
+    )
     results = []
-    for margin in ordered:
-        picked = choose(inner_score, groups, switch_margin=margin).model
+    for rule, margin in grid:
+        picked = choose(inner_score, groups, switch_margin=margin, rule=rule).model
         cols = [outer_score.columns.get_loc(m) for m in picked]
         values = outer_score.to_numpy()[np.arange(len(cols)), cols]
         results.append(float(np.nanmean(values)) if np.isfinite(values).any() else np.inf)
     best = int(np.argmin(results))
     trials = tuple(
-        MarginTrial(m, r, i == best) for i, (m, r) in enumerate(zip(ordered, results, strict=True))
+        MarginTrial(m, float(r), i == best, rule)
+        for i, ((rule, m), r) in enumerate(zip(grid, results, strict=True))
     )
-    return ordered[best], trials
+    return grid[best][1], grid[best][0], trials

@@ -31,7 +31,7 @@ from subzero.planning.forecast_choice import (
     add_ensembles,
     choose,
     rank_members,
-    select_switch_margin,
+    select_rule_and_margin,
 )
 from subzero.planning.forecast_engine import run_backtest, run_forecast
 from subzero.planning.forecast_global import (
@@ -233,7 +233,7 @@ def choose_options(
     plan: Plan, bt: Backtest, settings: Any, levels: tuple[float, ...]
 ) -> tuple[Choice, dict[str, tuple[str, ...]], tuple[MarginTrial, ...]]:
     """Build the ensembles, choose the switch margin by nested backtest, choose per series."""
-    margin, trials = select_switch_margin(
+    margin, rule, trials = select_rule_and_margin(
         bt.cv,
         list(bt.singles),
         plan.scales,
@@ -243,16 +243,18 @@ def choose_options(
         ensemble_size=settings.ensemble_size,
         quantile_weight=settings.quantile_weight,
         margins=settings.switch_margins,
+        rules=settings.default_rules,
     )
     members = rank_members(bt.score, plan.groups, list(bt.singles), settings.ensemble_size)
     add_ensembles(bt.cv, members, plan.groups, list(bt.singles))
     bt.add(list(ENSEMBLES), plan, levels)
-    choice = choose(bt.score, plan.groups, switch_margin=margin)
+    choice = choose(bt.score, plan.groups, switch_margin=margin, rule=rule)
     bt.notes["switch_margin"] = (
-        f"{margin:g} (nested backtest, last-window score per margin: "
-        + ", ".join(f"{t.margin:g}: {t.score:.4f}" for t in trials)
+        f"{margin:g} (nested backtest, last-window score per default rule and margin: "
+        + ", ".join(f"{t.rule} {t.margin:g}: {t.score:.4f}" for t in trials)
         + ")"
     )
+    bt.notes["default_rule"] = f"{rule} (nested backtest)"
     bt.notes["ensembles"] = "; ".join(f"{g}: {'+'.join(m)}" for g, m in members.items())
     bt.notes["class_defaults"] = "; ".join(f"{g}: {m}" for g, m in choice.class_default.items())
     return choice, members, trials
