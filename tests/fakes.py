@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from itertools import count
 
 from subzero.domain.events import (
@@ -173,6 +173,16 @@ class _Orders:
         ]
         return [(sku, at.date(), qty) for sku, at, qty in sorted(rows, key=lambda r: (r[0], r[1]))]
 
+    def ordered_by_customer(
+        self, skus: Collection[str], *, since: dt.datetime | None = None
+    ) -> Sequence[tuple[str, str, dt.date, int]]:
+        return [
+            (ln.item.sku, order.customer.name, ln.placed_at.date(), ln.qty)
+            for order in self.store.orders.values()
+            for ln in order.lines
+            if ln.item.sku in skus and (since is None or ln.placed_at >= since)
+        ]
+
     def backordered_total(self) -> int:
         return sum(ln.backordered for ln in self._lines())
 
@@ -239,6 +249,15 @@ class _Events:
 
     def find_break(self) -> int | None:
         return find_break(row[:6] for row in self.store.events)
+
+    def of_type(
+        self, event_type: str, *, since: dt.datetime | None = None
+    ) -> Sequence[StoredEvent]:
+        return [
+            StoredEvent(seq, type_, at, json.loads(payload), hash_)
+            for seq, type_, at, payload, _prev, hash_, _refs in self.store.events
+            if type_ == event_type and (since is None or at >= since)
+        ]
 
     def first_seen(self, event_type: str) -> dict[str, dt.datetime]:
         out: dict[str, dt.datetime] = {}

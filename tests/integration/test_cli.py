@@ -122,6 +122,15 @@ def test_bad_input_one_line_nonzero_nothing_written(cli: Any) -> None:
         assert lines[0].startswith(f"error[{code}]:") and names in lines[0], (args, lines)
         assert cli.json("stock") == before[0], f"{args} changed the stock"
     assert cli.json("po", "list") == before[1]
+    # what a refused order does write: the request, kept as demand (one row per item)
+    refused = [(r["customer"], r["sku"], r["qty"]) for r in cli.json("refused")]
+    assert refused == [("alice", "X", 3), ("alice", "W", 1), ("alice", "X", 3)]
+    assert [r["sku"] for r in cli.json("refused", "--sku", "W")] == ["W"]
+    assert cli.json("refused", "--since", "2999-01-01") == []
+    bad = cli("refused", "--since", "yesterday")
+    assert bad.returncode == 1 and bad.stderr.startswith("error[invalid_parameter]: date")
+    assert "3 requests, 7 units" in cli("refused", check=True).stdout
+    assert cli.json("events", "verify")["intact"]
 
 
 def test_uninitialised_database_says_run_init(cli: Any) -> None:

@@ -73,7 +73,9 @@ def test_issue_example(runtime: Runtime, clock: object) -> None:
     assert verify_event_log(runtime.uow()) is None
 
 
-def test_refused_order_writes_nothing(runtime: Runtime, database_url: str) -> None:
+def test_refused_order_writes_nothing_but_the_refusal(runtime: Runtime, database_url: str) -> None:
+    """No order, line, PO or stock move; a stock refusal adds one ``DemandRefused`` event
+    per item of the order (demand the forecast must see), a bad request nothing."""
     _setup(runtime)
     before = _counts(database_url)
     with pytest.raises(InsufficientStock):
@@ -86,8 +88,13 @@ def test_refused_order_writes_nothing(runtime: Runtime, database_url: str) -> No
         )
     with pytest.raises(InvalidParameter):
         runtime.bus.handle(c.PlaceOrder("alice", (c.OrderLineRequest("W", 0),)))
-    assert _counts(database_url) == before
+    assert _counts(database_url) == {**before, "events": before["events"] + 2}
+    with runtime.read_uow() as uow:
+        refused = [(e.payload["sku"], e.payload["qty"]) for e in uow.events.history()[-2:]]
+        assert [e.type for e in uow.events.history()[-2:]] == ["DemandRefused"] * 2
+    assert refused == [("W", 2), ("X", 3)]
     assert stock(runtime.uow(), "W").allocated == 0
+    assert verify_event_log(runtime.uow()) is None
 
 
 def test_cancel_ship_receive_keep_the_ledger(runtime: Runtime, clock: object) -> None:

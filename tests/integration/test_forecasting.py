@@ -12,7 +12,7 @@ import pytest
 
 from subzero.bootstrap import Runtime
 from subzero.domain import commands as c
-from subzero.domain.errors import InvalidParameter, NotFound
+from subzero.domain.errors import InsufficientStock, InvalidParameter, NotFound
 from subzero.service.demand import order_history_frame
 from subzero.service.forecasting import accuracy_report, override_report
 
@@ -65,6 +65,41 @@ def test_history_starts_the_day_the_item_was_added_not_at_its_first_order(
     assert w["ds"].min().date() == added and len(w) == 8
     assert w["y"].tolist() == [0, 0, 0, 0, 0, 4, 0, 0]
     assert recent.loc[recent["unique_id"] == "W", "y"].tolist() == [0, 0, 0, 4, 0, 0]
+
+
+def test_refused_orders_are_demand_once_per_customer_and_day(runtime: Runtime, clock: Any) -> None:
+    """Censoring: an item that may not go below zero turns orders away; the history
+    still counts what was asked for (bob: refused 5, then took the 2 that were free,
+    so 5; ann: refused 3), and the refusal writes no order and moves no stock."""
+    runtime.bus.handle(c.AddSupplier("ACME", 4))
+    runtime.bus.handle(c.AddCustomer("bob", 5))
+    runtime.bus.handle(c.AddCustomer("ann", 1))
+    runtime.bus.handle(c.AddItem("X", "ACME", 2, allow_negative=False))
+    runtime.bus.handle(c.AddItem("W", "ACME", 10))
+    with pytest.raises(InsufficientStock, match="may not go below zero"):
+        runtime.bus.handle(
+            c.PlaceOrder("bob", (c.OrderLineRequest("W", 1), c.OrderLineRequest("X", 5)))
+        )
+    runtime.bus.handle(c.PlaceOrder("bob", (c.OrderLineRequest("X", 2),)))
+    with pytest.raises(InsufficientStock):
+        runtime.bus.handle(c.PlaceOrder("ann", (c.OrderLineRequest("X", 3),)))
+    clock.advance(days=1)
+    with runtime.read_uow() as uow:
+        frame = order_history_frame(uow, until=clock.today)
+        refused = [e.payload for e in uow.events.history() if e.type == "DemandRefused"]
+        intact = uow.events.find_break() is None
+        lines = uow.orders.demand_history()
+    assert intact
+    assert [(p["customer"], p["sku"], p["qty"]) for p in refused] == [
+        ("bob", "W", 1),
+        ("bob", "X", 5),
+        ("ann", "X", 3),
+    ]
+    assert lines == [("X", clock.today - dt.timedelta(days=1), 2)]  # no refused lines
+    history = dict(zip(frame["unique_id"], frame["y"], strict=True))
+    assert history == {"X": 5 + 3, "W": 1}
+    x = runtime.stock.position("X")
+    assert x is not None and (x.on_hand, x.allocated, x.backordered) == (2, 2, 0)
 
 
 def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any) -> None:

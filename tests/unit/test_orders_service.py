@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from tests.unit.conftest import Shop
@@ -59,7 +60,7 @@ def test_issue_example_bob_then_alice(shop: Shop) -> None:
     assert (_line(shop, bob)["allocated"], _line(shop, bob)["backordered"]) == (3, 2)
 
 
-def test_no_negative_refuses_the_whole_order_and_writes_nothing(shop: Shop) -> None:
+def test_no_negative_refuses_the_whole_order_and_keeps_only_the_request(shop: Shop) -> None:
     shop.bus.handle(c.AddItem("X", "ACME", 2, allow_negative=False))
     events_before = len(shop.store.events)
     with pytest.raises(InsufficientStock, match="item X: 2 available, 3 requested"):
@@ -67,7 +68,12 @@ def test_no_negative_refuses_the_whole_order_and_writes_nothing(shop: Shop) -> N
             c.PlaceOrder("alice", (c.OrderLineRequest("W", 1), c.OrderLineRequest("X", 3)))
         )
     assert shop.store.orders == {}
-    assert len(shop.store.events) == events_before
+    # the refusal is kept as demand, one event per item of the order, and nothing else
+    new = shop.store.events[events_before:]
+    assert [(row[1], json.loads(row[3])["sku"], json.loads(row[3])["qty"]) for row in new] == [
+        ("DemandRefused", "W", 1),
+        ("DemandRefused", "X", 3),
+    ]
     assert stock(shop.uow(), "W").allocated == 0
     assert _open_pos(shop, "X") == []
     shop.order("alice", "X", 2)  # exactly what is free is fine

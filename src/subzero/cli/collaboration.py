@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import typer
 
-from subzero.cli.output import emit_json, print_table
+from subzero.cli.output import emit_json, parse_day, print_table
 
 __all__ = ["register"]
 
@@ -27,17 +26,6 @@ def _whole(what: str, text: str) -> int:
         return int(text)
     except ValueError:
         raise InvalidParameter(f"{what} {text!r} is not a whole number") from None
-
-
-def _day(text: str | None) -> dt.date | None:
-    from subzero.domain.errors import InvalidParameter
-
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidParameter(f"date {text!r} is not YYYY-MM-DD") from None
 
 
 def supplier_view(
@@ -125,7 +113,7 @@ def po_confirm(
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import ConfirmPurchaseOrder
 
-    cmd = ConfirmPurchaseOrder(_whole("PO id", po_id), supplier, _day(date))
+    cmd = ConfirmPurchaseOrder(_whole("PO id", po_id), supplier, parse_day(date))
     _show_update(runtime().bus.handle(cmd), as_json)
 
 
@@ -144,7 +132,7 @@ def po_reschedule(
     cmd = ReschedulePurchaseOrder(
         _whole("PO id", po_id),
         supplier,
-        _day(date),
+        parse_day(date),
         None if qty is None else _whole("quantity", qty),
     )
     _show_update(runtime().bus.handle(cmd), as_json)
@@ -216,7 +204,7 @@ def vmi_order(
     from subzero.service.views import purchase_orders
 
     rt = runtime()
-    po_id = rt.bus.handle(PlaceVmiOrder(sku, supplier, _whole("quantity", qty), _day(date)))
+    po_id = rt.bus.handle(PlaceVmiOrder(sku, supplier, _whole("quantity", qty), parse_day(date)))
     view = next(po for po in purchase_orders(rt.read_uow(), sku=sku) if po.po_id == po_id)
     if as_json:
         emit_json(view.as_dict())

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from subzero.cli.output import emit_json, print_table
+from subzero.cli.output import emit_json, parse_day, print_table
 
 __all__ = ["register"]
 
@@ -81,10 +81,11 @@ def order_place(
     as_json: bool = _JSON,
 ) -> None:
     """Place an order; free stock is allocated, the rest backordered and promised.
-    The whole order is accepted or refused together."""
+    The whole order is accepted or refused together; a refused order is kept as demand
+    (`subzero refused`)."""
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import OrderLineRequest, PlaceOrder
-    from subzero.domain.errors import InvalidParameter
+    from subzero.domain.errors import InsufficientStock, InvalidParameter
 
     requests = [OrderLineRequest(sku, _whole("quantity", qty))]
     for text in lines or []:
@@ -92,7 +93,12 @@ def order_place(
         if not sep or not more_sku:
             raise InvalidParameter(f"--line {text!r}: use SKU:QTY, e.g. W:3")
         requests.append(OrderLineRequest(more_sku, _whole(f"quantity of {more_sku}", more_qty)))
-    order_id = runtime().bus.handle(PlaceOrder(customer, tuple(requests)))
+    try:
+        order_id = runtime().bus.handle(PlaceOrder(customer, tuple(requests)))
+    except InsufficientStock as refused:
+        raise InsufficientStock(
+            f"{refused.message}; the request is kept as demand (subzero refused)"
+        ) from None
     _order_after(order_id, as_json)
 
 
@@ -241,6 +247,29 @@ def backorders(
     print_table(f"backorders ({len(rows)} lines)", cols, [[r[c] for c in cols] for r in rows])
 
 
+def refused(
+    since: str | None = typer.Option(None, "--since", help="From this day (YYYY-MM-DD)."),
+    sku: str | None = typer.Option(None, "--sku", help="Only this item."),
+    as_json: bool = _JSON,
+) -> None:
+    """Orders turned away because an item may not go (further) below zero: lost sales
+    unless the customer came back. The forecast counts them as demand."""
+    from subzero.cli.runtime import runtime
+    from subzero.service.views import refusals
+
+    rows = [r.as_dict() for r in refusals(runtime().read_uow(), since=parse_day(since), sku=sku)]
+    if as_json:
+        emit_json(rows)
+        return
+    cols = ["at", "customer", "sku", "qty", "reason"]
+    units = sum(r["qty"] for r in rows)
+    print_table(
+        f"refused orders ({len(rows)} requests, {units} units)",
+        cols,
+        [[r["at"][:16].replace("T", " "), *(r[c] for c in cols[1:])] for r in rows],
+    )
+
+
 def replenish(as_json: bool = _JSON) -> None:
     """Run replenishment now for every item. Idempotent: a second run changes nothing."""
     from subzero.cli.runtime import runtime
@@ -285,4 +314,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(po_app, name="po")
     app.command("replenish")(replenish)
     app.command("backorders")(backorders)
+    app.command("refused")(refused)
     app.add_typer(events_app, name="events")

@@ -66,3 +66,13 @@ def parse_int_list(text: str, *, name: str) -> list[int]:
     if any(v != int(v) for v in values):
         raise InvalidParameter(f"{name}: {text!r} must be whole numbers")
     return [int(v) for v in values]
+
+
+def parse_day(text: str | None) -> dt.date | None:
+    """``YYYY-MM-DD`` to a date (None stays None); a clear error otherwise."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidParameter(f"date {text!r} is not YYYY-MM-DD") from None

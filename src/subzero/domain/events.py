@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "GENESIS_HASH",
+    "DemandRefused",
     "DomainEvent",
     "ItemAdded",
     "LineAllocated",
@@ -78,6 +79,20 @@ class SupplierTermsSet(DomainEvent):
     sku: str
     supplier: str
     terms: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DemandRefused(DomainEvent):
+    """An order was turned away (an item may not go below zero, or its backorder limit
+    was reached): nothing was written for the order, but the customer asked for ``qty``
+    units of ``sku``. The demand history counts it, so that refusals do not hide demand
+    from the forecast (censoring)."""
+
+    type: ClassVar[str] = "DemandRefused"
+    sku: str
+    customer: str
+    qty: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

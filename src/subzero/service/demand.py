@@ -2,24 +2,64 @@
 
 Backordered units count as demand (a backorder must not hide demand from the forecast);
 shipments play no part. Days without orders are zeros.
+
+Refused orders count too (censoring): when an item may not go below zero, or its
+backorder limit is reached, the order is turned away and a ``DemandRefused`` event
+keeps what the customer asked for. A customer refused and then ordering less the same
+day (what was free) wanted the larger amount once, not both: per item, customer and day
+the demand is the larger of the units ordered and the largest refused request.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from subzero.domain.events import ItemAdded
+from subzero.domain.events import DemandRefused, ItemAdded
 from subzero.service.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["daily_demand", "order_history_frame"]
+__all__ = ["daily_demand", "ledger_demand", "order_history_frame", "refused_extra"]
+
+
+def refused_extra(
+    uow: UnitOfWork, *, since: dt.datetime | None = None
+) -> list[tuple[str, dt.date, int]]:
+    """Refused units beyond what the same customer ordered of the item that day.
+
+    Per (item, customer, day): ``max(0, largest refused request - units ordered)``; rows
+    ``(sku, day, units)`` with units > 0, sorted.
+    """
+    largest: dict[tuple[str, str, dt.date], int] = {}
+    for event in uow.events.of_type(DemandRefused.type, since=since):
+        p = event.payload
+        key = (str(p["sku"]), str(p["customer"]), event.at.date())
+        largest[key] = max(largest.get(key, 0), int(p["qty"]))
+    if not largest:
+        return []
+    ordered: Counter[tuple[str, str, dt.date]] = Counter()
+    for sku, customer, day, qty in uow.orders.ordered_by_customer(
+        {key[0] for key in largest}, since=since
+    ):
+        ordered[(sku, customer, day)] += qty
+    return [
+        (sku, day, wanted - ordered[(sku, customer, day)])
+        for (sku, customer, day), wanted in sorted(largest.items())
+        if wanted > ordered[(sku, customer, day)]
+    ]
+
+
+def ledger_demand(
+    uow: UnitOfWork, *, since: dt.datetime | None = None
+) -> list[tuple[str, dt.date, int]]:
+    """Units asked for per item and day: every order line, plus refused demand."""
+    return [*uow.orders.demand_history(since=since), *refused_extra(uow, since=since)]
 
 
 def daily_demand(
@@ -32,7 +72,7 @@ def daily_demand(
     n_days = (end - start).days
     since = dt.datetime.combine(start, dt.time(0), dt.UTC)
     out: dict[str, npt.NDArray[np.int64]] = defaultdict(lambda: np.zeros(n_days, np.int64))
-    for sku, day, qty in uow.orders.demand_history(since=since):
+    for sku, day, qty in ledger_demand(uow, since=since):
         index = (day - start).days
         if 0 <= index < n_days:
             out[sku][index] += qty
@@ -50,8 +90,8 @@ def order_history_frame(
     would overstate its mean. Call inside ``with uow``."""
     import pandas as pd
 
-    rows = uow.orders.demand_history(
-        since=dt.datetime.combine(since, dt.time(0), dt.UTC) if since else None
+    rows = ledger_demand(
+        uow, since=dt.datetime.combine(since, dt.time(0), dt.UTC) if since else None
     )
     if not rows:
         return pd.DataFrame(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 
 from subzero.domain.commands import CancelOrder, PlaceOrder, ShipOrder
 from subzero.domain.errors import InsufficientStock, InvalidParameter, InvalidState, NotFound
 from subzero.domain.events import (
+    DemandRefused,
     LineAllocated,
     LineBackordered,
     LineCancelled,
@@ -42,9 +44,26 @@ def place_order(cmd: PlaceOrder, *, uow: UnitOfWork, ctx: Context) -> int:
 
     Each line takes what free stock there is; the rest is **backordered** (available
     goes below zero). An item marked ``--no-negative`` (or whose backorder limit would
-    be passed) refuses the whole order with ``InsufficientStock`` and nothing is written.
+    be passed) refuses the whole order with ``InsufficientStock``: nothing is written
+    for the order, but the refusal is recorded (``DemandRefused``, one event per item of
+    the order) so the demand history still sees what the customer asked for.
     Make-to-order replenishment and promises follow at once (``rebalance``).
     """
+    try:
+        return _take_order(cmd, uow=uow, ctx=ctx)
+    except InsufficientStock as refused:
+        uow.rollback()
+        asked: Counter[str] = Counter()
+        for request in cmd.lines:
+            asked[request.sku] += request.qty
+        for sku, qty in sorted(asked.items()):
+            uow.record(DemandRefused(sku, cmd.customer, qty, str(refused)), ctx.now)
+        uow.commit()
+        logger.info("order for %s refused and recorded as demand: %s", cmd.customer, refused)
+        raise
+
+
+def _take_order(cmd: PlaceOrder, *, uow: UnitOfWork, ctx: Context) -> int:
     if not cmd.lines:
         raise InvalidParameter("an order needs at least one line")
     for request in cmd.lines:

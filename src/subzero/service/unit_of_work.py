@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -88,6 +88,9 @@ class OrderRepository(Protocol):
     def demand_history(
         self, *, since: dt.datetime | None = None
     ) -> Sequence[tuple[str, dt.date, int]]: ...
+    def ordered_by_customer(
+        self, skus: Collection[str], *, since: dt.datetime | None = None
+    ) -> Sequence[tuple[str, str, dt.date, int]]: ...
     def backordered_total(self) -> int: ...
 
 
@@ -111,6 +114,9 @@ class EventLog(Protocol):
     ) -> Sequence[StoredEvent]: ...
     def find_break(self) -> int | None: ...
     def first_seen(self, event_type: str) -> dict[str, dt.datetime]: ...
+    def of_type(
+        self, event_type: str, *, since: dt.datetime | None = None
+    ) -> Sequence[StoredEvent]: ...
 
 
 @dataclass(frozen=True, slots=True)

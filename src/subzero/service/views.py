@@ -17,9 +17,11 @@ __all__ = [
     "LineView",
     "OrderView",
     "PurchaseOrderView",
+    "RefusalView",
     "backorders",
     "order_view",
     "purchase_orders",
+    "refusals",
     "stock",
     "verify_event_log",
 ]
@@ -234,6 +236,44 @@ def backorders(uow: UnitOfWork, *, now: dt.datetime, sku: str | None = None) -> 
             )
             for ln in uow.orders.waiting_lines(sku=sku)
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalView:
+    """One item of an order that was turned away (``DemandRefused``)."""
+
+    at: dt.datetime
+    customer: str
+    sku: str
+    qty: int
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "customer": self.customer,
+            "sku": self.sku,
+            "qty": self.qty,
+            "reason": self.reason,
+        }
+
+
+def refusals(
+    uow: UnitOfWork, *, since: dt.date | None = None, sku: str | None = None
+) -> list[RefusalView]:
+    """Orders turned away because an item may not go (further) below zero, oldest first:
+    lost sales unless the customer came back. The demand history counts them."""
+    from subzero.domain.events import DemandRefused
+
+    start = dt.datetime.combine(since, dt.time(0), dt.UTC) if since else None
+    with uow:
+        events = uow.events.of_type(DemandRefused.type, since=start)
+    return [
+        RefusalView(e.at, str(p["customer"]), str(p["sku"]), int(p["qty"]), str(p["reason"]))
+        for e in events
+        for p in [e.payload]
+        if sku is None or p["sku"] == sku
+    ]
 
 
 def verify_event_log(uow: UnitOfWork) -> int | None:

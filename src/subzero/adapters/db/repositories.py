@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -193,6 +193,25 @@ class SqlOrders:
             stmt = stmt.where(c.placed_at >= since)
         return [(sku, at.date(), int(qty)) for sku, at, qty in self.session.execute(stmt)]
 
+    def ordered_by_customer(
+        self, skus: Collection[str], *, since: dt.datetime | None = None
+    ) -> Sequence[tuple[str, str, dt.date, int]]:
+        """Units ordered of ``skus`` per item, customer and order time."""
+        c = tables.order_lines.c
+        items, orders, customers = tables.items.c, tables.orders.c, tables.customers.c
+        stmt = (
+            select(items.sku, customers.name, c.placed_at, c.qty)
+            .join(tables.items, items.id == c.item_id)
+            .join(tables.orders, orders.id == c.order_id)
+            .join(tables.customers, customers.id == orders.customer_id)
+            .where(items.sku.in_(sorted(skus)))
+        )
+        if since is not None:
+            stmt = stmt.where(c.placed_at >= since)
+        return [
+            (sku, name, at.date(), int(qty)) for sku, name, at, qty in self.session.execute(stmt)
+        ]
+
     def backordered_total(self) -> int:
         c = tables.order_lines.c
         total = self.session.scalar(
@@ -287,6 +306,19 @@ class SqlEventLog:
             .group_by(c.sku)
         )
         return {str(sku): at for sku, at in self.session.execute(stmt)}
+
+    def of_type(
+        self, event_type: str, *, since: dt.datetime | None = None
+    ) -> Sequence[StoredEvent]:
+        """The events of one type, oldest first (from ``since``)."""
+        c = tables.events.c
+        stmt = select(c.seq, c.type, c.at, c.payload, c.hash).where(c.type == event_type)
+        if since is not None:
+            stmt = stmt.where(c.at >= since)
+        return [
+            StoredEvent(seq, type_, at, json.loads(payload), hash_)
+            for seq, type_, at, payload, hash_ in self.session.execute(stmt.order_by(c.seq))
+        ]
 
     def find_break(self) -> int | None:
         c = tables.events.c

@@ -230,6 +230,7 @@ events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("published_at", UtcDateTime, nullable=True),
+    Index("ix_events_type_at", "type", "at"),
 )
 
 # One row (id = 1): the head of the hash chain, locked while events are appended.
