@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 SUBZERO = Path(sys.executable).parent / "subzero"
 
@@ -128,3 +129,23 @@ def test_plot_mistakes_fail_before_the_run_in_one_line(tmp_path: Path) -> None:
     assert suffix.returncode == 1
     assert "--plot: f.txt must end in .png, .svg or .pdf" in suffix.stderr
     assert not out.exists()  # nothing was run or written
+
+
+def test_stockout_column_is_read_and_reported(tmp_path: Path) -> None:
+    """A sales history with empty-shelf days marked: the report says what was raised."""
+    days = pd.date_range("2024-01-01", periods=60).strftime("%Y-%m-%d")
+    empty = (np.arange(60) % 10) >= 7  # out of stock 3 days in 10, nothing sold
+    sales = np.where(empty, 0, 6)
+    source = tmp_path / "sales.csv"
+    pd.DataFrame({"unique_id": "A", "ds": days, "y": sales, "stockout": empty.astype(int)}).to_csv(
+        source, index=False
+    )
+    out, report = tmp_path / "f.csv", tmp_path / "r.json"
+    done = run(
+        "--input", str(source), "--horizon", "7", "--output", str(out), "--report", str(report)
+    )
+    assert done.returncode == 0, done.stderr
+    notes = json.loads(report.read_text())["notes"]
+    assert notes["stockouts"].startswith("18 stock-out periods in 1 series")
+    assert "+108.0 units" in notes["stockouts"]  # 18 days raised from 0 to 6
+    assert pd.read_csv(out)["mean"].to_numpy() == pytest.approx(6.0, abs=0.01)

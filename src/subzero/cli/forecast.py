@@ -42,7 +42,11 @@ def _history(input_path: Path | None) -> tuple[Any, int]:
 
 
 def forecast_command(
-    input_path: Path | None = typer.Option(None, "--input", help="Long CSV unique_id,ds,y."),
+    input_path: Path | None = typer.Option(
+        None,
+        "--input",
+        help="Long CSV unique_id,ds,y; optional column stockout (1/0): empty-shelf periods.",
+    ),
     from_ledger: bool = typer.Option(
         False, "--from-ledger", help="Use the order history in the database instead."
     ),

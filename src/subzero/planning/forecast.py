@@ -35,7 +35,7 @@ from subzero.domain.errors import InvalidParameter
 from subzero.planning import forecast_stages as stages
 from subzero.planning.forecast_choice import NEVER, RULES
 from subzero.planning.forecast_engine import run_backtest, run_forecast
-from subzero.planning.forecast_history import default_season, prepare_history
+from subzero.planning.forecast_history import default_season, prepare_history, stockout_window
 from subzero.planning.forecast_result import ForecastResult
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ def forecast(
     _check(horizon, quantiles, n_jobs, settings)
     levels = tuple(sorted({float(q) for q in quantiles}))
     clock = _Clock(progress)
-    prepared = prepare_history(history, freq=freq, row_base=row_base)
+    prepared = prepare_history(history, freq=freq, row_base=row_base, season=season)
     season = season if season is not None else default_season(prepared.freq)
     if season < 1:
         raise InvalidParameter(f"season: {season} must be >= 1")
@@ -200,6 +200,13 @@ def forecast(
 
     choices, model_scores = stages.choices_table(plan, bt, choice)
     notes = dict(bt.notes) if bt is not None else {"all": "no series long enough to backtest"}
+    if prepared.stockout_periods:
+        notes["stockouts"] = (
+            f"{prepared.stockout_periods} stock-out periods in {prepared.stockout_series} "
+            "series: demand there raised to the mean of the nearest "
+            f"{stockout_window(season)} in-stock periods, "
+            f"+{prepared.unconstrained_units:.1f} units in all"
+        )
     logger.info(
         "forecast %d series x %d periods in %.1fs (%s)",
         len(plan.profile),

@@ -1,14 +1,25 @@
-"""Demand history for the forecast: validation, calendar and zero-filling.
+"""Demand history for the forecast: validation, calendar, zero-filling, stock-outs.
 
 The forecast takes a long frame ``unique_id, ds, y`` (the statsforecast convention):
 ``ds`` is a date or an integer period index, ``y`` the demand of the period (what
 customers *ordered*, backorders included, so a stock-out does not hide demand). Bad input
 raises :class:`~subzero.domain.errors.InvalidParameter` naming the series and the row;
 missing periods inside a series are filled with zero demand.
+
+**Stock-outs (censored sales).** A history of *sales* (from another system, say)
+understates demand wherever the shelf was empty: the sale is a lower bound of the
+demand. An optional column ``stockout`` (1/0, true/false, yes/no; empty = 0) marks
+those periods, and each is *unconstrained* before anything else sees it: its demand
+becomes the larger of the recorded sales and the mean demand of the nearest in-stock
+periods before it (the ``window`` latest; the earliest ones after it when the series
+starts out of stock). This is the simple "max(observed, mean of uncensored)" correction
+of revenue management (Weatherford & Pölt 2002, J. Revenue Pricing Manag. 1(3),
+234–254), taken over a moving window so that it follows the level of the series.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,11 +32,25 @@ from subzero.domain.errors import InvalidParameter
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["REQUIRED_COLUMNS", "PreparedHistory", "default_season", "prepare_history"]
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "STOCKOUT_COLUMN",
+    "PreparedHistory",
+    "default_season",
+    "prepare_history",
+    "stockout_window",
+    "unconstrain",
+]
 
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("unique_id", "ds", "y")
+
+STOCKOUT_COLUMN = "stockout"
+"""Optional column: 1 where the period's sales were cut short by an empty shelf."""
+
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f", ""}
 
 _DEFAULT_SEASON = {"D": 7, "W": 52, "M": 12}
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -40,11 +65,17 @@ class PreparedHistory:
         freq: the pandas offset alias (``"D"``, ``"W-MON"``, ``"MS"``, …) or ``1`` for an
             integer period index; statsforecast continues each series' calendar with it.
         filled_periods: number of missing periods filled with zero demand.
+        stockout_periods: periods marked as stock-outs (``stockout`` column).
+        unconstrained_units: demand added to them by the unconstraining.
+        stockout_series: series with at least one stock-out period.
     """
 
     frame: pd.DataFrame
     freq: str | int
     filled_periods: int
+    stockout_periods: int = 0
+    unconstrained_units: float = 0.0
+    stockout_series: int = 0
 
     @property
     def n_series(self) -> int:
@@ -82,6 +113,70 @@ def _numeric_demand(frame: pd.DataFrame, row_base: int) -> npt.NDArray[np.float6
             f"negative ({negative.size} negative row(s)); demand must be >= 0"
         )
     return y
+
+
+def _stockouts(frame: pd.DataFrame, row_base: int) -> npt.NDArray[np.bool_]:
+    """The ``stockout`` column as booleans; a clear error naming the first bad row."""
+    import pandas as pd
+
+    raw = frame[STOCKOUT_COLUMN]
+    if pd.api.types.is_bool_dtype(raw):
+        return np.asarray(raw.to_numpy(dtype=bool), dtype=np.bool_)
+    text = raw.astype("string").fillna("").str.strip().str.lower()
+    numeric = pd.to_numeric(text, errors="coerce")
+    text = text.where(numeric.isna(), numeric.astype("Float64").astype("string"))
+    text = text.replace({"1.0": "1", "0.0": "0"})
+    bad = np.flatnonzero(~text.isin(_TRUE | _FALSE).to_numpy())
+    if bad.size:
+        raise InvalidParameter(
+            f"history: {_where(frame, int(bad[0]), row_base)}: stockout="
+            f"{raw.iloc[bad[0]]!r} is not 1/0, true/false or yes/no"
+        )
+    return np.asarray(text.isin(_TRUE).to_numpy(), dtype=np.bool_)
+
+
+def stockout_window(season: int) -> int:
+    """In-stock periods averaged for a stock-out: 4 seasons of a short season (28 days),
+    half a long one (26 weeks, 6 months), at least 8."""
+    return max(4 * season if season <= 7 else season // 2, 8) if season > 1 else 8
+
+
+def unconstrain(
+    series_start: npt.NDArray[np.int64],
+    y: npt.NDArray[np.float64],
+    stockout: npt.NDArray[np.bool_],
+    window: int,
+) -> npt.NDArray[np.float64]:
+    """Demand with every stock-out period raised to the mean of its in-stock neighbours.
+
+    Args:
+        series_start: index of the first row of each series (rows sorted by series, then
+            period; every row belongs to the series whose start precedes it).
+        y: recorded sales per row.
+        stockout: True where the shelf was empty.
+        window: in-stock periods averaged: the ``window`` latest before the stock-out, or,
+            with none before it, the ``window`` earliest after it.
+
+    Returns:
+        ``max(y, mean)`` at stock-out rows, ``y`` elsewhere; a series with no in-stock
+        period keeps its sales (nothing to learn from).
+    """
+    out = y.astype(np.float64, copy=True)
+    for start, end in itertools.pairwise(np.r_[series_start, len(y)]):
+        hit = stockout[start:end]
+        if not hit.any() or hit.all():
+            continue
+        seen = y[start:end][~hit]
+        total = np.r_[0.0, np.cumsum(seen)]
+        before = np.cumsum(~hit)[hit]  # in-stock periods up to each stock-out
+        count = np.minimum(before, window)
+        mean = np.where(
+            before > 0,
+            (total[before] - total[before - count]) / np.maximum(count, 1),
+            total[min(window, seen.size)] / min(window, seen.size),
+        )
+        out[start:end][hit] = np.maximum(y[start:end][hit], mean)
+    return out
 
 
 def _periods(frame: pd.DataFrame, row_base: int) -> pd.Series:
@@ -135,14 +230,18 @@ def prepare_history(
     *,
     freq: str | None = None,
     row_base: int = 0,
+    season: int | None = None,
 ) -> PreparedHistory:
-    """Validate a long demand history and fill missing periods with zeros.
+    """Validate a long demand history, fill missing periods with zeros, and unconstrain
+    stock-out periods (see the module docstring).
 
     Args:
-        history: columns ``unique_id``, ``ds``, ``y``; other columns are ignored.
+        history: columns ``unique_id``, ``ds``, ``y`` and optionally ``stockout``; other
+            columns are ignored.
         freq: ``"D"``, ``"W"`` or ``"M"`` (default daily); ignored for an integer ``ds``.
         row_base: added to a row's position in error messages (2 gives the line number in
             a CSV file with a header).
+        season: season length, for the stock-out window (default: the frequency's).
 
     Raises:
         InvalidParameter: a column is missing, ``y`` is not a number or negative, ``ds``
@@ -160,13 +259,21 @@ def prepare_history(
     if history.empty:
         raise InvalidParameter("history: no rows; expected at least one (unique_id, ds, y) row")
     frame = history[list(REQUIRED_COLUMNS)].reset_index(drop=True)
+    has_stockouts = STOCKOUT_COLUMN in history.columns
     if frame["unique_id"].isna().any():
         position = int(np.flatnonzero(frame["unique_id"].isna().to_numpy())[0])
         raise InvalidParameter(f"history: row {position + row_base}: unique_id is empty")
     frame["unique_id"] = frame["unique_id"].astype(str)
     y = _numeric_demand(frame, row_base)
     ds = _periods(frame, row_base)
-    frame = pd.DataFrame({"unique_id": frame["unique_id"], "ds": ds, "y": y})
+    stockout = (
+        _stockouts(history.reset_index(drop=True).assign(unique_id=frame["unique_id"]), row_base)
+        if has_stockouts
+        else np.zeros(len(frame), dtype=bool)
+    )
+    frame = pd.DataFrame(
+        {"unique_id": frame["unique_id"], "ds": ds, "y": y, STOCKOUT_COLUMN: stockout}
+    )
     duplicated = np.flatnonzero(frame.duplicated(["unique_id", "ds"]).to_numpy())
     if duplicated.size:
         position = int(duplicated[0])
@@ -181,6 +288,30 @@ def prepare_history(
     filled = fill_gaps(frame, freq=resolved, start="per_serie", end="per_serie")
     if len(filled) != rows:
         filled["y"] = filled["y"].fillna(0.0)
+        filled[STOCKOUT_COLUMN] = filled[STOCKOUT_COLUMN].eq(True)  # a filled gap: in stock
         frame = filled.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
         logger.info("filled %d missing periods with zero demand", len(frame) - rows)
-    return PreparedHistory(frame=frame, freq=resolved, filled_periods=len(frame) - rows)
+    hit = frame.pop(STOCKOUT_COLUMN).to_numpy(dtype=bool)
+    added, touched = 0.0, 0
+    if hit.any():
+        uid = frame["unique_id"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
+        window = stockout_window(season if season is not None else default_season(resolved))
+        y_new = unconstrain(starts, frame["y"].to_numpy(np.float64), hit, window)
+        added = float((y_new - frame["y"].to_numpy()).sum())
+        touched = int(pd.Series(hit).groupby(uid).any().sum())
+        frame["y"] = y_new
+        logger.info(
+            "%d stock-out periods in %d series: demand raised by %.1f units",
+            hit.sum(),
+            touched,
+            added,
+        )
+    return PreparedHistory(
+        frame=frame,
+        freq=resolved,
+        filled_periods=len(frame) - rows,
+        stockout_periods=int(hit.sum()),
+        unconstrained_units=added,
+        stockout_series=touched,
+    )
