@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.dates import date2num
 
 from subzero.domain.errors import InvalidParameter
 from subzero.planning.forecast_plot import forecast_figure, pick_series, plot_forecast
@@ -82,3 +85,27 @@ def test_plot_forecast_writes_the_file_and_refuses_other_suffixes(tmp_path: Path
     assert "<svg" in svg.read_text()[:500]
     with pytest.raises(InvalidParameter, match="must end in"):
         plot_forecast(_history(), _forecast(), None, tmp_path / "forecast.txt")
+
+
+def test_stockout_runs_are_shaded_once_per_run() -> None:
+    history = _history()
+    flags = np.zeros(len(history), dtype=int)
+    mid = np.flatnonzero(history["unique_id"] == "mid")
+    flags[mid[[20, 21, 22, 26]]] = 1  # two runs in the drawn window: days 21–23 and 27
+    history["stockout"] = flags
+    fig = forecast_figure(history, _forecast(), None, ["mid", "low"])
+    mid_ax, low_ax = fig.axes[:2]
+
+    def spans(ax: Any) -> list[tuple[float, float]]:
+        red = to_rgb("#fc9272")
+        return sorted(
+            (p.get_x(), p.get_x() + p.get_width())
+            for p in ax.patches
+            if np.allclose(p.get_facecolor()[:3], red)
+        )
+
+    got = spans(mid_ax)
+    day = date2num(pd.Timestamp("2024-01-21"))
+    assert [(round(a - day), round(b - day)) for a, b in got] == [(0, 3), (6, 7)]
+    assert [p.get_label() for p in mid_ax.patches].count("stock-out") == 1  # one legend entry
+    assert spans(low_ax) == []

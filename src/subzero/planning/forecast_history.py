@@ -38,6 +38,7 @@ __all__ = [
     "PreparedHistory",
     "default_season",
     "prepare_history",
+    "stockout_flags",
     "stockout_window",
     "unconstrain",
 ]
@@ -115,7 +116,7 @@ def _numeric_demand(frame: pd.DataFrame, row_base: int) -> npt.NDArray[np.float6
     return y
 
 
-def _stockouts(frame: pd.DataFrame, row_base: int) -> npt.NDArray[np.bool_]:
+def stockout_flags(frame: pd.DataFrame, row_base: int = 0) -> npt.NDArray[np.bool_]:
     """The ``stockout`` column as booleans; a clear error naming the first bad row."""
     import pandas as pd
 
@@ -267,7 +268,9 @@ def prepare_history(
     y = _numeric_demand(frame, row_base)
     ds = _periods(frame, row_base)
     stockout = (
-        _stockouts(history.reset_index(drop=True).assign(unique_id=frame["unique_id"]), row_base)
+        stockout_flags(
+            history.reset_index(drop=True).assign(unique_id=frame["unique_id"]), row_base
+        )
         if has_stockouts
         else np.zeros(len(frame), dtype=bool)
     )

@@ -4,8 +4,9 @@ A planner checks a forecast faster by eye than from a CSV: does the mean follow 
 level, does the band look wide enough, did a seasonal series get a seasonal forecast?
 :func:`forecast_figure` draws one small panel per series (the recent history as steps,
 the mean forecast, the band between the lowest and the highest requested quantile,
-titled with the chosen model and demand class); :func:`plot_forecast` saves it (PNG or
-SVG, by the file's suffix).
+titled with the chosen model and demand class; periods marked ``stockout`` in the history
+are shaded, since their sales are not their demand); :func:`plot_forecast` saves it
+(PNG, SVG or PDF, by the file's suffix).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from subzero.domain.errors import InvalidParameter
+from subzero.planning.forecast_history import STOCKOUT_COLUMN, stockout_flags
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,6 +98,8 @@ def forecast_figure(
         past = _closed(history[hist_uid == uid].sort_values("ds").tail(shown))
         fc = _closed(fc)
         ax.step(past["ds"], past["y"], where="post", color="0.45", linewidth=1.0, label="demand")
+        if STOCKOUT_COLUMN in past.columns:
+            _shade_stockouts(ax, past)
         if len(levels) >= 2:
             low, high = levels[0], levels[-1]
             ax.fill_between(
@@ -121,6 +127,24 @@ def forecast_figure(
     axes.ravel()[0].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def _shade_stockouts(ax: Any, past: pd.DataFrame) -> None:
+    """Shade each run of stock-out periods (the last row is the closing copy)."""
+    flags = stockout_flags(past.iloc[:-1]) if len(past) > 1 else np.zeros(0, dtype=bool)
+    ds = past["ds"].to_numpy()
+    edges = np.diff(np.r_[0, flags.astype(np.int8), 0])
+    for n, (start, end) in enumerate(
+        zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
+    ):
+        ax.axvspan(
+            ds[start],
+            ds[end],
+            color="#fc9272",
+            alpha=0.35,
+            linewidth=0,
+            label="stock-out" if n == 0 else None,
+        )
 
 
 def _closed(rows: pd.DataFrame) -> pd.DataFrame:
