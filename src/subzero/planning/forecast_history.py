@@ -138,7 +138,7 @@ def stockout_flags(frame: pd.DataFrame, row_base: int = 0) -> npt.NDArray[np.boo
 
 def stockout_window(season: int) -> int:
     """In-stock periods averaged for a stock-out: 4 seasons of a short season (28 days),
-    half a long one (26 weeks, 6 months), at least 8."""
+    half a long one (26 weeks), and at least 8 (8 months, 8 periods of an integer index)."""
     return max(4 * season if season <= 7 else season // 2, 8) if season > 1 else 8
 
 
