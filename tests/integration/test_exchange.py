@@ -1,6 +1,7 @@
 """ERP exchange on SQLite and PostgreSQL: export → import round trips (CSV through the
-CLI, Parquet in process), rejected rows reported at once with nothing written, and a
-failure in the middle of an import rolling everything back."""
+CLI, Parquet in process), refused demand surviving the round trip, rejected rows
+reported at once with nothing written, and a failure in the middle of an import rolling
+everything back."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from subzero.adapters.io.reader import exchange_reader
 from subzero.bootstrap import Runtime, bootstrap, init_database
 from subzero.config import Settings
 from subzero.domain import commands as c
+from subzero.domain.errors import InsufficientStock
 from subzero.service import exchange
+from subzero.service.demand import order_history_frame
 from subzero.service.exchange import ImportRejected, export_tables, import_tables
-from subzero.service.views import purchase_orders
+from subzero.service.views import purchase_orders, refusals
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Cli, Clock
@@ -56,7 +59,7 @@ def second(second_url: str, clock: Clock) -> Iterator[Runtime]:
 
 def build_shop(rt: Runtime, clock: Clock) -> None:
     """Master data, terms, a sent and a partly received PO, open orders with backorders,
-    a shipped order and a cancelled one."""
+    a shipped order, a cancelled one and a refused one (two ``DemandRefused`` events)."""
     h = rt.bus.handle
     h(c.AddSupplier("ACME", 5))
     h(c.AddSupplier("FAST", 2, 0.5))
@@ -80,6 +83,8 @@ def build_shop(rt: Runtime, clock: Clock) -> None:
     clock.advance(hours=3)
     h(c.ShipOrder(h(c.PlaceOrder("bob", (c.OrderLineRequest("Y", 2),)))))
     clock.advance(hours=1)
+    with pytest.raises(InsufficientStock):  # Y has 3 left and may not go below zero
+        h(c.PlaceOrder("alice", (c.OrderLineRequest("W", 1), c.OrderLineRequest("Y", 4))))
     h(c.CancelOrder(h(c.PlaceOrder("bob", (c.OrderLineRequest("X", 1),)))))
     clock.advance(days=1)
 
@@ -100,6 +105,7 @@ def state(rt: Runtime) -> dict[str, Any]:
             if r["status"] in ("sent", "partial", "received")
         ),
         "receipts": sorted((r["sku"], r["qty"], r["at"]) for r in tables["receipts"]),
+        "refusals": tables["refusals"],
     }
 
 
@@ -123,6 +129,7 @@ def test_csv_round_trip_through_the_cli(
     # importing the same files again changes nothing
     again = import_tables(read_directory(out)[0], bus=imported.bus, reader=exchange_reader)
     assert again.counts["orders"] == {"skipped": 4}
+    assert again.counts["refusals"] == {"skipped": 2}
     assert state(imported) == state(runtime)
 
 
@@ -134,7 +141,8 @@ def test_parquet_round_trip(
     assert (tmp_path / "pq" / "orders.parquet").exists()
     rows, rejected = read_directory(tmp_path / "pq")
     assert rejected == []
-    import_tables(rows, bus=second.bus, reader=exchange_reader, rejected=rejected)
+    report = import_tables(rows, bus=second.bus, reader=exchange_reader, rejected=rejected)
+    assert report.counts["refusals"] == {"added": 2}
     assert state(second) == state(runtime)
     # same clock: the open lines' promises are what the live rules promise today
     runtime.bus.handle(c.Replenish())
@@ -148,6 +156,46 @@ def test_parquet_round_trip(
         for r in export_tables(runtime.uow(), exchange_reader)["orders"]
         if r["status"] in ("backordered", "ready")
     ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_refused_demand_survives_export_and_import(
+    runtime: Runtime, clock: Clock, second: Runtime, tmp_path: Path, fmt: str
+) -> None:
+    h = runtime.bus.handle
+    h(c.AddSupplier("ACME", 5))
+    h(c.AddCustomer("bob", 5))
+    h(c.AddItem("F", "ACME", on_hand=1, allow_negative=False))
+    refused_at = clock.advance(days=1, hours=2, seconds=0.123456)  # microseconds kept
+    with pytest.raises(InsufficientStock):
+        h(c.PlaceOrder("bob", (c.OrderLineRequest("F", 3),)))
+    clock.advance(days=2)  # the import runs later: the refusal keeps its own time
+    [source] = refusals(runtime.uow())
+    assert (source.at, source.customer, source.sku, source.qty) == (refused_at, "bob", "F", 3)
+
+    tables = export_tables(runtime.uow(), exchange_reader)
+    manifest = write_directory(tmp_path, tables, fmt=fmt, exported_at=clock.now)
+    assert manifest["counts"]["refusals"] == 1 and manifest["counts"]["orders"] == 0
+    assert (tmp_path / f"refusals.{fmt}").exists()
+    rows, rejected = read_directory(tmp_path)
+    assert rejected == []
+    report = import_tables(rows, bus=second.bus, reader=exchange_reader)
+    assert report.counts["refusals"] == {"added": 1}
+    assert refusals(second.uow()) == [source]  # same time, customer, SKU, qty and reason
+    with second.uow() as uow:
+        frame = order_history_frame(uow)
+        assert uow.orders.demand_history() == []  # no order was written
+        item = uow.items.get("F")
+        assert item is not None and item.on_hand == 1  # no stock change
+        logged = len(uow.events.history())
+    demand = frame[frame["unique_id"] == "F"].set_index("ds")["y"]
+    assert demand.sum() == 3 and demand[str(refused_at.date())] == 3  # counted as demand
+
+    again = import_tables(read_directory(tmp_path)[0], bus=second.bus, reader=exchange_reader)
+    assert again.counts["refusals"] == {"skipped": 1}
+    assert refusals(second.uow()) == [source]
+    with second.uow() as uow:
+        assert len(uow.events.history()) == logged  # nothing added
 
 
 def test_rejected_rows_are_all_reported_and_nothing_is_written(

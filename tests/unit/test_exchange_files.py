@@ -100,7 +100,7 @@ def test_written_rows_read_back_identical(tmp_path: Path, fmt: str) -> None:
     assert manifest["schema_version"] == 1
     tables, rejected = read_directory(tmp_path)
     assert rejected == []
-    assert len(tables) == 8 and tables["stock"] == []
+    assert len(tables) == len(SCHEMA) == 9 and tables["stock"] == []
     for entity, written in rows.items():
         assert [dict(r.values) for r in tables[entity]] == [
             {c.name: row.get(c.name) for c in SCHEMA[entity]} for row in written

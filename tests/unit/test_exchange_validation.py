@@ -249,3 +249,60 @@ def test_a_use_case_refusing_a_row_is_reported_against_it(shop: Shop) -> None:
     assert got == [
         "orders.csv line 2: item F: 1 available, 2 requested; the item may not go below zero"
     ]
+
+
+def refusal(customer: str, sku: str, qty: int, **more: Any) -> dict[str, Any]:
+    return {"customer": customer, "sku": sku, "qty": qty, "at": T0, **more}
+
+
+def test_refusals_must_name_known_rows_a_quantity_and_a_past_time(shop: Shop) -> None:
+    future = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    got = reject(
+        shop,
+        refusals=rows(
+            "refusals.csv",
+            refusal("nobody", "W", 1),
+            refusal("bob", "Q", 1),
+            refusal("alice", "W", 0),
+            refusal("bob", "W", 2, at=future),
+            refusal("bob", "W", 3),
+            refusal("bob", "W", 4, reason="again"),
+        ),
+    )
+    assert got == [
+        "refusals.csv line 2: customer 'nobody' not found",
+        "refusals.csv line 3: SKU 'Q' not found",
+        "refusals.csv line 4: qty: 0 units; must be at least 1",
+        "refusals.csv line 5: at 2030-01-01T00:00:00+00:00 is in the future",
+        f"refusals.csv line 7: duplicate refusal of 'W' for 'bob' at '{T0.isoformat()}' "
+        "(first at refusals.csv line 6)",
+    ]
+    assert shop.uow().events.of_type("DemandRefused") == []  # nothing written
+
+
+def test_refusals_are_recorded_as_demand_at_their_time_and_skipped_when_known(
+    shop: Shop,
+) -> None:
+    tables = {
+        "customers": rows("customers.csv", {"name": "carol", "priority": 2}),
+        "refusals": rows(
+            "refusals.csv",
+            refusal("carol", "W", 4, reason="lost sale in the old ERP"),
+            refusal("bob", "W", 2, at=T0 - dt.timedelta(days=1)),
+        ),
+    }
+    on_hand, orders = shop.store.items["W"].on_hand, len(shop.store.orders)
+    report = import_tables(tables, bus=shop.bus, reader=FakeReader)
+    assert report.counts["refusals"] == {"added": 2}
+    got = [
+        (e.at, e.payload["customer"], e.payload["sku"], e.payload["qty"], e.payload["reason"])
+        for e in shop.uow().events.of_type("DemandRefused")
+    ]
+    assert got == [  # oldest first
+        (T0 - dt.timedelta(days=1), "bob", "W", 2, "imported"),
+        (T0, "carol", "W", 4, "lost sale in the old ERP"),
+    ]
+    assert shop.store.items["W"].on_hand == on_hand and len(shop.store.orders) == orders
+    again = import_tables(tables, bus=shop.bus, reader=FakeReader)
+    assert again.counts["refusals"] == {"skipped": 2}
+    assert len(shop.uow().events.of_type("DemandRefused")) == 2

@@ -18,8 +18,8 @@ def export(
     fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
     as_json: bool = _JSON,
 ) -> None:
-    """Write items, suppliers, supplier terms, customers, stock, orders, purchase orders
-    and receipts: one file per entity plus manifest.json."""
+    """Write items, suppliers, supplier terms, customers, stock, orders, purchase orders,
+    receipts and refused demand: one file per entity plus manifest.json."""
     from subzero.adapters.io.files import FORMATS, write_directory
     from subzero.adapters.io.reader import exchange_reader
     from subzero.cli.runtime import runtime

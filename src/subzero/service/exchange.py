@@ -1,7 +1,8 @@
 """ERP exchange: export every entity as rows, and import rows through the live use cases.
 
 **Export** reads one consistent snapshot (one unit of work): suppliers, customers, items,
-supplier terms, stock positions, order lines, purchase orders and receipts.
+supplier terms, stock positions, order lines, purchase orders, receipts and refused demand
+(the ``DemandRefused`` events).
 
 **Import** is all or nothing:
 
@@ -16,15 +17,17 @@ supplier terms, stock positions, order lines, purchase orders and receipts.
    final ``Replenish`` at import time (drafts and promises refreshed for today).
    Purchase orders with the supplier and closed orders are history the use cases cannot
    create, so they are stored as such (``PurchaseOrderImported``, ``OrderImported``);
-   they never move stock. Handlers commit themselves: they run on a unit of work whose
-   ``commit()`` only flushes, and the import commits once at the end. A use case that
-   refuses a row (e.g. an order on a ``--no-negative`` item) rolls everything back and
-   is reported against that row.
+   they never move stock. Refused demand is recorded as ``DemandRefused`` at its
+   original time (no order, stock or PO changes). Handlers commit themselves: they run
+   on a unit of work whose ``commit()`` only flushes, and the import commits once at the
+   end. A use case that refuses a row (e.g. an order on a ``--no-negative`` item) rolls
+   everything back and is reported against that row.
 
 Existing rows: identical master data is skipped; a conflicting supplier, customer, item
 or stock balance is rejected (an import never changes them); supplier terms are set
-(replaced) when they differ; an order (customer, placed_at) or purchase order (SKU,
-supplier, created_at) already in the database is skipped. See ``docs/data-exchange.md``.
+(replaced) when they differ; an order (customer, placed_at), purchase order (SKU,
+supplier, created_at) or refusal (customer, SKU, at, qty) already in the database is
+skipped. See ``docs/data-exchange.md``.
 """
 
 from __future__ import annotations
@@ -39,7 +42,12 @@ from typing import Any
 
 from subzero.domain import commands as c
 from subzero.domain.errors import InvalidParameter, SubzeroError
-from subzero.domain.events import DomainEvent, OrderImported, PurchaseOrderImported
+from subzero.domain.events import (
+    DemandRefused,
+    DomainEvent,
+    OrderImported,
+    PurchaseOrderImported,
+)
 from subzero.domain.items import Item
 from subzero.domain.orders import Order, OrderLine
 from subzero.domain.purchasing import PurchaseOrder, Receipt, SupplierItem
@@ -113,6 +121,7 @@ def export_tables(uow: UnitOfWork, reader: ReaderFactory) -> dict[str, list[dict
         queries = reader(uow)
         items = uow.items.list()
         terms = sorted(uow.items.all_terms(), key=lambda t: (t.item.sku, t.supplier.name))
+        refused = sorted(uow.events.of_type(DemandRefused.type), key=lambda e: e.at)
         return {
             "suppliers": [
                 {"name": s.name, "lead_time_days": s.lead_time_days,
@@ -135,6 +144,11 @@ def export_tables(uow: UnitOfWork, reader: ReaderFactory) -> dict[str, list[dict
                 {"receipt_id": r.id, "po_id": r.po.id, "sku": r.po.item.sku, "qty": r.qty,
                  "at": r.at}
                 for r in queries.receipts()
+            ],
+            "refusals": [
+                {"customer": e.payload["customer"], "sku": e.payload["sku"],
+                 "qty": e.payload["qty"], "at": e.at, "reason": e.payload["reason"]}
+                for e in refused
             ],
         }  # fmt: skip
 
@@ -268,6 +282,8 @@ def _apply(plan: ImportPlan, uow: UnitOfWork, *, now: dt.datetime, confidence: f
 
     for row, cmd in plan.commands:
         run(row.where, cmd, now)
+    for r in sorted(plan.refusals, key=lambda r: r.at):  # no stock, order or PO changes
+        uow.record(DemandRefused(r.sku, r.customer, r.qty, r.reason), r.at)
     touched = {po.sku for po in plan.purchase_orders}
     for po in plan.purchase_orders:
         _add_purchase_order(uow, po, now)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from subzero.domain import commands as c
 from subzero.domain.errors import InvalidParameter
+from subzero.domain.events import DemandRefused
 from subzero.domain.items import Customer, Supplier, validate_name, validate_quantity
 from subzero.domain.orders import LineStatus, Order
 from subzero.domain.purchasing import POStatus, Receipt, SupplierItem
@@ -31,6 +32,7 @@ __all__ = [
     "ImportPlan",
     "PlannedOrder",
     "PlannedPO",
+    "PlannedRefusal",
     "Rejection",
     "Row",
 ]
@@ -95,6 +97,16 @@ class PlannedOrder:
         return [(r["sku"], _open_qty(r)) for r in self.rows if _open_qty(r) > 0]
 
 
+@dataclass
+class PlannedRefusal:
+    row: Row
+    customer: str
+    sku: str
+    qty: int
+    at: dt.datetime
+    reason: str
+
+
 def _open_qty(row: Row) -> int:
     return int(row["qty"]) - int(row["shipped"] or 0) - int(row["cancelled"] or 0)
 
@@ -105,6 +117,7 @@ class ImportPlan:
     purchase_orders: list[PlannedPO] = field(default_factory=list)
     history: list[PlannedOrder] = field(default_factory=list)
     open_orders: list[PlannedOrder] = field(default_factory=list)
+    refusals: list[PlannedRefusal] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
 
@@ -143,6 +156,7 @@ class ImportChecks:
         self._terms()
         self._purchase_orders()
         self._orders()
+        self._refusals()
         return self.plan
 
     # references --------------------------------------------------------------------
@@ -539,6 +553,35 @@ class ImportChecks:
             self.reject(row, f"status {status!r}; use one of {valid}")
             return False
         return True
+
+    # refused demand ----------------------------------------------------------------
+
+    def _refusals(self) -> None:
+        seen: dict[Any, str] = {}
+        existing = {
+            (str(p["customer"]), str(p["sku"]), e.at, int(p["qty"]))
+            for e in self.uow.events.of_type(DemandRefused.type)
+            for p in [e.payload]
+        }
+        for row in self.rows("refusals"):
+            customer, sku, qty, at = row["customer"], row["sku"], row["qty"], row["at"]
+            what = f"refusal of {sku!r} for {customer!r} at {_show(at)}"
+            if not row.complete or not self._first(seen, (customer, sku, at), row, what):
+                continue
+            ok = self._customer(row, customer) & self._item(row, sku)
+            ok &= self._valid(row, validate_quantity, "qty", qty)
+            if at > self.now:
+                self.reject(row, f"at {at.isoformat()} is in the future")
+                ok = False
+            if not ok:
+                continue
+            if (customer, sku, at, qty) in existing:
+                self.plan.counts["refusals"]["skipped"] += 1
+                continue
+            self.plan.refusals.append(
+                PlannedRefusal(row, customer, sku, qty, at, row["reason"] or "imported")
+            )
+            self.plan.counts["refusals"]["added"] += 1
 
 
 def _show(value: Any) -> str:

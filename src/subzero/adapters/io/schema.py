@@ -126,6 +126,13 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         _c("qty", _I, True),
         _c("at", _T, True),
     ),
+    "refusals": (
+        _c("customer", required=True),
+        _c("sku", required=True),
+        _c("qty", _I, True),
+        _c("at", _T, True),
+        _c("reason"),
+    ),
 }
 
 ENTITIES: tuple[str, ...] = tuple(SCHEMA)
