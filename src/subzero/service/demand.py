@@ -25,7 +25,23 @@ from subzero.service.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["daily_demand", "ledger_demand", "order_history_frame", "refused_extra"]
+__all__ = [
+    "daily_demand",
+    "ledger_demand",
+    "order_history_frame",
+    "refused_extra",
+    "refused_requests",
+]
+
+
+def refused_requests(
+    uow: UnitOfWork, *, since: dt.datetime | None = None
+) -> list[tuple[dt.datetime, DemandRefused]]:
+    """Every refused request (``DemandRefused``) with its time, in log order."""
+    return [
+        (event.at, DemandRefused(**event.payload))
+        for event in uow.events.of_type(DemandRefused.type, since=since)
+    ]
 
 
 def refused_extra(
@@ -37,10 +53,9 @@ def refused_extra(
     ``(sku, day, units)`` with units > 0, sorted.
     """
     largest: dict[tuple[str, str, dt.date], int] = {}
-    for event in uow.events.of_type(DemandRefused.type, since=since):
-        p = event.payload
-        key = (str(p["sku"]), str(p["customer"]), event.at.date())
-        largest[key] = max(largest.get(key, 0), int(p["qty"]))
+    for at, refused in refused_requests(uow, since=since):
+        key = (refused.sku, refused.customer, at.date())
+        largest[key] = max(largest.get(key, 0), refused.qty)
     if not largest:
         return []
     ordered: Counter[tuple[str, str, dt.date]] = Counter()

@@ -52,6 +52,7 @@ from subzero.domain.items import Item
 from subzero.domain.orders import Order, OrderLine
 from subzero.domain.purchasing import PurchaseOrder, Receipt, SupplierItem
 from subzero.service.context import Context
+from subzero.service.demand import refused_requests
 from subzero.service.exchange_checks import (
     ExchangeReader,
     ImportChecks,
@@ -121,7 +122,7 @@ def export_tables(uow: UnitOfWork, reader: ReaderFactory) -> dict[str, list[dict
         queries = reader(uow)
         items = uow.items.list()
         terms = sorted(uow.items.all_terms(), key=lambda t: (t.item.sku, t.supplier.name))
-        refused = sorted(uow.events.of_type(DemandRefused.type), key=lambda e: e.at)
+        refused = sorted(refused_requests(uow), key=lambda pair: pair[0])
         return {
             "suppliers": [
                 {"name": s.name, "lead_time_days": s.lead_time_days,
@@ -146,9 +147,9 @@ def export_tables(uow: UnitOfWork, reader: ReaderFactory) -> dict[str, list[dict
                 for r in queries.receipts()
             ],
             "refusals": [
-                {"customer": e.payload["customer"], "sku": e.payload["sku"],
-                 "qty": e.payload["qty"], "at": e.at, "reason": e.payload["reason"]}
-                for e in refused
+                {"customer": r.customer, "sku": r.sku, "qty": r.qty, "at": at,
+                 "reason": r.reason}
+                for at, r in refused
             ],
         }  # fmt: skip
 

@@ -18,11 +18,11 @@ from typing import Any, Protocol
 
 from subzero.domain import commands as c
 from subzero.domain.errors import InvalidParameter
-from subzero.domain.events import DemandRefused
 from subzero.domain.items import Customer, Supplier, validate_name, validate_quantity
 from subzero.domain.orders import LineStatus, Order
 from subzero.domain.purchasing import POStatus, Receipt, SupplierItem
 from subzero.planning.policies.kinds import policy_from_text
+from subzero.service.demand import refused_requests
 from subzero.service.supplier_terms import check_terms
 from subzero.service.unit_of_work import UnitOfWork
 
@@ -558,11 +558,7 @@ class ImportChecks:
 
     def _refusals(self) -> None:
         seen: dict[Any, str] = {}
-        existing = {
-            (str(p["customer"]), str(p["sku"]), e.at, int(p["qty"]))
-            for e in self.uow.events.of_type(DemandRefused.type)
-            for p in [e.payload]
-        }
+        existing = {(r.customer, r.sku, at, r.qty) for at, r in refused_requests(self.uow)}
         for row in self.rows("refusals"):
             customer, sku, qty, at = row["customer"], row["sku"], row["qty"], row["at"]
             what = f"refusal of {sku!r} for {customer!r} at {_show(at)}"

@@ -263,16 +263,15 @@ def refusals(
 ) -> list[RefusalView]:
     """Orders turned away because an item may not go (further) below zero, oldest first:
     lost sales unless the customer came back. The demand history counts them."""
-    from subzero.domain.events import DemandRefused
+    from subzero.service.demand import refused_requests
 
     start = dt.datetime.combine(since, dt.time(0), dt.UTC) if since else None
     with uow:
-        events = uow.events.of_type(DemandRefused.type, since=start)
+        requests = refused_requests(uow, since=start)
     return [
-        RefusalView(e.at, str(p["customer"]), str(p["sku"]), int(p["qty"]), str(p["reason"]))
-        for e in events
-        for p in [e.payload]
-        if sku is None or p["sku"] == sku
+        RefusalView(at, r.customer, r.sku, r.qty, r.reason)
+        for at, r in requests
+        if sku is None or r.sku == sku
     ]
 
 
