@@ -37,11 +37,13 @@ __all__ = [
 def refused_requests(
     uow: UnitOfWork, *, since: dt.datetime | None = None
 ) -> list[tuple[dt.datetime, DemandRefused]]:
-    """Every refused request (``DemandRefused``) with its time, in log order."""
-    return [
+    """Every refused request (``DemandRefused``) with its time, oldest first (imported
+    refusals are appended to the log later than newer live ones; ties keep log order)."""
+    requests = [
         (event.at, DemandRefused(**event.payload))
         for event in uow.events.of_type(DemandRefused.type, since=since)
     ]
+    return sorted(requests, key=lambda pair: pair[0])
 
 
 def refused_extra(

@@ -122,7 +122,7 @@ def export_tables(uow: UnitOfWork, reader: ReaderFactory) -> dict[str, list[dict
         queries = reader(uow)
         items = uow.items.list()
         terms = sorted(uow.items.all_terms(), key=lambda t: (t.item.sku, t.supplier.name))
-        refused = sorted(refused_requests(uow), key=lambda pair: pair[0])
+        refused = refused_requests(uow)  # oldest first
         return {
             "suppliers": [
                 {"name": s.name, "lead_time_days": s.lead_time_days,
