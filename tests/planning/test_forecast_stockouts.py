@@ -125,3 +125,102 @@ def test_a_missing_period_is_zero_demand_not_a_stockout() -> None:
     prepared = prepare_history(history)
     assert prepared.frame["y"].tolist() == [4, 4, 0, 4]  # the 2nd raised, the 3rd filled
     assert prepared.filled_periods == 1 and prepared.stockout_periods == 1
+
+
+def test_stockout_periods_are_flagged_row_by_row() -> None:
+    history = pd.DataFrame(
+        {
+            "unique_id": ["B", "A", "A", "A"],
+            "ds": ["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-04"],
+            "y": [1, 4, 0, 4],
+            "stockout": [1, 0, 1, 0],
+        }
+    )
+    prepared = prepare_history(history)
+    # sorted A (3 days and the filled 3rd), then B; the filled gap is in stock
+    assert prepared.stockout is not None
+    assert prepared.stockout.tolist() == [False, True, False, False, True]
+    assert prepare_history(history.drop(columns="stockout")).stockout is None
+
+
+def test_quantiles_of_censored_sales_cover_true_demand() -> None:
+    """Known answer: demand is Poisson(5) a day, so the 90 % quantile of a day's demand
+    is 8 (P(D <= 8) = 0.932, P(D <= 7) = 0.867). A stock-out period holds an estimate
+    (the local mean), not demand; were its error used to calibrate, the band would be
+    too narrow (q0.9 about 7.5, covering about 86 % of demand). The exact coverage of the
+    forecast q0.9 under the true law must be near 90 %."""
+    from scipy import stats
+
+    sales = _censored_sales(seed=4)
+    result = forecast(sales, 14, quantiles=(0.5, 0.9), settings=CHEAP)
+    q90 = result.forecast["q0.9"].to_numpy()
+    coverage = float(stats.poisson.cdf(np.floor(q90), 5.0).mean())
+    assert 0.88 <= coverage <= 0.95
+    # a sanity bound on the lead-time demand over 7 days: Poisson(35), whose 90 % quantile
+    # is 43 (a forecast mean a little under 5 a day puts it near 42)
+    ltd = [
+        result.lead_time_demand(f"s{i:02d}", 7, rng=np.random.default_rng(i)).quantiles[0.9]
+        for i in range(30)
+    ]
+    assert 41.0 <= float(np.mean(ltd)) <= 45.0
+
+
+def test_censored_backtest_periods_are_not_scored() -> None:
+    """A model that hits the stock-out estimates exactly gets no credit for them."""
+    from subzero.planning.forecast_backtest import CENSORED, option_scores
+
+    cv = pd.DataFrame(
+        {
+            "unique_id": ["A"] * 4,
+            "ds": pd.date_range("2024-01-01", periods=4),
+            "cutoff": pd.Timestamp("2023-12-31"),
+            "y": [2.0, 4.0, 2.0, 4.0],
+            "good": [2.0, 4.0, 2.0, 4.0],
+            "lucky": [3.0, 4.0, 3.0, 4.0],
+            CENSORED: [False, True, False, True],
+        }
+    )
+    scales = pd.DataFrame({"rms_diff": [1.0], "mean_abs_diff": [1.0]}, index=["A"])
+    groups = pd.Series(["*"], index=["A"])
+    marked = option_scores(cv, ["good", "lucky"], scales, groups, (0.5,))["rmsse"]
+    blind = option_scores(cv.drop(columns=CENSORED), ["good", "lucky"], scales, groups, (0.5,))
+    # on the observed rows only, "lucky" is off by 1 each time: RMSSE 1, not sqrt(1/2)
+    assert marked.loc["A", "lucky"] == pytest.approx(1.0)
+    assert blind["rmsse"].loc["A", "lucky"] == pytest.approx(np.sqrt(0.5))
+    assert marked.loc["A", "good"] == pytest.approx(0.0)
+
+
+def test_censored_errors_leave_the_conformal_quantiles_and_are_imputed_in_paths() -> None:
+    from subzero.planning.forecast_quantiles import calibrate
+
+    horizon = 2
+    cv = pd.DataFrame(
+        {
+            "unique_id": ["A"] * 8,
+            "y": [1.0, 9.0, 2.0, 9.0, 3.0, 9.0, 4.0, 9.0],
+            "f": [0.0] * 8,
+        }
+    )
+    censored = np.array([False, True] * 4)
+    scales = pd.Series([1.0], index=["A"])
+    groups = pd.Series(["*"], index=["A"])
+    bank = calibrate(cv, "f", scales, groups, (0.5,), horizon, censored=censored)
+    blind = calibrate(cv, "f", scales, groups, (0.5,), horizon)
+    # the 9s are estimates: the pooled median is taken over 1..4 alone
+    assert bank.offsets["*"][0, 0] in (2.0, 3.0)
+    assert blind.offsets["*"][0, 0] == 9.0
+    paths = bank.paths["*"]
+    assert not np.isnan(paths).any()
+    # the censored step is filled with observed errors, never with the 9s
+    assert set(paths[:, 1]) <= {1.0, 2.0, 3.0, 4.0}
+    assert paths[:, 0].tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_a_series_never_observed_in_the_backtest_keeps_its_class_default() -> None:
+    from subzero.planning.forecast_choice import choose
+
+    score = pd.DataFrame({"a": [0.5, 0.9, np.nan], "b": [0.7, 0.2, np.nan]}, index=["x", "y", "z"])
+    groups = pd.Series(["*", "*", "*"], index=score.index)
+    choice = choose(score, groups, switch_margin=0.2)
+    assert choice.class_default["*"] == "b"  # mean 0.45 against 0.7
+    assert choice.model.tolist() == ["a", "b", "b"]  # x switches (0.5 < 0.8 * 0.7)

@@ -180,7 +180,7 @@ def forecast(
         raise InvalidParameter(f"season: {season} must be >= 1")
     clock.done("validate")
 
-    plan = stages.plan(prepared.frame, prepared.freq, season, horizon, settings)
+    plan = stages.plan(prepared.frame, prepared.freq, season, horizon, settings, prepared.stockout)
     clock.done("classify")
     backtested = len(plan.eligible_ids) > 0
     bt = stages.backtest(plan, settings, levels, n_jobs) if backtested else None

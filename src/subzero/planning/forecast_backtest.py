@@ -13,6 +13,10 @@ Each series and candidate gets
   averaged over the requested levels, divided by the same scale;
 * MASE, for the report.
 
+A backtest period whose actual is censored (column ``censored``: a stock-out, where the
+history holds an estimate of demand rather than an observation) is left out of every
+score: a model is not judged against a number that was itself estimated.
+
 The choice made from these scores is in :mod:`subzero.planning.forecast_choice`.
 """
 
@@ -27,14 +31,19 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "CENSORED",
     "MIN_CLASS_SERIES",
     "POOLED",
     "backtest_window",
     "combined_score",
+    "observed_rows",
     "option_scores",
     "ranking_groups",
     "series_scales",
 ]
+
+CENSORED = "censored"
+"""Backtest column: True where the actual is a stock-out estimate, not an observation."""
 
 MIN_CLASS_SERIES = 20
 """A demand class with fewer backtested series borrows the ranking of all series."""
@@ -67,6 +76,14 @@ def series_scales(history: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"rms_diff": rms, "mean_abs_diff": mad}, index=agg.index)
 
 
+def observed_rows(cv: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Per backtest row, True where the actual was observed (not censored)."""
+    if CENSORED not in cv.columns:
+        return np.ones(len(cv), dtype=bool)
+    seen: npt.NDArray[np.bool_] = ~cv[CENSORED].to_numpy(dtype=bool)
+    return seen
+
+
 def _pinball(
     y: npt.NDArray[np.float64], q: npt.NDArray[np.float64], level: float
 ) -> npt.NDArray[np.float64]:
@@ -84,7 +101,8 @@ def option_scores(
     """Per-series backtest scores of each option.
 
     Args:
-        cv: backtest rows ``unique_id, ds, cutoff, y`` and one column per option.
+        cv: backtest rows ``unique_id, ds, cutoff, y``, one column per option, and
+            optionally ``censored`` (those rows are not scored).
         options: the option columns to score.
         scales: from :func:`series_scales`.
         groups: ranking group per series (its demand class, or ``"*"``).
@@ -93,12 +111,13 @@ def option_scores(
 
     Returns:
         ``{"rmsse": …, "mase": …, "spl": …}``, each a frame indexed by ``unique_id``
-        with one column per option.
+        with one column per option (NaN for a series with no observed backtest period).
     """
     import pandas as pd
 
     uid = cv["unique_id"].to_numpy()
-    y = cv["y"].to_numpy(dtype=np.float64)
+    seen = observed_rows(cv)
+    y = np.where(seen, cv["y"].to_numpy(dtype=np.float64), np.nan)
     rms = scales["rms_diff"].reindex(uid).to_numpy()
     mad = scales["mean_abs_diff"].reindex(uid).to_numpy()
     group = groups.reindex(uid).to_numpy()
@@ -112,7 +131,8 @@ def option_scores(
         loss = np.zeros_like(y)
         for g in np.unique(group):
             rows = group == g
-            offsets = np.quantile(scaled[rows], quantiles)
+            sample = scaled[rows & seen]
+            offsets = np.quantile(sample, quantiles) if sample.size else np.zeros(len(quantiles))
             for level, offset in zip(quantiles, offsets, strict=True):
                 qf = np.maximum(f[rows] + offset * rms[rows], 0.0)
                 loss[rows] += _pinball(y[rows], qf, level) / rms[rows]

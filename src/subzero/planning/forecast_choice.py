@@ -228,7 +228,11 @@ def choose(
     own_col = np.argmin(np.where(np.isnan(values), np.inf, values), axis=1)
     own_score = values[rows, own_col]
     factor = 0.0 if math.isinf(switch_margin) else 1.0 - switch_margin
-    switch = (own_score < factor * default_score) | np.isnan(default_score)
+    # a series whose default has no score takes its own best, if it has any score at all
+    # (none: every backtest period of the series was a stock-out; it keeps the default)
+    switch = (own_score < factor * default_score) | (
+        np.isnan(default_score) & np.isfinite(own_score)
+    )
     chosen = np.where(switch, own_col, default_col)
     model = pd.Series(np.asarray(options)[chosen], index=score.index, name="model")
     reasons = [

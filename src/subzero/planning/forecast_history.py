@@ -69,6 +69,8 @@ class PreparedHistory:
         stockout_periods: periods marked as stock-outs (``stockout`` column).
         unconstrained_units: demand added to them by the unconstraining.
         stockout_series: series with at least one stock-out period.
+        stockout: per row of ``frame``, True where the period was a stock-out (its ``y``
+            is then an estimate of demand, censored); None when there is none.
     """
 
     frame: pd.DataFrame
@@ -77,6 +79,7 @@ class PreparedHistory:
     stockout_periods: int = 0
     unconstrained_units: float = 0.0
     stockout_series: int = 0
+    stockout: npt.NDArray[np.bool_] | None = None
 
     @property
     def n_series(self) -> int:
@@ -317,4 +320,5 @@ def prepare_history(
         stockout_periods=int(hit.sum()),
         unconstrained_units=added,
         stockout_series=touched,
+        stockout=hit if hit.any() else None,
     )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from subzero.planning.forecast_backtest import combined_score, option_scores
+from subzero.planning.forecast_backtest import CENSORED, combined_score, option_scores
 from subzero.planning.forecast_choice import choose
 from subzero.planning.forecast_models import Candidate, instantiate
 
@@ -168,7 +168,9 @@ def run_pilot(
         elapsed = time.perf_counter() - start
         spent += elapsed
         per_series = elapsed * processes / max(len(pilot_ids), 1)
-        pilot_cv = pilot_cv.merge(cv[keys].reset_index(), on=keys, how="inner")
+        # the pilot's rows carry the backtest's censoring marks, so they are scored alike
+        carried = [*keys, *([CENSORED] if CENSORED in cv.columns else [])]
+        pilot_cv = pilot_cv.merge(cv[carried].reset_index(), on=keys, how="inner")
         parts = option_scores(pilot_cv, [cand.name], scales, groups, levels)
         model_score = combined_score(parts, settings.quantile_weight)[cand.name]
         run_ids: list[str] = []

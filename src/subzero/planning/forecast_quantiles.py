@@ -17,6 +17,12 @@ Lead-time demand — what a policy consumes — is the sum of demand over the le
 distribution comes from whole backtest error *paths* resampled with replacement (so that
 errors keep their correlation across periods), added to the forecast path, clipped at
 zero per period and summed.
+
+A backtest period whose actual is *censored* (a stock-out: the history holds an
+estimate of demand there, not an observation; :mod:`forecast_history`) has no error to
+learn from: it is left out of the conformal quantiles, and in the error paths its entry
+is drawn from the observed errors of the same group and step (a hot-deck imputation,
+so paths keep their length and the spread of real errors).
 """
 
 from __future__ import annotations
@@ -79,11 +85,13 @@ def conformal_quantiles(
     sample: npt.NDArray[np.float64], levels: tuple[float, ...]
 ) -> npt.NDArray[np.float64]:
     """Split-conformal quantiles of a sample: its k-th smallest value, k = ceil((n + 1)
-    level) (the largest value where k exceeds n; zeros for an empty sample).
+    level) (the largest value where k exceeds n; zeros for an empty sample). NaN values
+    (censored errors) are left out.
 
     With n exchangeable errors, a new one falls at or below the k-th smallest with
     probability k / (n + 1) >= level (Vovk, Gammerman & Shafer 2005).
     """
+    sample = sample[~np.isnan(sample)]
     n = sample.size
     if n == 0:
         return np.zeros(len(levels))
@@ -101,6 +109,22 @@ def _offsets(paths: npt.NDArray[np.float64], levels: tuple[float, ...]) -> npt.N
     return np.tile(pooled, (horizon, 1))
 
 
+def _impute(paths: npt.NDArray[np.float64], rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    """Paths with every NaN replaced by an observed value of the same step drawn at
+    random (of any step if that step has none; 0 if no value is observed)."""
+    missing = np.isnan(paths)
+    if not missing.any():
+        return paths
+    out = paths.copy()
+    seen_any = paths[~missing]
+    for j in np.flatnonzero(missing.any(axis=0)):
+        holes = missing[:, j]
+        pool = paths[~holes, j]
+        pool = pool if pool.size else seen_any
+        out[holes, j] = rng.choice(pool, size=int(holes.sum())) if pool.size else 0.0
+    return out
+
+
 def calibrate(
     cv: pd.DataFrame,
     forecast_column: str,
@@ -108,6 +132,8 @@ def calibrate(
     groups: pd.Series,
     levels: tuple[float, ...],
     horizon: int,
+    censored: npt.NDArray[np.bool_] | None = None,
+    seed: int = 0,
 ) -> ResidualBank:
     """Build the residual bank from backtest rows of the chosen forecasts.
 
@@ -119,6 +145,9 @@ def calibrate(
         groups: ranking group per series.
         levels: quantile levels in (0, 1).
         horizon: rows per backtest window.
+        censored: per row, True where the actual is censored (a stock-out); its error
+            is not used for the quantiles and is imputed in the paths.
+        seed: seed of the imputation.
     """
     bad = [lv for lv in levels if not 0.0 < lv < 1.0]
     if bad:
@@ -128,12 +157,16 @@ def calibrate(
     scale = scales.reindex(uid).to_numpy(dtype=np.float64)
     forecast = np.maximum(cv[forecast_column].to_numpy(dtype=np.float64), 0.0)
     scaled = (cv["y"].to_numpy(dtype=np.float64) - forecast) / scale
+    if censored is not None:
+        scaled = np.where(censored, np.nan, scaled)
     paths_all = scaled.reshape(-1, horizon)
     path_group = groups.reindex(uid[::horizon]).to_numpy()
-    paths = {_POOLED: paths_all}
+    observed = {_POOLED: paths_all}
     for g in np.unique(path_group):
-        paths[str(g)] = paths_all[path_group == g]
-    offsets = {g: _offsets(p, levels) for g, p in paths.items()}
+        observed[str(g)] = paths_all[path_group == g]
+    offsets = {g: _offsets(p, levels) for g, p in observed.items()}
+    rng = np.random.default_rng(seed)
+    paths = {g: _impute(p, rng) for g, p in observed.items()}
     return ResidualBank(levels=levels, paths=paths, offsets=offsets)
 
 

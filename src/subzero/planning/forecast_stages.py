@@ -16,7 +16,9 @@ import numpy.typing as npt
 
 from subzero.planning.demand_class import classify_frame
 from subzero.planning.forecast_backtest import (
+    CENSORED,
     combined_score,
+    observed_rows,
     option_scores,
     ranking_groups,
     series_scales,
@@ -79,6 +81,7 @@ class Plan:
     short_ids: pd.Index
     groups: pd.Series
     scales: pd.DataFrame
+    stockout: npt.NDArray[np.bool_] | None = None
 
     @property
     def eligible(self) -> pd.DataFrame:
@@ -114,8 +117,19 @@ class Backtest:
             self.parts = {k: pd.concat([v, more[k]], axis=1) for k, v in self.parts.items()}
 
 
-def plan(frame: pd.DataFrame, freq: str | int, season: int, horizon: int, settings: Any) -> Plan:
-    """Classify the series and split them into backtested and too short."""
+def plan(
+    frame: pd.DataFrame,
+    freq: str | int,
+    season: int,
+    horizon: int,
+    settings: Any,
+    stockout: npt.NDArray[np.bool_] | None = None,
+) -> Plan:
+    """Classify the series and split them into backtested and too short.
+
+    ``stockout`` marks the rows of ``frame`` whose demand is a stock-out estimate
+    (censored): they are not scored in the backtest nor used for the quantiles.
+    """
     import pandas as pd
 
     profile = classify_frame(frame)
@@ -156,7 +170,20 @@ def plan(frame: pd.DataFrame, freq: str | int, season: int, horizon: int, settin
         short_ids,
         groups,
         series_scales(frame),
+        stockout,
     )
+
+
+def _mark_censored(plan: Plan, cv: pd.DataFrame) -> None:
+    """Add the ``censored`` column to backtest rows (in place) if the history has stock-outs."""
+    import pandas as pd
+
+    if plan.stockout is None or not plan.stockout.any():
+        return
+    out = plan.frame.loc[plan.stockout, ["unique_id", "ds"]]
+    keys = pd.MultiIndex.from_arrays([out["unique_id"].to_numpy(), out["ds"].to_numpy()])
+    rows = pd.MultiIndex.from_arrays([cv["unique_id"].to_numpy(), cv["ds"].to_numpy()])
+    cv[CENSORED] = rows.isin(keys)
 
 
 def backtest(plan: Plan, settings: Any, levels: tuple[float, ...], n_jobs: int) -> Backtest:
@@ -171,6 +198,7 @@ def backtest(plan: Plan, settings: Any, levels: tuple[float, ...], n_jobs: int) 
         freq=plan.freq,
         n_jobs=n_jobs,
     )
+    _mark_censored(plan, cv)
     result = Backtest(cv, {}, [c.name for c in cheap], settings.quantile_weight)
     result.notes["origins"] = f"{settings.n_windows}, {plan.step} periods apart" + (
         " (overlapping windows: the history is short)" if plan.step < plan.horizon else ""
@@ -372,7 +400,13 @@ def quantiles(
         chosen = pick(bt.cv, choice.model)
         bt.cv["chosen"] = np.where(np.isnan(chosen), bt.cv[FALLBACK_MODEL].to_numpy(), chosen)
         bank = calibrate(
-            bt.cv, "chosen", plan.scales["rms_diff"], plan.groups, levels, plan.horizon
+            bt.cv,
+            "chosen",
+            plan.scales["rms_diff"],
+            plan.groups,
+            levels,
+            plan.horizon,
+            censored=~observed_rows(bt.cv),
         )
     else:
         empty = np.zeros((0, plan.horizon))
@@ -383,8 +417,19 @@ def quantiles(
         for uid in plan.short_ids
         if bank.paths[bank.group_of(str(all_groups.get(uid, "*")))].shape[0] == 0
     ]
-    own = own_history_quantiles(frame, plan.frame, unbanked, bank.levels) if unbanked else {}
+    own = own_history_quantiles(frame, _observed(plan), unbanked, bank.levels) if unbanked else {}
     return frame, bank, q_scale, all_groups, own
+
+
+def _observed(plan: Plan) -> pd.DataFrame:
+    """The history without its stock-out periods (a series out of stock in every period
+    keeps them all: its sales are all there is)."""
+    if plan.stockout is None:
+        return plan.frame
+    uid = plan.frame["unique_id"]
+    in_stock = ~plan.stockout
+    never = ~uid.isin(uid[in_stock]).to_numpy()
+    return plan.frame[in_stock | never]
 
 
 def own_history_quantiles(
