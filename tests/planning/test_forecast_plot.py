@@ -109,3 +109,7 @@ def test_stockout_runs_are_shaded_once_per_run() -> None:
     assert [(round(a - day), round(b - day)) for a, b in got] == [(0, 3), (6, 7)]
     assert [p.get_label() for p in mid_ax.patches].count("stock-out") == 1  # one legend entry
     assert spans(low_ax) == []
+    # a history with stock-outs marked is sales, and the line says so
+    assert mid_ax.get_lines()[0].get_label() == "sales"
+    plain = forecast_figure(_history(), _forecast(), None, ["mid"])
+    assert plain.axes[0].get_lines()[0].get_label() == "demand"

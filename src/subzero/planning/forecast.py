@@ -35,7 +35,7 @@ from subzero.domain.errors import InvalidParameter
 from subzero.planning import forecast_stages as stages
 from subzero.planning.forecast_choice import NEVER, RULES
 from subzero.planning.forecast_engine import run_backtest, run_forecast
-from subzero.planning.forecast_history import default_season, prepare_history, stockout_window
+from subzero.planning.forecast_history import default_season, prepare_history
 from subzero.planning.forecast_result import ForecastResult
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ def forecast(
         notes["stockouts"] = (
             f"{prepared.stockout_periods} stock-out periods in {prepared.stockout_series} "
             "series: demand there raised to the mean of the nearest "
-            f"{stockout_window(season)} in-stock periods, "
+            f"{prepared.stockout_window} in-stock periods, "
             f"+{prepared.unconstrained_units:.1f} units in all"
         )
     logger.info(

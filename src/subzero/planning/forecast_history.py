@@ -71,6 +71,7 @@ class PreparedHistory:
         stockout_series: series with at least one stock-out period.
         stockout: per row of ``frame``, True where the period was a stock-out (its ``y``
             is then an estimate of demand, censored); None when there is none.
+        stockout_window: in-stock periods averaged for a stock-out (0 when there is none).
     """
 
     frame: pd.DataFrame
@@ -80,6 +81,7 @@ class PreparedHistory:
     unconstrained_units: float = 0.0
     stockout_series: int = 0
     stockout: npt.NDArray[np.bool_] | None = None
+    stockout_window: int = 0
 
     @property
     def n_series(self) -> int:
@@ -298,7 +300,7 @@ def prepare_history(
         frame = filled.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
         logger.info("filled %d missing periods with zero demand", len(frame) - rows)
     hit = frame.pop(STOCKOUT_COLUMN).to_numpy(dtype=bool)
-    added, touched = 0.0, 0
+    added, touched, window = 0.0, 0, 0
     if hit.any():
         uid = frame["unique_id"].to_numpy()
         starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
@@ -321,4 +323,5 @@ def prepare_history(
         unconstrained_units=added,
         stockout_series=touched,
         stockout=hit if hit.any() else None,
+        stockout_window=window,
     )

@@ -97,7 +97,9 @@ def forecast_figure(
         shown = history_periods or 3 * max(len(fc), 1)
         past = _closed(history[hist_uid == uid].sort_values("ds").tail(shown))
         fc = _closed(fc)
-        ax.step(past["ds"], past["y"], where="post", color="0.45", linewidth=1.0, label="demand")
+        # a history with a stockout column is sales (censored where the shelf was empty)
+        label = "sales" if STOCKOUT_COLUMN in history.columns else "demand"
+        ax.step(past["ds"], past["y"], where="post", color="0.45", linewidth=1.0, label=label)
         if STOCKOUT_COLUMN in past.columns:
             _shade_stockouts(ax, past)
         if len(levels) >= 2:
