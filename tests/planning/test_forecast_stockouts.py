@@ -79,6 +79,8 @@ def test_marking_stockouts_removes_the_bias_of_censored_sales() -> None:
     assert abs(marked.forecast["mean"].mean() - 5.0) < 0.3
     assert blind.forecast["mean"].mean() < 5.0 * (1 - share) + 0.3
     assert "stock-out periods in 30 series" in marked.notes["stockouts"]
+    assert "mean of the nearest 28 in-stock periods" in marked.notes["stockouts"]  # daily
+    assert "the backtest does not score them" in marked.notes["stockouts"]
     assert "stockouts" not in blind.notes
 
 

@@ -205,7 +205,9 @@ def forecast(
             f"{prepared.stockout_periods} stock-out periods in {prepared.stockout_series} "
             "series: demand there raised to the mean of the nearest "
             f"{prepared.stockout_window} in-stock periods, "
-            f"+{prepared.unconstrained_units:.1f} units in all"
+            f"+{prepared.unconstrained_units:.1f} units in all; those periods are "
+            "estimates, so the backtest does not score them and the quantiles do not "
+            "learn from them"
         )
     logger.info(
         "forecast %d series x %d periods in %.1fs (%s)",
