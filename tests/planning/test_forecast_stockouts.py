@@ -226,3 +226,13 @@ def test_a_series_never_observed_in_the_backtest_keeps_its_class_default() -> No
     choice = choose(score, groups, switch_margin=0.2)
     assert choice.class_default["*"] == "b"  # mean 0.45 against 0.7
     assert choice.model.tolist() == ["a", "b", "b"]  # x switches (0.5 < 0.8 * 0.7)
+
+
+def test_a_number_other_than_0_or_1_is_not_a_stockout_flag() -> None:
+    history = pd.DataFrame(
+        {"unique_id": ["A", "A"], "ds": ["2024-01-01", "2024-01-02"], "y": [1, 0]}
+    )
+    assert prepare_history(history.assign(stockout=[0.0, 1.0])).stockout_periods == 1
+    assert prepare_history(history.assign(stockout=[" no ", "1.0"])).stockout_periods == 1
+    with pytest.raises(InvalidParameter, match=r"row 3: stockout=2 is not 1/0"):
+        prepare_history(history.assign(stockout=[0, 2]), row_base=2)

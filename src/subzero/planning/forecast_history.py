@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -121,24 +122,48 @@ def _numeric_demand(frame: pd.DataFrame, row_base: int) -> npt.NDArray[np.float6
     return y
 
 
+def _flag(value: object) -> int:
+    """1 (stock-out), 0 (in stock) or -1 (not a flag) for one distinct ``stockout`` value."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return 1
+        if text in _FALSE:
+            return 0
+        try:
+            value = float(text)
+        except ValueError:
+            return -1
+    if isinstance(value, (bool, np.bool_, int, np.integer, float, np.floating)):
+        number = float(value)
+        if math.isnan(number):
+            return 0
+        return 1 if number == 1.0 else 0 if number == 0.0 else -1
+    return -1
+
+
 def stockout_flags(frame: pd.DataFrame, row_base: int = 0) -> npt.NDArray[np.bool_]:
-    """The ``stockout`` column as booleans; a clear error naming the first bad row."""
+    """The ``stockout`` column as booleans; a clear error naming the first bad row.
+
+    Each distinct value is read once (a column of millions of rows has a handful).
+    """
     import pandas as pd
 
     raw = frame[STOCKOUT_COLUMN]
     if pd.api.types.is_bool_dtype(raw):
         return np.asarray(raw.to_numpy(dtype=bool), dtype=np.bool_)
-    text = raw.astype("string").fillna("").str.strip().str.lower()
-    numeric = pd.to_numeric(text, errors="coerce")
-    text = text.where(numeric.isna(), numeric.astype("Float64").astype("string"))
-    text = text.replace({"1.0": "1", "0.0": "0"})
-    bad = np.flatnonzero(~text.isin(_TRUE | _FALSE).to_numpy())
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    verdict = np.array([_flag(u) for u in uniques] + [0], dtype=np.int8)  # [-1]: empty
+    flags = verdict[codes]
+    bad = np.flatnonzero(flags < 0)
     if bad.size:
+        value = raw.iloc[bad[0]]
+        shown = value.item() if isinstance(value, np.generic) else value
         raise InvalidParameter(
             f"history: {_where(frame, int(bad[0]), row_base)}: stockout="
-            f"{raw.iloc[bad[0]]!r} is not 1/0, true/false or yes/no"
+            f"{shown!r} is not 1/0, true/false or yes/no"
         )
-    return np.asarray(text.isin(_TRUE).to_numpy(), dtype=np.bool_)
+    return np.asarray(flags == 1, dtype=np.bool_)
 
 
 def stockout_window(season: int) -> int:

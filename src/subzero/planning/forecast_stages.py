@@ -181,6 +181,7 @@ def _mark_censored(plan: Plan, cv: pd.DataFrame) -> None:
     if plan.stockout is None or not plan.stockout.any():
         return
     out = plan.frame.loc[plan.stockout, ["unique_id", "ds"]]
+    out = out[out["ds"] >= cv["ds"].min()]  # only the backtest's periods can match
     keys = pd.MultiIndex.from_arrays([out["unique_id"].to_numpy(), out["ds"].to_numpy()])
     rows = pd.MultiIndex.from_arrays([cv["unique_id"].to_numpy(), cv["ds"].to_numpy()])
     cv[CENSORED] = rows.isin(keys)
