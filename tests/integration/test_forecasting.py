@@ -125,7 +125,12 @@ def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any) -> None:
     with pytest.raises(NotFound):
         runtime.bus.handle(c.OverrideForecast("NOPE", day, 1.0, "x"))
     runtime.bus.handle(c.OverrideForecast("W", day, 30.0, "a big customer announced a rollout"))
-    second = runtime.bus.handle(c.RunForecast(horizon=7, quantiles=(0.5, 0.9)))
+    second = runtime.bus.handle(
+        c.RunForecast(horizon=7, quantiles=(0.5, 0.9), expensive_budget_seconds=0.0)
+    )
+    # no time for the expensive models: no pilot, and the report says why
+    assert first.report["pilot"] and not second.report["pilot"]
+    assert second.report["notes"]["expensive"].startswith("skipped")
     row = second.forecast[(second.forecast["unique_id"] == "W") & (second.forecast["ds"] == day)]
     assert float(row["mean"].iloc[0]) == 30.0
     assert float(row["statistical_mean"].iloc[0]) < 30.0

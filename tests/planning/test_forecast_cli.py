@@ -57,6 +57,15 @@ def test_forecast_csv_and_report(tmp_path: Path) -> None:
     assert series["C"]["model"] == "mean" and "too short" in series["C"]["reason"]
     assert series["B"]["demand_class"] in ("intermittent", "lumpy")
     assert {"croston", "tsb", "ses", "ensemble"} <= set(data["models"])
+    assert {t["model"] for t in data["pilot"]} == {"ets", "theta", "arima"}
+    # with no time budget the expensive models are not even piloted
+    quick = run(
+        "--input", str(source), "--horizon", "5", "--output", str(out), "--report", str(report),
+        "--expensive-budget", "0",
+    )  # fmt: skip
+    assert quick.returncode == 0, quick.stderr
+    data = json.loads(report.read_text())
+    assert data["pilot"] == [] and "skipped" in data["notes"]["expensive"]
 
 
 NEGATIVE = (

@@ -4,7 +4,7 @@
 
     subzero forecast --input HISTORY.csv --horizon H [--quantiles 0.5,0.9,0.95]
                      [--freq D|W|M] [--season S] --output FORECAST.csv
-                     [--report REPORT.json] [--n-jobs N]
+                     [--report REPORT.json] [--n-jobs N] [--expensive-budget SECONDS]
                      [--plot FORECAST.png [--plot-series ID,ID]]
     subzero forecast --from-ledger --horizon H ...
 
@@ -57,6 +57,13 @@ def forecast_command(
     output: Path = typer.Option(..., "--output", help="Forecast CSV to write."),
     report: Path | None = typer.Option(None, "--report", help="JSON report to write."),
     n_jobs: int = typer.Option(1, "--n-jobs", help="Processes (-1: all cores)."),
+    expensive_budget: float = typer.Option(
+        30.0,
+        "--expensive-budget",
+        min=0.0,
+        help="Seconds the expensive models (ETS, Theta, ARIMA) may take, their pilot "
+        "included; they run only where the pilot says they pay. 0: cheap models only.",
+    ),
     plot: Path | None = typer.Option(
         None,
         "--plot",
@@ -76,7 +83,7 @@ def forecast_command(
     if from_ledger == (input_path is not None):
         raise InvalidParameter("give exactly one of --input HISTORY.csv or --from-ledger")
     if from_ledger:
-        _from_ledger(horizon, levels, n_jobs, output, report, plot, plot_ids)
+        _from_ledger(horizon, levels, n_jobs, expensive_budget, output, report, plot, plot_ids)
         return
     frame, row_base = _history(input_path)
     if plot_ids and "unique_id" in frame.columns:
@@ -87,7 +94,7 @@ def forecast_command(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from subzero.planning.forecast import STAGES, forecast
+    from subzero.planning.forecast import STAGES, ForecastSettings, forecast
 
     with Progress(
         TextColumn("forecast {task.description:<10}"),
@@ -111,6 +118,9 @@ def forecast_command(
             n_jobs=n_jobs,
             progress=advance,
             row_base=row_base,
+            settings=ForecastSettings(
+                expensive=expensive_budget > 0, expensive_budget_seconds=expensive_budget
+            ),
         )
     _write(result.forecast, levels, output, report, result.report())
     if plot is not None:
@@ -158,6 +168,7 @@ def _from_ledger(
     horizon: int,
     levels: list[float],
     n_jobs: int,
+    expensive_budget: float,
     output: Path,
     report: Path | None,
     plot: Path | None,
@@ -173,7 +184,12 @@ def _from_ledger(
     with Console(stderr=True).status("forecasting from the order ledger…"):
         try:
             summary = runtime().bus.handle(
-                RunForecast(horizon=horizon, quantiles=tuple(levels), n_jobs=n_jobs)
+                RunForecast(
+                    horizon=horizon,
+                    quantiles=tuple(levels),
+                    n_jobs=n_jobs,
+                    expensive_budget_seconds=expensive_budget,
+                )
             )
         except InvalidParameter as exc:
             raise InvalidParameter(f"--from-ledger: {exc.message}") from None

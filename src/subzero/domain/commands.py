@@ -126,6 +126,8 @@ class RunForecast(Command):
     quantiles: tuple[float, ...] = (0.5, 0.9, 0.95)
     history_days: int = 730
     n_jobs: int = 1
+    expensive_budget_seconds: float = 30.0
+    """Time the expensive models (ETS, Theta, ARIMA) may take, pilot included; 0: none."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,6 +187,8 @@ def forecast(
     clock.done("backtest")
     if bt is not None and settings.expensive:
         stages.pilot(plan, bt, settings, levels, n_jobs)
+    elif bt is not None:
+        bt.notes["expensive"] = "skipped: switched off (no time budget for ETS, Theta, ARIMA)"
     clock.done("pilot")
     choice = None
     members: dict[str, tuple[str, ...]] = {}

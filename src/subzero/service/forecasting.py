@@ -71,7 +71,7 @@ def override_forecast(cmd: OverrideForecast, *, uow: UnitOfWork, ctx: Context) -
 def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> ForecastRunSummary:
     import pandas as pd
 
-    from subzero.planning.forecast import forecast
+    from subzero.planning.forecast import ForecastSettings, forecast
     from subzero.planning.forecast_overrides import Override, apply_overrides
     from subzero.service.demand import order_history_frame
 
@@ -83,7 +83,18 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     if history.empty:
         raise InvalidParameter("the order ledger has no orders to forecast")
     start = time.perf_counter()
-    result = forecast(history, cmd.horizon, quantiles=cmd.quantiles, freq="D", n_jobs=cmd.n_jobs)
+    settings = ForecastSettings(
+        expensive=cmd.expensive_budget_seconds > 0,
+        expensive_budget_seconds=cmd.expensive_budget_seconds,
+    )
+    result = forecast(
+        history,
+        cmd.horizon,
+        quantiles=cmd.quantiles,
+        freq="D",
+        n_jobs=cmd.n_jobs,
+        settings=settings,
+    )
     frame = result.forecast
     frame["ds"] = pd.to_datetime(frame["ds"]).dt.date
     overrides = [
