@@ -226,6 +226,9 @@ def test_a_series_never_observed_in_the_backtest_keeps_its_class_default() -> No
     choice = choose(score, groups, switch_margin=0.2)
     assert choice.class_default["*"] == "b"  # mean 0.45 against 0.7
     assert choice.model.tolist() == ["a", "b", "b"]  # x switches (0.5 < 0.8 * 0.7)
+    assert choice.reason["x"].startswith("own backtest: a score 0.500 beats class default b")
+    assert "no backtest score of its own" in choice.reason["z"]
+    assert "no backtest score" not in choice.reason["y"]
 
 
 def test_a_number_other_than_0_or_1_is_not_a_stockout_flag() -> None:

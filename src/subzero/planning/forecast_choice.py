@@ -236,12 +236,7 @@ def choose(
     chosen = np.where(switch, own_col, default_col)
     model = pd.Series(np.asarray(options)[chosen], index=score.index, name="model")
     reasons = [
-        (
-            f"own backtest: {options[o]} score {s:.3f} beats class default "
-            f"{options[d]} {ds:.3f} by {1 - s / ds:.0%}"
-            if sw and np.isfinite(ds)
-            else why[str(g)]
-        )
+        _reason(bool(sw), options[o], float(s), options[d], float(ds), why[str(g)])
         for sw, o, s, d, ds, g in zip(
             switch, own_col, own_score, default_col, default_score, group.to_numpy(), strict=True
         )
@@ -252,6 +247,22 @@ def choose(
         class_default=defaults,
         group=group,
     )
+
+
+def _reason(
+    switched: bool, own: str, own_score: float, default: str, default_score: float, why: str
+) -> str:
+    """Why a series got its option, in words."""
+    if switched and math.isfinite(default_score):
+        return (
+            f"own backtest: {own} score {own_score:.3f} beats class default "
+            f"{default} {default_score:.3f} by {1 - own_score / default_score:.0%}"
+        )
+    if switched:
+        return f"own backtest: {own} score {own_score:.3f}; the class default {default} has none"
+    if not math.isfinite(own_score):
+        return f"{why}; no backtest score of its own (its backtest periods were stock-outs)"
+    return why
 
 
 def _nested_scores(
