@@ -221,11 +221,16 @@ def test_censored_errors_leave_the_conformal_quantiles_and_are_imputed_in_paths(
 def test_a_series_never_observed_in_the_backtest_keeps_its_class_default() -> None:
     from subzero.planning.forecast_choice import choose
 
-    score = pd.DataFrame({"a": [0.5, 0.9, np.nan], "b": [0.7, 0.2, np.nan]}, index=["x", "y", "z"])
-    groups = pd.Series(["*", "*", "*"], index=score.index)
+    score = pd.DataFrame(
+        {"a": [0.5, 0.9, np.nan, 0.3], "b": [0.7, 0.2, np.nan, np.nan]},
+        index=["x", "y", "z", "w"],
+    )
+    groups = pd.Series("*", index=score.index)
     choice = choose(score, groups, switch_margin=0.2)
-    assert choice.class_default["*"] == "b"  # mean 0.45 against 0.7
-    assert choice.model.tolist() == ["a", "b", "b"]  # x switches (0.5 < 0.8 * 0.7)
+    assert choice.class_default["*"] == "b"  # mean 0.45 against 0.567
+    # x switches (0.5 < 0.8 * 0.7); w has no score for b, so it takes its own a
+    assert choice.model.tolist() == ["a", "b", "b", "a"]
+    assert choice.reason["w"] == "own backtest: a score 0.300; the class default b has none"
     assert choice.reason["x"].startswith("own backtest: a score 0.500 beats class default b")
     assert "no backtest score of its own" in choice.reason["z"]
     assert "no backtest score" not in choice.reason["y"]
