@@ -244,3 +244,23 @@ def test_a_number_other_than_0_or_1_is_not_a_stockout_flag() -> None:
     assert prepare_history(history.assign(stockout=[" no ", "1.0"])).stockout_periods == 1
     with pytest.raises(InvalidParameter, match=r"row 3: stockout=2 is not 1/0"):
         prepare_history(history.assign(stockout=[0, 2]), row_base=2)
+
+
+def test_a_short_series_takes_its_quantiles_from_its_in_stock_periods() -> None:
+    """Too short to backtest, a series' quantiles are order statistics of its own past
+    (Vovk et al. 2005); the stock-out periods hold estimates (here 5, the local mean)
+    and are left out: the median of 2, 8, 2, 8, 2, 8 by the conformal rank
+    ceil(0.5 (6 + 1)) = 4 is 8; with the four 5s counted it would be 5."""
+    y = [2, 8, 2, 0, 0, 8, 2, 0, 0, 8]
+    out = [0, 0, 0, 1, 1, 0, 0, 1, 1, 0]
+    history = pd.DataFrame(
+        {
+            "unique_id": "A",
+            "ds": pd.date_range("2024-01-01", periods=10),
+            "y": y,
+            "stockout": out,
+        }
+    )
+    result = forecast(history, 3, quantiles=(0.5,), settings=CHEAP)
+    assert result.choices.loc["A", "model"] == "mean"
+    assert result.forecast["q0.5"].tolist() == [8.0, 8.0, 8.0]
