@@ -96,6 +96,18 @@ def test_from_ledger_on_an_empty_ledger_says_so(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert done.stderr.strip().endswith("--from-ledger: the order ledger has no orders to forecast")
+    # the ledger holds orders, not sales: nothing to detect, and the command says why
+    args = ["forecast", "--from-ledger", "--detect-stockouts", "--horizon", "2"]
+    both = subprocess.run(
+        [str(SUBZERO), *args, "--output", "o.csv"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert both.returncode == 1
+    assert "--detect-stockouts is for sales histories (--input)" in both.stderr
 
 
 def _two_series(tmp_path: Path) -> Path:
@@ -158,3 +170,31 @@ def test_stockout_column_is_read_and_reported(tmp_path: Path) -> None:
     assert notes["stockouts"].startswith("18 stock-out periods in 1 series")
     assert "+108.0 units" in notes["stockouts"]  # 18 days raised from 0 to 6
     assert pd.read_csv(out)["mean"].to_numpy() == pytest.approx(6.0, abs=0.01)
+    # without a stockout column, --detect-stockouts takes a run of 8 zeros in a series
+    # that otherwise sells 6 every day for an empty shelf (p0 = 8.5 / 61, p0^8 < 0.001);
+    # the 3-day runs above, on 30 % of the days, would be chance (0.3^3 = 0.027)
+    blind = tmp_path / "blind.csv"
+    gap = np.where((np.arange(60) >= 40) & (np.arange(60) < 48), 0, 6)
+    pd.DataFrame({"unique_id": "A", "ds": days, "y": gap}).to_csv(blind, index=False)
+    done = run(
+        "--input", str(blind), "--horizon", "7", "--output", str(out), "--report", str(report),
+        "--detect-stockouts",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    notes = json.loads(report.read_text())["notes"]
+    assert notes["stockouts"].startswith("8 stock-out periods in 1 series (8 of them detected")
+    assert pd.read_csv(out)["mean"].to_numpy() == pytest.approx(6.0, abs=0.01)
+    # the picture shades the detected periods as it shades marked ones (#fc9272)
+    picture = tmp_path / "f.svg"
+    done = run(
+        "--input", str(blind), "--horizon", "7", "--output", str(out), "--plot", str(picture),
+        "--detect-stockouts", "--expensive-budget", "0",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "#fc9272" in picture.read_text()
+    done = run(
+        "--input", str(blind), "--horizon", "7", "--output", str(out), "--plot", str(picture),
+        "--expensive-budget", "0",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "#fc9272" not in picture.read_text()

@@ -264,3 +264,84 @@ def test_a_short_series_takes_its_quantiles_from_its_in_stock_periods() -> None:
     result = forecast(history, 3, quantiles=(0.5,), settings=CHEAP)
     assert result.choices.loc["A", "model"] == "mean"
     assert result.forecast["q0.5"].tolist() == [8.0, 8.0, 8.0]
+
+
+def test_detection_flags_a_long_zero_run_not_a_single_zero() -> None:
+    """40 days selling 4 with one zero and one run of 6 zeros: p0 = 7.5 / 47 = 0.16 and
+    0.16^6 = 1.6e-5 < 0.001, so the run is flagged; without it p0 = 1.5 / 41 = 0.037,
+    and a single zero (probability 0.037) is chance."""
+    from subzero.planning.forecast_history import detect_stockouts
+
+    y = np.full(47, 4.0)
+    y[10] = 0.0
+    y[30:36] = 0.0
+    got = detect_stockouts(np.array([0]), y, 0.001)
+    assert np.flatnonzero(got).tolist() == list(range(30, 36))
+    # a second series of only zeros, or with no zero, is left alone
+    two = detect_stockouts(np.array([0, 47, 57]), np.r_[y, np.zeros(10), np.ones(5)], 0.001)
+    assert np.flatnonzero(two).tolist() == list(range(30, 36))
+    # marked stock-outs are neither flagged again nor counted as chance zeros
+    known = np.zeros(47, dtype=bool)
+    known[30:36] = True
+    assert not detect_stockouts(np.array([0]), y, 0.001, known=known).any()
+    with pytest.raises(InvalidParameter, match="strictly between 0 and 1"):
+        detect_stockouts(np.array([0]), y, 1.0)
+
+
+def test_detection_recovers_most_of_the_censored_demand() -> None:
+    """The censored Poisson(5) sales of the test above, without the stockout column: the
+    detector finds most empty-shelf days (runs of one day, probability 0.7 % under
+    Poisson(5), are chance and stay), nearly all it flags are real, and the forecast
+    moves most of the way from the sales (3.5) to the demand (5)."""
+    from dataclasses import replace
+
+    sales = _censored_sales(seed=3)
+    blind = sales.drop(columns="stockout")
+    prepared = prepare_history(blind, detect=0.001)
+    truth = prepare_history(sales).stockout
+    assert truth is not None and prepared.stockout is not None
+    found = prepared.stockout
+    assert (found & truth).sum() / found.sum() > 0.97  # precision
+    assert (found & truth).sum() / truth.sum() > 0.7  # recall
+    assert prepared.detected_periods == found.sum()
+    settings = replace(CHEAP, detect_stockouts=0.001)
+    result = forecast(blind, 14, quantiles=(0.5, 0.9), settings=settings)
+    assert 4.4 < result.forecast["mean"].mean() < 5.3
+    assert "detected: zero runs with probability below 0.001" in result.notes["stockouts"]
+
+
+def test_detection_rarely_fires_on_demand_without_stockouts() -> None:
+    """Intermittent demand (a sale on 20 % of days) has long zero runs by chance: under
+    1 % of its days are flagged and the forecast barely moves; Poisson(5) demand has
+    almost none."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2022-01-01", periods=730)
+    sparse = pd.concat(
+        pd.DataFrame(
+            {
+                "unique_id": f"i{i}",
+                "ds": days,
+                "y": np.where(rng.random(730) < 0.2, rng.poisson(3, 730) + 1, 0),
+            }
+        )
+        for i in range(100)
+    )
+    flagged = prepare_history(sparse, detect=0.001).detected_periods
+    assert flagged / len(sparse) < 0.01
+    steady = pd.concat(
+        pd.DataFrame({"unique_id": f"p{i}", "ds": days, "y": rng.poisson(5, 730)})
+        for i in range(100)
+    )
+    assert prepare_history(steady, detect=0.001).detected_periods / len(steady) < 0.001
+    plain = forecast(sparse, 14, quantiles=(0.9,), settings=CHEAP)
+    found = forecast(sparse, 14, quantiles=(0.9,), settings=replace(CHEAP, detect_stockouts=0.001))
+    assert found.forecast["mean"].mean() == pytest.approx(plain.forecast["mean"].mean(), rel=0.03)
+
+
+def test_detection_level_is_validated() -> None:
+    from dataclasses import replace
+
+    with pytest.raises(InvalidParameter, match="detect_stockouts"):
+        forecast(_censored_sales(seed=1, n=2), 7, settings=replace(CHEAP, detect_stockouts=1.5))

@@ -5,6 +5,7 @@
     subzero forecast --input HISTORY.csv --horizon H [--quantiles 0.5,0.9,0.95]
                      [--freq D|W|M] [--season S] --output FORECAST.csv
                      [--report REPORT.json] [--n-jobs N] [--expensive-budget SECONDS]
+                     [--detect-stockouts]
                      [--plot FORECAST.png [--plot-series ID,ID]]
     subzero forecast --from-ledger --horizon H ...
 
@@ -22,7 +23,10 @@ import typer
 from subzero.cli.output import parse_float_list
 from subzero.domain.errors import InvalidParameter
 
-__all__ = ["register"]
+__all__ = ["DETECT_ALPHA", "register"]
+
+DETECT_ALPHA = 0.001
+"""Significance level of ``--detect-stockouts``: a zero run rarer than this is a stock-out."""
 
 
 def _history(input_path: Path | None) -> tuple[Any, int]:
@@ -64,6 +68,12 @@ def forecast_command(
         help="Seconds the expensive models (ETS, Theta, ARIMA) may take, their pilot "
         "included; they run only where the pilot says they pay. 0: cheap models only.",
     ),
+    detect_stockouts: bool = typer.Option(
+        False,
+        "--detect-stockouts",
+        help="Sales history (--input): take zero runs too long to be chance (probability "
+        f"below {DETECT_ALPHA:g}) for empty shelves, like a stockout column.",
+    ),
     plot: Path | None = typer.Option(
         None,
         "--plot",
@@ -82,6 +92,11 @@ def forecast_command(
         raise InvalidParameter(f"--freq: {freq!r} is not one of D, W, M")
     if from_ledger == (input_path is not None):
         raise InvalidParameter("give exactly one of --input HISTORY.csv or --from-ledger")
+    if from_ledger and detect_stockouts:
+        raise InvalidParameter(
+            "--detect-stockouts is for sales histories (--input); the ledger counts what "
+            "customers ordered, so an empty shelf does not hide demand there"
+        )
     if from_ledger:
         _from_ledger(horizon, levels, n_jobs, expensive_budget, output, report, plot, plot_ids)
         return
@@ -119,12 +134,31 @@ def forecast_command(
             progress=advance,
             row_base=row_base,
             settings=ForecastSettings(
-                expensive=expensive_budget > 0, expensive_budget_seconds=expensive_budget
+                expensive=expensive_budget > 0,
+                expensive_budget_seconds=expensive_budget,
+                detect_stockouts=DETECT_ALPHA if detect_stockouts else 0.0,
             ),
         )
     _write(result.forecast, levels, output, report, result.report())
     if plot is not None:
+        if detect_stockouts:
+            frame = _with_stockouts(frame, result.stockouts)
         _plot(frame, result.forecast, result.choices, plot, plot_ids)
+
+
+def _with_stockouts(frame: Any, stockouts: Any) -> Any:
+    """The input with a ``stockout`` column of the periods the run took for stock-outs
+    (marked or detected), so that the plot shades them."""
+    import pandas as pd
+
+    def periods(ds: Any) -> Any:
+        if pd.api.types.is_integer_dtype(ds):
+            return ds
+        return pd.to_datetime(ds, errors="coerce", format="mixed").dt.normalize()
+
+    keys = pd.MultiIndex.from_arrays([stockouts["unique_id"], periods(stockouts["ds"])])
+    rows = pd.MultiIndex.from_arrays([frame["unique_id"].astype(str), periods(frame["ds"])])
+    return frame.assign(stockout=rows.isin(keys).astype(int))
 
 
 def _plot_ids(plot: Path | None, plot_series: str | None) -> list[str] | None:

@@ -83,6 +83,8 @@ class ForecastSettings:
         seed: seed of the pilot sample and of the global model.
         default_rules: how class defaults may be chosen, ``"rank"`` (lowest mean score)
             or ``"combine"`` (the median of all models); the nested backtest picks one.
+        detect_stockouts: significance level α of the stock-out detection in a sales
+            history (a run of k zeros with p0^k < α is taken for an empty shelf); 0: off.
     """
 
     n_windows: int = 3
@@ -100,6 +102,7 @@ class ForecastSettings:
     expensive_input_size: int | None = 365
     seed: int = 0
     default_rules: tuple[str, ...] = RULES
+    detect_stockouts: float = 0.0
 
 
 def _check(
@@ -118,6 +121,10 @@ def _check(
     if bad or not settings.switch_margins:
         raise InvalidParameter(
             f"switch_margins: {bad or '()'} must be non-empty, each in [0, 1) or inf"
+        )
+    if not 0.0 <= settings.detect_stockouts < 1.0:
+        raise InvalidParameter(
+            f"detect_stockouts: {settings.detect_stockouts} must be in [0, 1) (0: off)"
         )
     unknown = [r for r in settings.default_rules if r not in RULES]
     if unknown or not settings.default_rules:
@@ -174,7 +181,13 @@ def forecast(
     _check(horizon, quantiles, n_jobs, settings)
     levels = tuple(sorted({float(q) for q in quantiles}))
     clock = _Clock(progress)
-    prepared = prepare_history(history, freq=freq, row_base=row_base, season=season)
+    prepared = prepare_history(
+        history,
+        freq=freq,
+        row_base=row_base,
+        season=season,
+        detect=settings.detect_stockouts,
+    )
     season = season if season is not None else default_season(prepared.freq)
     if season < 1:
         raise InvalidParameter(f"season: {season} must be >= 1")
@@ -203,9 +216,15 @@ def forecast(
     choices, model_scores = stages.choices_table(plan, bt, choice)
     notes = dict(bt.notes) if bt is not None else {"all": "no series long enough to backtest"}
     if prepared.stockout_periods:
+        found = (
+            f" ({prepared.detected_periods} of them detected: zero runs with probability "
+            f"below {settings.detect_stockouts:g} for their series)"
+            if settings.detect_stockouts
+            else ""
+        )
         notes["stockouts"] = (
             f"{prepared.stockout_periods} stock-out periods in {prepared.stockout_series} "
-            "series: demand there raised to the mean of the nearest "
+            f"series{found}: demand there raised to the mean of the nearest "
             f"{prepared.stockout_window} in-stock periods, "
             f"+{prepared.unconstrained_units:.1f} units in all; those periods are "
             "estimates, so the backtest does not score them and the quantiles do not "
@@ -232,4 +251,9 @@ def forecast(
         seconds=clock.seconds,
         notes=notes,
         own_history=own,
+        stockouts=(
+            prepared.frame.loc[prepared.stockout, ["unique_id", "ds"]].reset_index(drop=True)
+            if prepared.stockout is not None
+            else prepared.frame.iloc[:0][["unique_id", "ds"]]
+        ),
     )

@@ -15,6 +15,15 @@ periods before it (the ``window`` latest; the earliest ones after it when the se
 starts out of stock). This is the simple "max(observed, mean of uncensored)" correction
 of revenue management (Weatherford & Pölt 2002, J. Revenue Pricing Manag. 1(3),
 234–254), taken over a moving window so that it follows the level of the series.
+
+**Detected stock-outs** (opt-in, ``detect_stockouts`` = a significance level α): where a
+sales history has no ``stockout`` column, a run of k zero periods is flagged as a likely
+empty shelf when a run that long is improbable for the series, p0^k < α, with p0 the
+series' share of zero periods outside the flagged runs (estimated again after each
+flagging until nothing changes; a rule in the spirit of the shelf-gap heuristics of
+Papakiriakopoulos, Pramatari & Doukidis 2009, Decision Support Systems 46(3), 685–694).
+Flagged periods are then treated like marked ones. It is off by default: a long run of
+zeros can also be a product's end, which only the planner knows.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ __all__ = [
     "STOCKOUT_COLUMN",
     "PreparedHistory",
     "default_season",
+    "detect_stockouts",
     "prepare_history",
     "stockout_flags",
     "stockout_window",
@@ -73,6 +83,8 @@ class PreparedHistory:
         stockout: per row of ``frame``, True where the period was a stock-out (its ``y``
             is then an estimate of demand, censored); None when there is none.
         stockout_window: in-stock periods averaged for a stock-out (0 when there is none).
+        detected_periods: of the stock-out periods, those found by ``detect`` (zero runs
+            too long to be chance) rather than marked.
     """
 
     frame: pd.DataFrame
@@ -83,6 +95,7 @@ class PreparedHistory:
     stockout_series: int = 0
     stockout: npt.NDArray[np.bool_] | None = None
     stockout_window: int = 0
+    detected_periods: int = 0
 
     @property
     def n_series(self) -> int:
@@ -210,6 +223,51 @@ def unconstrain(
     return out
 
 
+def detect_stockouts(
+    series_start: npt.NDArray[np.int64],
+    y: npt.NDArray[np.float64],
+    alpha: float,
+    known: npt.NDArray[np.bool_] | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Zero runs too long to be chance: True at every period of such a run.
+
+    Args:
+        series_start: index of the first row of each series (rows sorted by series, then
+            period).
+        y: sales per row.
+        alpha: a run of k zeros is flagged when p0^k < alpha.
+        known: stock-outs already marked; they are left out of p0 and not flagged again.
+
+    Returns:
+        True at the periods of the flagged runs (never at a ``known`` one).
+    """
+    if not 0.0 < alpha < 1.0:
+        raise InvalidParameter(f"detect_stockouts: {alpha} must be strictly between 0 and 1")
+    out = np.zeros(len(y), dtype=bool)
+    marked = known if known is not None else np.zeros(len(y), dtype=bool)
+    for start, end in itertools.pairwise(np.r_[series_start, len(y)]):
+        zero = (y[start:end] == 0) & ~marked[start:end]
+        free = ~marked[start:end]
+        edges = np.diff(np.r_[0, zero.astype(np.int8), 0])
+        begins, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        if begins.size == 0 or zero.sum() == free.sum():
+            continue  # no zero, or nothing but zeros: nothing to compare with
+        length = ends - begins
+        flagged = np.zeros(begins.size, dtype=bool)
+        while True:
+            covered = length[flagged].sum()
+            # share of zeros among the periods outside the flagged runs (smoothed, so a
+            # series with no other zero still needs a run of a few periods)
+            p0 = (zero.sum() - covered + 0.5) / (free.sum() - covered + 1.0)
+            now = length * math.log(p0) < math.log(alpha)
+            if (now == flagged).all():
+                break
+            flagged = now | flagged
+        for b, e in zip(begins[flagged], ends[flagged], strict=True):
+            out[start + b : start + e] = True
+    return out
+
+
 def _periods(frame: pd.DataFrame, row_base: int) -> pd.Series:
     import pandas as pd
 
@@ -262,6 +320,7 @@ def prepare_history(
     freq: str | None = None,
     row_base: int = 0,
     season: int | None = None,
+    detect: float = 0.0,
 ) -> PreparedHistory:
     """Validate a long demand history, fill missing periods with zeros, and unconstrain
     stock-out periods (see the module docstring).
@@ -273,6 +332,8 @@ def prepare_history(
         row_base: added to a row's position in error messages (2 gives the line number in
             a CSV file with a header).
         season: season length, for the stock-out window (default: the frequency's).
+        detect: significance level α of the stock-out detection (0: off; see the
+            module docstring); detected periods are treated like marked ones.
 
     Raises:
         InvalidParameter: a column is missing, ``y`` is not a number or negative, ``ds``
@@ -325,10 +386,15 @@ def prepare_history(
         frame = filled.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
         logger.info("filled %d missing periods with zero demand", len(frame) - rows)
     hit = frame.pop(STOCKOUT_COLUMN).to_numpy(dtype=bool)
+    uid = frame["unique_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
+    detected = 0
+    if detect:
+        found = detect_stockouts(starts, frame["y"].to_numpy(np.float64), detect, known=hit)
+        detected = int(found.sum())
+        hit = hit | found
     added, touched, window = 0.0, 0, 0
     if hit.any():
-        uid = frame["unique_id"].to_numpy()
-        starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
         window = stockout_window(season if season is not None else default_season(resolved))
         y_new = unconstrain(starts, frame["y"].to_numpy(np.float64), hit, window)
         added = float((y_new - frame["y"].to_numpy()).sum())
@@ -349,4 +415,5 @@ def prepare_history(
         stockout_series=touched,
         stockout=hit if hit.any() else None,
         stockout_window=window,
+        detected_periods=detected,
     )

@@ -46,6 +46,8 @@ class ForecastResult:
         own_history: per series that had no backtest errors to borrow (every series too
             short when none could be backtested): its past demand, from which its
             quantiles and lead-time demand are drawn.
+        stockouts: the periods taken for stock-outs, marked or detected (``unique_id,
+            ds``; empty when there is none).
     """
 
     forecast: pd.DataFrame
@@ -61,6 +63,7 @@ class ForecastResult:
     seconds: dict[str, float] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     own_history: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    stockouts: pd.DataFrame | None = None
 
     def lead_time_demand(
         self,
