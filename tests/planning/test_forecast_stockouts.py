@@ -167,6 +167,23 @@ def test_quantiles_of_censored_sales_cover_true_demand() -> None:
     assert 41.0 <= float(np.mean(ltd)) <= 45.0
 
 
+def test_lead_time_demand_of_censored_sales_covers_true_demand() -> None:
+    """Demand over 7 days is Poisson(35); the exact probability that it stays at or below
+    each series' lead-time q0.9, averaged over 30 series and 4 seeds, must be near 90 %.
+    Imputing a censored error without its window's level (the shared error of the fitted
+    level) made the lead-time sum too narrow: 86.8 % on these seeds (88.9 % without
+    stock-outs at all, over 12 seeds)."""
+    from scipy import stats
+
+    covered = []
+    for seed in (3, 4, 5, 6):
+        result = forecast(_censored_sales(seed=seed), 14, quantiles=(0.5, 0.9), settings=CHEAP)
+        for i in range(30):
+            ltd = result.lead_time_demand(f"s{i:02d}", 7, rng=np.random.default_rng(i))
+            covered.append(stats.poisson.cdf(np.floor(ltd.quantiles[0.9]), 35.0))
+    assert 0.885 <= float(np.mean(covered)) <= 0.95
+
+
 def test_censored_backtest_periods_are_not_scored() -> None:
     """A model that hits the stock-out estimates exactly gets no credit for them."""
     from subzero.planning.forecast_backtest import CENSORED, option_scores
@@ -213,9 +230,23 @@ def test_censored_errors_leave_the_conformal_quantiles_and_are_imputed_in_paths(
     assert blind.offsets["*"][0, 0] == 9.0
     paths = bank.paths["*"]
     assert not np.isnan(paths).any()
-    # the censored step is filled with observed errors, never with the 9s
+    # the censored step is filled from observed errors, never with the 9s
     assert set(paths[:, 1]) <= {1.0, 2.0, 3.0, 4.0}
     assert paths[:, 0].tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_an_imputed_error_keeps_its_windows_level() -> None:
+    """Two windows whose errors sit at +5 and -5 (a level missed either way): a censored
+    entry of each is imputed at its own window's level, not at the other's."""
+    from subzero.planning.forecast_quantiles import _impute
+
+    paths = np.array([[5.0, 6.0, np.nan, 4.0], [-5.0, np.nan, -4.0, -6.0]])
+    out = _impute(paths, np.random.default_rng(0))
+    assert not np.isnan(out).any()
+    assert out[0, 2] > 2.0 and out[1, 1] < -2.0
+    # and a window with nothing observed draws whole errors of the same step
+    lost = _impute(np.array([[1.0, 2.0], [np.nan, np.nan]]), np.random.default_rng(0))
+    assert lost[1].tolist() == [1.0, 2.0]
 
 
 def test_a_series_never_observed_in_the_backtest_keeps_its_class_default() -> None:

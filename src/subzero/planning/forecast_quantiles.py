@@ -21,8 +21,9 @@ zero per period and summed.
 A backtest period whose actual is *censored* (a stock-out: the history holds an
 estimate of demand there, not an observation; :mod:`forecast_history`) has no error to
 learn from: it is left out of the conformal quantiles, and in the error paths its entry
-is drawn from the observed errors of the same group and step (a hot-deck imputation,
-so paths keep their length and the spread of real errors).
+is imputed as the mean observed error of its window plus a deviation drawn from the
+observed ones of the same group and step (so paths keep their length, the spread of real
+errors, and the level error their periods share, which widens a lead-time sum).
 """
 
 from __future__ import annotations
@@ -110,18 +111,38 @@ def _offsets(paths: npt.NDArray[np.float64], levels: tuple[float, ...]) -> npt.N
 
 
 def _impute(paths: npt.NDArray[np.float64], rng: np.random.Generator) -> npt.NDArray[np.float64]:
-    """Paths with every NaN replaced by an observed value of the same step drawn at
-    random (of any step if that step has none; 0 if no value is observed)."""
+    """Paths with every NaN (censored error) imputed, keeping each path's level.
+
+    The errors of one backtest window share a level (the error of the fitted level),
+    which is what makes a lead-time sum spread wider than its periods alone. So a
+    missing entry is the mean of its path's observed errors plus a deviation from a path
+    mean drawn at random among the observed ones of the same step (any step if that
+    step has none). A path with nothing observed takes whole observed errors of the
+    same step; with nothing observed at all, 0.
+    """
     missing = np.isnan(paths)
     if not missing.any():
         return paths
     out = paths.copy()
-    seen_any = paths[~missing]
+    seen = ~missing
+    count = seen.sum(axis=1)
+    level = np.where(count > 0, np.where(seen, paths, 0.0).sum(axis=1) / np.maximum(count, 1), 0.0)
+    deviation = paths - level[:, None]
+    every = deviation[seen & (count > 0)[:, None]]
+    values = paths[seen]
     for j in np.flatnonzero(missing.any(axis=0)):
         holes = missing[:, j]
-        pool = paths[~holes, j]
-        pool = pool if pool.size else seen_any
-        out[holes, j] = rng.choice(pool, size=int(holes.sum())) if pool.size else 0.0
+        anchored = holes & (count > 0)
+        pool = deviation[seen[:, j] & (count > 0), j]
+        pool = pool if pool.size else every
+        if anchored.any():
+            draw = rng.choice(pool, size=int(anchored.sum())) if pool.size else 0.0
+            out[anchored, j] = level[anchored] + draw
+        lost = holes & (count == 0)
+        if lost.any():
+            whole = paths[seen[:, j], j]
+            whole = whole if whole.size else values
+            out[lost, j] = rng.choice(whole, size=int(lost.sum())) if whole.size else 0.0
     return out
 
 
