@@ -55,6 +55,7 @@ def test_forecast_csv_and_report(tmp_path: Path) -> None:
     data = json.loads(report.read_text())
     series = {s["unique_id"]: s for s in data["series"]}
     assert series["C"]["model"] == "mean" and "too short" in series["C"]["reason"]
+    assert {s["stockout_periods"] for s in series.values()} == {0}
     assert series["B"]["demand_class"] in ("intermittent", "lumpy")
     assert {"croston", "tsb", "ses", "ensemble"} <= set(data["models"])
     assert {t["model"] for t in data["pilot"]} == {"ets", "theta", "arima"}
@@ -166,7 +167,9 @@ def test_stockout_column_is_read_and_reported(tmp_path: Path) -> None:
         "--input", str(source), "--horizon", "7", "--output", str(out), "--report", str(report)
     )
     assert done.returncode == 0, done.stderr
-    notes = json.loads(report.read_text())["notes"]
+    data = json.loads(report.read_text())
+    notes = data["notes"]
+    assert data["series"][0]["stockout_periods"] == 18
     assert notes["stockouts"].startswith("18 stock-out periods in 1 series")
     assert "+108.0 units" in notes["stockouts"]  # 18 days raised from 0 to 6
     assert pd.read_csv(out)["mean"].to_numpy() == pytest.approx(6.0, abs=0.01)
@@ -181,7 +184,9 @@ def test_stockout_column_is_read_and_reported(tmp_path: Path) -> None:
         "--detect-stockouts",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    notes = json.loads(report.read_text())["notes"]
+    data = json.loads(report.read_text())
+    notes = data["notes"]
+    assert data["series"][0]["stockout_periods"] == 8
     assert notes["stockouts"].startswith("8 stock-out periods in 1 series (8 of them detected")
     assert pd.read_csv(out)["mean"].to_numpy() == pytest.approx(6.0, abs=0.01)
     # the picture shades the detected periods as it shades marked ones (#fc9272)

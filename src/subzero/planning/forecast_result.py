@@ -30,7 +30,8 @@ class ForecastResult:
     Attributes:
         forecast: ``unique_id, ds, mean, q<level>…``, ``horizon`` rows per series.
         choices: per series (index ``unique_id``): ``demand_class, adi, cv2, periods,
-            model, reason, backtest_rmsse, backtest_mase, backtest_spl``.
+            stockout_periods, model, reason, backtest_rmsse, backtest_mase, backtest_spl``
+            (``stockout_periods``: periods marked or detected as stock-outs).
         model_scores: per option (index): mean backtest ``rmsse, mase, spl`` and the
             number of ``series`` it was scored on.
         pilot: the expensive models' pilot trials.

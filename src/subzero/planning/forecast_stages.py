@@ -459,10 +459,15 @@ def own_history_quantiles(
 def choices_table(
     plan: Plan, bt: Backtest | None, choice: Choice | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per series: class, chosen model, why, backtest errors; per option: mean scores."""
+    """Per series: class, stock-out periods, chosen model, why, backtest errors; per option:
+    mean scores."""
     import pandas as pd
 
     choices = plan.profile[["demand_class", "adi", "cv2", "periods"]].copy()
+    choices["stockout_periods"] = 0
+    if plan.stockout is not None:
+        counts = pd.Series(plan.stockout).groupby(plan.frame["unique_id"].to_numpy()).sum()
+        choices["stockout_periods"] = counts.reindex(choices.index).fillna(0).astype(int)
     choices["model"] = FALLBACK_MODEL
     choices["reason"] = f"shorter than {plan.needed} periods: too short to backtest"
     for key in ("rmsse", "mase", "spl"):
