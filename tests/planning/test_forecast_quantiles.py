@@ -129,3 +129,25 @@ def test_series_with_no_backtest_to_borrow_get_quantiles_of_their_own_history() 
     assert ltd.mean == pytest.approx(70.0, rel=0.01)
     assert ltd.samples.std() == pytest.approx((7 * 30.0) ** 0.5, rel=0.03)
     assert result.lead_time_demand("Z", 7).quantiles == {0.5: 0.0, 0.9: 0.0}
+
+
+def test_lead_time_quantile_is_the_conformal_order_statistic_of_the_path_sums() -> None:
+    """Each backtest path gives one lead-time demand; with n = 9 paths the 0.9 quantile
+    is the ceil(10 × 0.9) = 9th smallest of the 9 sums and the 0.5 quantile the 5th (Vovk
+    et al. 2005), exactly, not an estimate from resampling; the mean is theirs too."""
+    from subzero.planning.forecast_quantiles import sample_lead_time_demand
+
+    errors = np.arange(9, dtype=float)[:, None] * np.ones((9, 3))  # path k: error k each day
+    ltd = sample_lead_time_demand(
+        np.full(3, 10.0),
+        1.0,
+        errors,
+        lead_time=2,
+        levels=(0.5, 0.9),
+        n_samples=50,
+        rng=np.random.default_rng(0),
+    )
+    sums = 2 * (10.0 + np.arange(9))  # 20, 22, …, 36
+    assert ltd.quantiles == {0.5: sums[4], 0.9: sums[8]}
+    assert ltd.mean == pytest.approx(sums.mean())
+    assert set(ltd.samples) <= set(sums) and ltd.samples.size == 50

@@ -14,9 +14,9 @@ Q_level the conformal quantile, the ceil((n + 1) level)-th smallest of the n err
 Quantiles are never negative and never cross.
 
 Lead-time demand — what a policy consumes — is the sum of demand over the lead time. Its
-distribution comes from whole backtest error *paths* resampled with replacement (so that
-errors keep their correlation across periods), added to the forecast path, clipped at
-zero per period and summed.
+distribution comes from whole backtest error *paths* (so that errors keep their
+correlation across periods), each added to the forecast path, clipped at zero per period
+and summed; its quantiles are conformal order statistics of those sums.
 
 A backtest period whose actual is *censored* (a stock-out: the history holds an
 estimate of demand there, not an observation; :mod:`forecast_history`) has no error to
@@ -254,9 +254,13 @@ def sample_lead_time_demand(
     n_samples: int,
     rng: np.random.Generator,
 ) -> LeadTimeDemand:
-    """Simulate demand over ``lead_time`` periods from resampled backtest error paths.
+    """Demand over ``lead_time`` periods from the backtest error paths.
 
-    D_L = sum_{j < L} max(0, f_j + s * r_j),  r = a backtest error path drawn at random.
+    D_L = sum_{j < L} max(0, f_j + s * r_j),  r = one backtest error path.
+
+    Each of the n paths gives one D_L; a quantile is their split-conformal order
+    statistic, the ceil((n + 1) level)-th smallest (as for the per-period quantiles), and
+    the mean is their mean; ``samples`` draws from them with replacement.
 
     Args:
         mean_path: point forecast per period, shape ``(horizon,)``.
@@ -264,7 +268,7 @@ def sample_lead_time_demand(
         error_paths: scaled error paths, shape ``(n_paths, horizon)``.
         lead_time: periods to sum [L]; 1 <= L <= horizon.
         levels: quantile levels to report.
-        n_samples: number of simulated paths.
+        n_samples: number of samples to return.
         rng: the random generator (pass a seeded one for repeatable results).
 
     Raises:
@@ -273,9 +277,16 @@ def sample_lead_time_demand(
     _check_lead_time(lead_time, mean_path.shape[0])
     if error_paths.shape[0] == 0:
         raise InvalidParameter("lead-time demand: no backtest error paths to resample")
-    picks = rng.integers(0, error_paths.shape[0], size=n_samples)
-    demand = np.maximum(mean_path[None, :lead_time] + scale * error_paths[picks, :lead_time], 0.0)
-    return _summary(demand.sum(axis=1), lead_time, levels)
+    demand = np.maximum(mean_path[None, :lead_time] + scale * error_paths[:, :lead_time], 0.0)
+    sums = demand.sum(axis=1)  # one lead-time demand per backtest path
+    picks = rng.integers(0, sums.size, size=n_samples)
+    values = conformal_quantiles(sums, levels)
+    return LeadTimeDemand(
+        lead_time=lead_time,
+        mean=float(sums.mean()),
+        quantiles={float(lv): float(v) for lv, v in zip(levels, values, strict=True)},
+        samples=sums[picks],
+    )
 
 
 def bootstrap_lead_time_demand(
