@@ -134,7 +134,6 @@ def forecast_command(
             progress=advance,
             row_base=row_base,
             settings=ForecastSettings(
-                expensive=expensive_budget > 0,
                 expensive_budget_seconds=expensive_budget,
                 detect_stockouts=DETECT_ALPHA if detect_stockouts else 0.0,
             ),

@@ -78,7 +78,8 @@ class ForecastSettings:
         pilot_size: series per class in the pilot of the expensive models.
         expensive_gain: relative improvement over the cheap choice on the pilot an
             expensive model needs to be run on its class.
-        expensive_budget_seconds: estimated time an expensive model may take on a class.
+        expensive_budget_seconds: estimated time an expensive model may take on a class
+            (0: none, the same as ``expensive=False``).
         expensive_input_size: last periods an expensive model is fitted on (speed).
         seed: seed of the pilot sample and of the global model.
         default_rules: how class defaults may be chosen, ``"rank"`` (lowest mean score)
@@ -198,7 +199,7 @@ def forecast(
     backtested = len(plan.eligible_ids) > 0
     bt = stages.backtest(plan, settings, levels, n_jobs) if backtested else None
     clock.done("backtest")
-    if bt is not None and settings.expensive:
+    if bt is not None and settings.expensive and settings.expensive_budget_seconds > 0:
         stages.pilot(plan, bt, settings, levels, n_jobs)
     elif bt is not None:
         bt.notes["expensive"] = "skipped: switched off (no time budget for ETS, Theta, ARIMA)"

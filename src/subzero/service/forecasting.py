@@ -83,17 +83,13 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     if history.empty:
         raise InvalidParameter("the order ledger has no orders to forecast")
     start = time.perf_counter()
-    settings = ForecastSettings(
-        expensive=cmd.expensive_budget_seconds > 0,
-        expensive_budget_seconds=cmd.expensive_budget_seconds,
-    )
     result = forecast(
         history,
         cmd.horizon,
         quantiles=cmd.quantiles,
         freq="D",
         n_jobs=cmd.n_jobs,
-        settings=settings,
+        settings=ForecastSettings(expensive_budget_seconds=cmd.expensive_budget_seconds),
     )
     frame = result.forecast
     frame["ds"] = pd.to_datetime(frame["ds"]).dt.date
