@@ -148,16 +148,10 @@ def forecast_command(
 def _with_stockouts(frame: Any, stockouts: Any) -> Any:
     """The input with a ``stockout`` column of the periods the run took for stock-outs
     (marked or detected), so that the plot shades them."""
-    import pandas as pd
+    from subzero.planning.forecast_history import in_periods, parse_periods
 
-    def periods(ds: Any) -> Any:
-        if pd.api.types.is_integer_dtype(ds):
-            return ds
-        return pd.to_datetime(ds, errors="coerce", format="mixed").dt.normalize()
-
-    keys = pd.MultiIndex.from_arrays([stockouts["unique_id"], periods(stockouts["ds"])])
-    rows = pd.MultiIndex.from_arrays([frame["unique_id"].astype(str), periods(frame["ds"])])
-    return frame.assign(stockout=rows.isin(keys).astype(int))
+    found = in_periods(frame.assign(ds=parse_periods(frame)), stockouts)
+    return frame.assign(stockout=found.astype(int))
 
 
 def _plot_ids(plot: Path | None, plot_series: str | None) -> list[str] | None:

@@ -48,6 +48,8 @@ __all__ = [
     "PreparedHistory",
     "default_season",
     "detect_stockouts",
+    "in_periods",
+    "parse_periods",
     "prepare_history",
     "stockout_flags",
     "stockout_window",
@@ -268,7 +270,22 @@ def detect_stockouts(
     return out
 
 
-def _periods(frame: pd.DataFrame, row_base: int) -> pd.Series:
+def in_periods(frame: pd.DataFrame, periods: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Per row of ``frame``, True where its ``(unique_id, ds)`` is a row of ``periods``
+    (both with parsed ``ds``, as :func:`parse_periods` gives)."""
+    import pandas as pd
+
+    keys = pd.MultiIndex.from_arrays([periods["unique_id"].to_numpy(), periods["ds"].to_numpy()])
+    rows = pd.MultiIndex.from_arrays(
+        [frame["unique_id"].astype(str).to_numpy(), frame["ds"].to_numpy()]
+    )
+    found: npt.NDArray[np.bool_] = rows.isin(keys)
+    return found
+
+
+def parse_periods(frame: pd.DataFrame, row_base: int = 0) -> pd.Series:
+    """The ``ds`` column as int64 periods or normalised naive dates (UTC for aware ones);
+    a clear error naming the first row that is neither."""
     import pandas as pd
 
     ds = frame["ds"]
@@ -357,7 +374,7 @@ def prepare_history(
         raise InvalidParameter(f"history: row {position + row_base}: unique_id is empty")
     frame["unique_id"] = frame["unique_id"].astype(str)
     y = _numeric_demand(frame, row_base)
-    ds = _periods(frame, row_base)
+    ds = parse_periods(frame, row_base)
     stockout = (
         stockout_flags(
             history.reset_index(drop=True).assign(unique_id=frame["unique_id"]), row_base

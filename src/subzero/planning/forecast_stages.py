@@ -42,6 +42,7 @@ from subzero.planning.forecast_global import (
     global_backtest,
     global_setup,
 )
+from subzero.planning.forecast_history import in_periods
 from subzero.planning.forecast_models import (
     FALLBACK_MODEL,
     Cost,
@@ -176,15 +177,11 @@ def plan(
 
 def _mark_censored(plan: Plan, cv: pd.DataFrame) -> None:
     """Add the ``censored`` column to backtest rows (in place) if the history has stock-outs."""
-    import pandas as pd
-
     if plan.stockout is None or not plan.stockout.any():
         return
     out = plan.frame.loc[plan.stockout, ["unique_id", "ds"]]
     out = out[out["ds"] >= cv["ds"].min()]  # only the backtest's periods can match
-    keys = pd.MultiIndex.from_arrays([out["unique_id"].to_numpy(), out["ds"].to_numpy()])
-    rows = pd.MultiIndex.from_arrays([cv["unique_id"].to_numpy(), cv["ds"].to_numpy()])
-    cv[CENSORED] = rows.isin(keys)
+    cv[CENSORED] = in_periods(cv, out)
 
 
 def backtest(plan: Plan, settings: Any, levels: tuple[float, ...], n_jobs: int) -> Backtest:
