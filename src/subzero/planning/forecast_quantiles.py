@@ -126,14 +126,14 @@ def _impute(paths: npt.NDArray[np.float64], rng: np.random.Generator) -> npt.NDA
     out = paths.copy()
     seen = ~missing
     count = seen.sum(axis=1)
-    level = np.where(count > 0, np.where(seen, paths, 0.0).sum(axis=1) / np.maximum(count, 1), 0.0)
+    level = np.where(seen, paths, 0.0).sum(axis=1) / np.maximum(count, 1)
     deviation = paths - level[:, None]
-    every = deviation[seen & (count > 0)[:, None]]
+    every = deviation[seen]
     values = paths[seen]
     for j in np.flatnonzero(missing.any(axis=0)):
         holes = missing[:, j]
         anchored = holes & (count > 0)
-        pool = deviation[seen[:, j] & (count > 0), j]
+        pool = deviation[seen[:, j], j]
         pool = pool if pool.size else every
         if anchored.any():
             draw = rng.choice(pool, size=int(anchored.sum())) if pool.size else 0.0
