@@ -13,6 +13,7 @@ import pytest
 from subzero.bootstrap import Runtime
 from subzero.domain import commands as c
 from subzero.domain.errors import InsufficientStock, InvalidParameter, NotFound
+from subzero.planning.forecast import STAGES
 from subzero.service.demand import order_history_frame
 from subzero.service.forecasting import accuracy_report, override_report
 
@@ -108,8 +109,14 @@ def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any) -> None:
     with pytest.raises(InvalidParameter, match="no orders"):
         runtime.bus.handle(c.RunForecast(horizon=7))
     _days(runtime, clock, rng, 45)
-    first = runtime.bus.handle(c.RunForecast(horizon=7, quantiles=(0.5, 0.9)))
+    heard: list[tuple[str, int, int]] = []
+    first = runtime.bus.handle(
+        c.RunForecast(horizon=7, quantiles=(0.5, 0.9)),
+        progress=lambda *stage: heard.append(stage),
+    )
     assert first.series == 2 and first.measured_run_id is None
+    # the run reports each of its stages, in order, to the bar of `forecast --from-ledger`
+    assert heard == [(s, i, len(STAGES)) for i, s in enumerate(STAGES, start=1)]
     fc = first.forecast
     assert len(fc) == 14 and (fc["mean"] >= 0).all() and (fc["q0.9"] >= fc["q0.5"]).all()
     assert fc["ds"].min() == clock.today

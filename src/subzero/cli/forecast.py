@@ -15,6 +15,8 @@ pandas and statsforecast are imported inside the command, so ``subzero`` starts 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,24 +108,9 @@ def forecast_command(
 
         pick_series(frame, plot_ids)  # an unknown id fails now, not after the run
 
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from subzero.planning.forecast import ForecastSettings, forecast
 
-    from subzero.planning.forecast import STAGES, ForecastSettings, forecast
-
-    with Progress(
-        TextColumn("forecast {task.description:<10}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("validate", total=len(STAGES))
-
-        def advance(stage: str, done: int, total: int) -> None:
-            following = STAGES[done] if done < total else "done"
-            bar.update(task, completed=done, description=following)
-
+    with _stage_bar() as advance:
         result = forecast(
             frame,
             horizon,
@@ -143,6 +130,31 @@ def forecast_command(
         if detect_stockouts:
             frame = _with_stockouts(frame, result.stockouts)
         _plot(frame, result.forecast, result.choices, plot, plot_ids)
+
+
+@contextmanager
+def _stage_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A bar over the forecast's stages on stderr, naming the stage under way; yields
+    the ``progress(stage, done, total)`` callback that moves it."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from subzero.planning.forecast import STAGES
+
+    with Progress(
+        TextColumn("forecast {task.description:<10}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(STAGES[0], total=len(STAGES))
+
+        def advance(stage: str, done: int, total: int) -> None:
+            following = STAGES[done] if done < total else "done"
+            bar.update(task, completed=done, description=following)
+
+        yield advance
 
 
 def _with_stockouts(frame: Any, stockouts: Any) -> Any:
@@ -208,7 +220,7 @@ def _from_ledger(
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import RunForecast
 
-    with Console(stderr=True).status("forecasting from the order ledger…"):
+    with _stage_bar() as advance:
         try:
             summary = runtime().bus.handle(
                 RunForecast(
@@ -216,7 +228,8 @@ def _from_ledger(
                     quantiles=tuple(levels),
                     n_jobs=n_jobs,
                     expensive_budget_seconds=expensive_budget,
-                )
+                ),
+                progress=advance,
             )
         except InvalidParameter as exc:
             raise InvalidParameter(f"--from-ledger: {exc.message}") from None

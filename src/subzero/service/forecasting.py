@@ -89,6 +89,7 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
         quantiles=cmd.quantiles,
         freq="D",
         n_jobs=cmd.n_jobs,
+        progress=ctx.progress,
         settings=ForecastSettings(expensive_budget_seconds=cmd.expensive_budget_seconds),
     )
     frame = result.forecast

@@ -15,7 +15,7 @@ from typing import Any
 
 from subzero.domain import commands as c
 from subzero.domain.events import DomainEvent
-from subzero.service.context import Context
+from subzero.service.context import Context, Progress
 from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = ["COMMAND_HANDLERS", "EventHandler", "MessageBus", "handler_for"]
@@ -75,16 +75,19 @@ class MessageBus:
         self.event_handlers = dict(event_handlers or {})
         self.max_attempts = max_attempts
 
-    def context(self) -> Context:
-        return Context(now=self.clock(), promise_confidence=self.promise_confidence)
+    def context(self, progress: Progress | None = None) -> Context:
+        return Context(
+            now=self.clock(), promise_confidence=self.promise_confidence, progress=progress
+        )
 
-    def handle(self, cmd: c.Command) -> Any:
+    def handle(self, cmd: c.Command, *, progress: Progress | None = None) -> Any:
+        """Run ``cmd``'s use case; ``progress`` (see :class:`Context`) hears its stages."""
         handler = handler_for(type(cmd))
         for attempt in range(1, self.max_attempts + 1):
             uow = self.uow_factory()
             try:
                 with uow:
-                    result = handler(cmd, uow=uow, ctx=self.context())
+                    result = handler(cmd, uow=uow, ctx=self.context(progress))
             except Exception as exc:
                 if attempt < self.max_attempts and uow.is_retryable(exc):
                     logger.info("%s: transient conflict, retry %d", type(cmd).__name__, attempt)
