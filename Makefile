@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test test-fast bench lint typecheck serve clean
+.PHONY: install demo test test-fast bench lint typecheck clean
 
 install: $(STAMP)
 

@@ -45,6 +45,7 @@ class _Store:
         self.items_by_run: dict[int, list[tuple[str, str, str, str]]] = {}
         self.overrides: dict[int, StoredOverride] = {}
         self.accuracy: dict[int, list[dict[str, object]]] = {}
+        self.measured_at: dict[int, dt.datetime] = {}
         self.terms: list[SupplierItem] = []
 
 
@@ -313,9 +314,25 @@ class _Forecasts:
 
     def replace_accuracy(self, run_id, rows, at):  # type: ignore[no-untyped-def]
         self.store.accuracy[run_id] = [dict(r) for r in rows]
+        self.store.measured_at[run_id] = at
 
     def accuracy(self, run_id):  # type: ignore[no-untyped-def]
         return sorted(self.store.accuracy.get(run_id, []), key=lambda r: str(r["sku"]))
+
+    def accuracy_history(self, sku):  # type: ignore[no-untyped-def]
+        out = []
+        for run in sorted(self.store.runs, key=lambda r: (r.at, r.id)):
+            items = {row[0]: row for row in self.store.items_by_run.get(run.id, [])}
+            for row in self.store.accuracy.get(run.id, []):
+                if row["sku"] == sku:
+                    _, demand_class, model, _ = items.get(sku, (sku, None, None, None))
+                    extra = {
+                        "measured_at": self.store.measured_at[run.id],
+                        "model": model,
+                        "demand_class": demand_class,
+                    }
+                    out.append({"run_id": run.id, "run_at": run.at, **extra, **row})
+        return out
 
 
 class FakeUnitOfWork(UnitOfWork):

@@ -15,7 +15,8 @@ from subzero.domain import commands as c
 from subzero.domain.errors import InsufficientStock, InvalidParameter, NotFound
 from subzero.planning.forecast import STAGES
 from subzero.service.demand import order_history_frame
-from subzero.service.forecasting import accuracy_report, override_report
+from subzero.service.forecasting import accuracy_history, accuracy_report, override_report
+from tests.integration.conftest import Cli
 
 
 def _shop(runtime: Runtime) -> None:
@@ -103,7 +104,7 @@ def test_refused_orders_are_demand_once_per_customer_and_day(runtime: Runtime, c
     assert x is not None and (x.on_hand, x.allocated, x.backordered) == (2, 2, 0)
 
 
-def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any) -> None:
+def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any, cli: Cli) -> None:
     _shop(runtime)
     rng = np.random.default_rng(7)
     with pytest.raises(InvalidParameter, match="no orders"):
@@ -154,3 +155,23 @@ def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any) -> None:
     run_id, rows = accuracy_report(runtime.uow())
     assert run_id == second.run_id
     assert {r["sku"] for r in rows} == {"W", "V"} and all(r["periods"] > 0 for r in rows)
+
+    # accuracy over time: each later run measures the one before it, and one item's
+    # history lists every measured run, oldest first, with the model it had then
+    clock.advance(days=1)
+    _days(runtime, clock, rng, 4)
+    fourth = runtime.bus.handle(c.RunForecast(horizon=7, expensive_budget_seconds=0.0))
+    assert fourth.measured_run_id == third.run_id
+    latest = {r["sku"]: r for r in accuracy_report(runtime.uow())[1]}
+    by_run = {r["run_id"]: r for r in accuracy_history(runtime.uow(), "W")}
+    assert list(by_run) == [second.run_id, third.run_id]
+    assert by_run[third.run_id]["bias"] == pytest.approx(latest["W"]["bias"])
+    assert by_run[third.run_id]["periods"] == latest["W"]["periods"]
+    chosen = {r["unique_id"]: r["model"] for r in third.report["series"]}
+    assert by_run[third.run_id]["model"] == chosen["W"]
+    shown = cli.json("accuracy", "--sku", "W")
+    assert shown["sku"] == "W" and [r["run_id"] for r in shown["runs"]] == list(by_run)
+    assert shown["runs"][0]["bias"] == pytest.approx(by_run[second.run_id]["bias"])
+    with pytest.raises(NotFound):
+        accuracy_history(runtime.uow(), "NOPE")
+    assert "not found" in cli("accuracy", "--sku", "NOPE").stderr

@@ -301,13 +301,35 @@ def override_list(
         )
 
 
-def accuracy(as_json: bool = typer.Option(False, "--json", help="Print one JSON value.")) -> None:
+def accuracy(
+    sku: str | None = typer.Option(
+        None, "--sku", help="One item's accuracy over time: every measured run, oldest first."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON value."),
+) -> None:
     """Forecast accuracy per item of the last measured run: bias, MAE, RMSE, scaled
-    errors and the tracking signal (|TS| > 4 flags a biased forecast)."""
+    errors and the tracking signal (|TS| > 4 flags a biased forecast). With --sku, that
+    item's accuracy in every measured run, with the model it had."""
     from subzero.cli.output import emit_json, print_table
     from subzero.cli.runtime import runtime
-    from subzero.service.forecasting import accuracy_report
+    from subzero.service.forecasting import accuracy_history, accuracy_report
 
+    if sku is not None:
+        runs = accuracy_history(runtime().read_uow(), sku)
+        if as_json:
+            emit_json({"sku": sku, "runs": runs})
+            return
+        if not runs:
+            typer.echo(f"{sku}: no measured forecast run yet")
+            return
+        cols = ["run_id", "run_at", "model", "periods", "bias", "mae", "rmsse", "tracking_signal"]
+        print_table(
+            f"forecast accuracy of {sku} over time",
+            [*cols, "biased"],
+            [[_cell(r[c]) for c in cols] + ["yes" if r["biased"] else ""] for r in runs],
+        )
+        typer.echo(_SIGNS)
+        return
     run_id, rows = accuracy_report(runtime().read_uow())
     if as_json:
         emit_json({"run_id": run_id, "items": rows})
@@ -322,8 +344,24 @@ def accuracy(as_json: bool = typer.Option(False, "--json", help="Print one JSON 
     print_table(
         f"accuracy of forecast run {run_id}",
         cols,
-        [[round(r[c], 3) if isinstance(r[c], float) else r[c] for c in cols] for r in rows],
+        [[_cell(r[c]) for c in cols] for r in rows],
     )
+    typer.echo(_SIGNS)
+
+
+_SIGNS = (
+    "bias = mean(forecast - actual), > 0 over-forecasts; tracking signal = "
+    "sum(actual - forecast) / MAE, beyond +-4 the forecast is biased"
+)
+
+
+def _cell(value: Any) -> Any:
+    """A table cell: floats to 3 decimals, times to the minute."""
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, str) and len(value) > 16 and value[10:11] == "T":
+        return value[:16].replace("T", " ")
+    return value
 
 
 def register(app: typer.Typer) -> None:

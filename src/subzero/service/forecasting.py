@@ -7,6 +7,8 @@ each item's model). In the same transaction it measures the previous run against
 demand that has happened since (bias, MAE, RMSE, scaled errors, tracking signal:
 ``planning.forecast_accuracy``) and scores every override whose day has passed (did it
 beat the statistical forecast?). ``OverrideForecast`` stores an override.
+``accuracy_report`` reads the latest measured run for every item, ``accuracy_history``
+every measured run for one item.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ForecastRunSummary",
+    "accuracy_history",
     "accuracy_report",
     "override_forecast",
     "override_report",
@@ -227,6 +230,18 @@ def accuracy_report(uow: UnitOfWork) -> tuple[int | None, list[dict[str, Any]]]:
                 return run.id, rows
             run = uow.forecasts.latest_run(before=run.at)
         return None, []
+
+
+def accuracy_history(uow: UnitOfWork, sku: str) -> list[dict[str, Any]]:
+    """One item's accuracy over time: every measured run, oldest first, with the model
+    the item had in that run (did a change of model remove a bias?)."""
+    with uow:
+        if uow.items.get(sku) is None:
+            raise NotFound(f"SKU {sku!r} not found")
+        return [
+            {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in row.items()}
+            for row in uow.forecasts.accuracy_history(sku)
+        ]
 
 
 def override_report(uow: UnitOfWork) -> dict[str, Any]:

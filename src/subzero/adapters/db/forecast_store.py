@@ -161,3 +161,21 @@ class SqlForecastStore:
             .order_by(c.sku)
         )
         return [dict(row._mapping) for row in self.session.execute(stmt)]
+
+    def accuracy_history(self, sku: str) -> Sequence[dict[str, Any]]:
+        a, r, i = tables.forecast_accuracy.c, tables.forecast_runs.c, tables.forecast_items.c
+        stmt = (
+            select(
+                a.run_id,
+                r.at.label("run_at"),
+                a.measured_at,
+                i.model,
+                i.demand_class,
+                *(getattr(a, k) for k in _ACCURACY),
+            )
+            .join(tables.forecast_runs, r.id == a.run_id)
+            .outerjoin(tables.forecast_items, (i.run_id == a.run_id) & (i.sku == a.sku))
+            .where(a.sku == sku)
+            .order_by(r.at, a.run_id)
+        )
+        return [dict(row._mapping) for row in self.session.execute(stmt)]
