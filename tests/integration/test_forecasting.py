@@ -4,7 +4,7 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,9 @@ from subzero.domain.errors import InsufficientStock, InvalidParameter, NotFound
 from subzero.planning.forecast import STAGES
 from subzero.service.demand import order_history_frame
 from subzero.service.forecasting import accuracy_history, accuracy_report, override_report
-from tests.integration.conftest import Cli
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Cli
 
 
 def _shop(runtime: Runtime) -> None:
