@@ -319,6 +319,15 @@ class _Forecasts:
     def accuracy(self, run_id):  # type: ignore[no-untyped-def]
         return sorted(self.store.accuracy.get(run_id, []), key=lambda r: str(r["sku"]))
 
+    def accuracy_since(self, since):  # type: ignore[no-untyped-def]
+        keys = ("periods", "bias", "mae", "rmse", "forecast_total")
+        return [
+            {"run_id": run.id, "sku": row["sku"], **{k: row.get(k) for k in keys}}
+            for run in self.store.runs
+            if run.at >= since
+            for row in self.store.accuracy.get(run.id, [])
+        ]
+
     def accuracy_history(self, sku):  # type: ignore[no-untyped-def]
         out = []
         for run in sorted(self.store.runs, key=lambda r: (r.at, r.id)):

@@ -308,7 +308,8 @@ def accuracy(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON value."),
 ) -> None:
     """Forecast accuracy per item of the last measured run: bias, MAE, RMSE, scaled
-    errors and the tracking signal (|TS| > 4 flags a biased forecast). With --sku, that
+    errors, the tracking signal, and whether the item's forecast is biased (its mean
+    error over the runs of the last 28 days is non-zero beyond chance). With --sku, that
     item's accuracy in every measured run, with the model it had."""
     from subzero.cli.output import emit_json, print_table
     from subzero.cli.runtime import runtime
@@ -323,6 +324,7 @@ def accuracy(
             typer.echo(f"{sku}: no measured forecast run yet")
             return
         cols = ["run_id", "run_at", "model", "periods", "bias", "mae", "rmsse", "tracking_signal"]
+        cols.append("bias_z")
         print_table(
             f"forecast accuracy of {sku} over time",
             [*cols, "biased"],
@@ -340,7 +342,8 @@ def accuracy(
             "some days apart"
         )
         return
-    cols = ["sku", "periods", "bias", "mae", "rmse", "rmsse", "tracking_signal", "biased"]
+    cols = ["sku", "periods", "bias", "mae", "rmse", "rmsse", "tracking_signal", "bias_z"]
+    cols.append("biased")
     print_table(
         f"accuracy of forecast run {run_id}",
         cols,
@@ -350,8 +353,9 @@ def accuracy(
 
 
 _SIGNS = (
-    "bias = mean(forecast - actual), > 0 over-forecasts; tracking signal = "
-    "sum(actual - forecast) / MAE, beyond +-4 the forecast is biased"
+    "bias = mean(forecast - actual) of the run, > 0 over-forecasts. Over the item's runs "
+    "of the last 28 days: tracking signal = sum(actual - forecast) / MAE, and bias_z its "
+    "t statistic; biased when |bias_z| > 3 with at least 7 days measured."
 )
 
 

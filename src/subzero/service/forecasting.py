@@ -213,11 +213,45 @@ def _measure_previous_run(
             "rmsse": r.rmsse,
             "tracking_signal": r.tracking_signal,
             "biased": r.biased,
+            "forecast_total": r.forecast_total,
+            "bias_z": r.bias_z,
         }
         for r in rows
     ]
+    _pool_window(uow, previous.id, records, ctx)
     uow.forecasts.replace_accuracy(previous.id, records, ctx.now)
     return previous.id, tuple(r["sku"] for r in records if r["biased"])
+
+
+def _pool_window(uow: UnitOfWork, run_id: int, records: list[dict[str, Any]], ctx: Context) -> None:
+    """Replace each record's tracking signal, z and flag by those of the item's errors
+    in every run made in the last ``BIAS_WINDOW_DAYS`` days, this one included.
+
+    Runs measure disjoint days (each the days since it was made, up to the next run), so
+    their sums add up; the per-run figures give them back: sum e = -bias n, sum |e| =
+    MAE n, sum e^2 = RMSE^2 n.
+    """
+    from subzero.planning.forecast_accuracy import BIAS_WINDOW_DAYS, bias_test
+
+    if not records:
+        return
+    since = ctx.now - dt.timedelta(days=BIAS_WINDOW_DAYS)
+    earlier = [r for r in uow.forecasts.accuracy_since(since) if r["run_id"] != run_id]
+    sums: dict[str, list[float]] = {r["sku"]: [0.0] * 5 for r in records}
+    for r in [*earlier, *records]:
+        acc = sums.get(r["sku"])
+        if acc is None:
+            continue
+        n = float(r["periods"])
+        for i, value in enumerate(
+            (n, -r["bias"] * n, r["mae"] * n, r["rmse"] ** 2 * n, r["forecast_total"] or 0.0)
+        ):
+            acc[i] += value
+    test = bias_test(*zip(*(sums[r["sku"]] for r in records), strict=True))
+    for i, r in enumerate(records):
+        r["tracking_signal"] = float(test.tracking_signal[i])
+        r["bias_z"] = float(test.z[i])
+        r["biased"] = bool(test.biased[i])
 
 
 def accuracy_report(uow: UnitOfWork) -> tuple[int | None, list[dict[str, Any]]]:

@@ -168,6 +168,11 @@ class ForecastStore(Protocol):
         self, run_id: int, rows: Sequence[dict[str, Any]], at: dt.datetime
     ) -> None: ...
     def accuracy(self, run_id: int) -> Sequence[dict[str, Any]]: ...
+    def accuracy_since(self, since: dt.datetime) -> Sequence[dict[str, Any]]:
+        """Per-run error figures (run_id, sku, periods, bias, mae, rmse, forecast_total)
+        of every run made at or after ``since``, for the bias test's window."""
+        ...
+
     def accuracy_history(self, sku: str) -> Sequence[dict[str, Any]]:
         """Every measured run's accuracy for ``sku``, oldest run first, with the run's
         time (``run_at``) and the item's model and demand class in that run."""

@@ -15,7 +15,18 @@ from subzero.service.unit_of_work import ForecastRun, ForecastValue, StoredOverr
 
 __all__ = ["SqlForecastStore"]
 
-_ACCURACY = ("periods", "bias", "mae", "rmse", "mase", "rmsse", "tracking_signal", "biased")
+_ACCURACY = (
+    "periods",
+    "bias",
+    "mae",
+    "rmse",
+    "mase",
+    "rmsse",
+    "tracking_signal",
+    "biased",
+    "forecast_total",
+    "bias_z",
+)
 
 
 def _finite(value: Any) -> Any:
@@ -159,6 +170,15 @@ class SqlForecastStore:
             select(c.sku, *(getattr(c, k) for k in _ACCURACY))
             .where(c.run_id == run_id)
             .order_by(c.sku)
+        )
+        return [dict(row._mapping) for row in self.session.execute(stmt)]
+
+    def accuracy_since(self, since: dt.datetime) -> Sequence[dict[str, Any]]:
+        a, r = tables.forecast_accuracy.c, tables.forecast_runs.c
+        stmt = (
+            select(a.run_id, a.sku, a.periods, a.bias, a.mae, a.rmse, a.forecast_total)
+            .join(tables.forecast_runs, r.id == a.run_id)
+            .where(r.at >= since)
         )
         return [dict(row._mapping) for row in self.session.execute(stmt)]
 

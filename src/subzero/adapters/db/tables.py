@@ -304,4 +304,6 @@ forecast_accuracy = Table(
     Column("rmsse", Float, nullable=True),
     Column("tracking_signal", Float, nullable=False),
     Column("biased", Boolean, nullable=False),
+    Column("forecast_total", Float, nullable=True),  # NULL: measured before migration 0005
+    Column("bias_z", Float, nullable=True),
 )
