@@ -170,15 +170,14 @@ def accuracy_by_item(
     for uid, rows in joined.groupby("unique_id", sort=True):
         fc = rows["mean"].to_numpy(np.float64)
         err = fc - rows["y"].to_numpy(np.float64)
+        fc_total = float(np.maximum(fc, 0.0).sum())
         mae = float(np.abs(err).mean())
         rmse = float(np.sqrt((err * err).mean()))
         mase = rmsse = float("nan")
         if scales is not None and uid in scales.index:
             mase = mae / float(scales.at[uid, "mean_abs_diff"])
             rmsse = rmse / float(scales.at[uid, "rms_diff"])
-        test = bias_test(
-            err.size, -err.sum(), np.abs(err).sum(), (err * err).sum(), np.maximum(fc, 0).sum()
-        )
+        test = bias_test(err.size, -err.sum(), np.abs(err).sum(), (err * err).sum(), fc_total)
         records.append(
             ItemAccuracy(
                 run_id,
@@ -191,7 +190,7 @@ def accuracy_by_item(
                 rmsse,
                 float(test.tracking_signal),
                 bool(test.biased),
-                float(np.maximum(fc, 0).sum()),
+                fc_total,
                 float(test.z),
             )
         )

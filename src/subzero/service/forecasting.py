@@ -4,8 +4,9 @@
 included: ``service.demand``), runs the automatic forecast of ``planning.forecast``,
 applies the planners' overrides for the forecast days, and stores the run (values and
 each item's model). In the same transaction it measures the previous run against the
-demand that has happened since (bias, MAE, RMSE, scaled errors, tracking signal:
-``planning.forecast_accuracy``) and scores every override whose day has passed (did it
+demand that has happened since (bias, MAE, RMSE, scaled errors: ``planning.
+forecast_accuracy``), flags the items whose errors over the runs of the last four weeks
+show a bias (``bias_test``), and scores every override whose day has passed (did it
 beat the statistical forecast?). ``OverrideForecast`` stores an override.
 ``accuracy_report`` reads the latest measured run for every item, ``accuracy_history``
 every measured run for one item.
