@@ -300,6 +300,12 @@ class _Forecasts:
     def overrides(self):  # type: ignore[no-untyped-def]
         return [self.store.overrides[k] for k in sorted(self.store.overrides)]
 
+    def revise_override(self, override_id, value, reason, at):  # type: ignore[no-untyped-def]
+        o = self.store.overrides[override_id]
+        self.store.overrides[override_id] = StoredOverride(
+            o.id, o.sku, o.ds, value, reason, at, o.statistical, o.actual
+        )
+
     def set_override_statistical(self, override_id, statistical):  # type: ignore[no-untyped-def]
         o = self.store.overrides[override_id]
         self.store.overrides[override_id] = StoredOverride(

@@ -177,3 +177,54 @@ def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any, cli: Cli)
     with pytest.raises(NotFound):
         accuracy_history(runtime.uow(), "NOPE")
     assert "not found" in cli("accuracy", "--sku", "NOPE").stderr
+
+
+def test_override_a_range_of_days_and_revise_one(runtime: Runtime, clock: Any, cli: Cli) -> None:
+    _shop(runtime)
+    _days(runtime, clock, np.random.default_rng(5), 45)
+    day = clock.today + dt.timedelta(days=1)
+    ids = runtime.bus.handle(
+        c.OverrideForecast("W", day, 12.0, "fleet campaign", until=day + dt.timedelta(days=2))
+    )
+    assert len(ids) == 3 and len(set(ids)) == 3
+    # a second word on a day not yet scored revises that day's override, never doubles it
+    again = runtime.bus.handle(
+        c.OverrideForecast("W", day + dt.timedelta(days=1), 20.0, "campaign grew")
+    )
+    assert again == (ids[1],)
+    stored = {o["day"]: o for o in override_report(runtime.uow())["overrides"]}
+    assert len(stored) == 3
+    assert [stored[(day + dt.timedelta(days=k)).isoformat()]["value"] for k in range(3)] == [
+        12.0,
+        20.0,
+        12.0,
+    ]
+    assert stored[(day + dt.timedelta(days=1)).isoformat()]["reason"] == "campaign grew"
+    run = runtime.bus.handle(c.RunForecast(horizon=7, expensive_budget_seconds=0.0))
+    assert run.overrides_applied == 3
+    w = run.forecast[run.forecast["unique_id"] == "W"].set_index("ds")["mean"]
+    assert [w[day + dt.timedelta(days=k)] for k in range(3)] == [12.0, 20.0, 12.0]
+    with pytest.raises(InvalidParameter, match="before its first day"):
+        runtime.bus.handle(c.OverrideForecast("W", day, 1.0, "x", until=clock.today))
+    with pytest.raises(InvalidParameter, match="at most 366"):
+        runtime.bus.handle(
+            c.OverrideForecast("W", day, 1.0, "x", until=day + dt.timedelta(days=400))
+        )
+
+    # the command line (its clock is the real one): ids in the JSON, bad dates named
+    start = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3)
+    end = start + dt.timedelta(days=1)
+    added = cli.json(
+        "override",
+        "add",
+        "V",
+        start.isoformat(),
+        "4",
+        "--reason",
+        "promo",
+        "--until",
+        end.isoformat(),
+    )
+    assert added["override_id"] == added["override_ids"][0] and len(added["override_ids"]) == 2
+    bad = cli("override", "add", "V", start.isoformat(), "4", "--reason", "x", "--until", "soon")
+    assert bad.returncode == 1 and "--until 'soon' is not a date YYYY-MM-DD" in bad.stderr

@@ -258,25 +258,39 @@ def override_add(
     day: str = typer.Argument(..., help="Day to override, YYYY-MM-DD (today or later)."),
     value: float = typer.Argument(..., help="Your forecast of that day's demand (units)."),
     reason: str = typer.Option(..., "--reason", help="Why (stored with the override)."),
+    until: str | None = typer.Option(
+        None, "--until", help="Last day, YYYY-MM-DD: the same daily value for every day."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON value."),
 ) -> None:
-    """Override the forecast of an item for a day; applied by the next ledger forecast
-    and scored against the actual demand once the day has passed."""
-    import datetime as dt
-
+    """Override the forecast of an item for a day (or each day to --until); applied by
+    the next ledger forecast and scored against the actual demand once the day has
+    passed. A day's override not yet scored is revised, not doubled."""
     from subzero.cli.output import emit_json
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import OverrideForecast
 
-    try:
-        when = dt.date.fromisoformat(day)
-    except ValueError:
-        raise InvalidParameter(f"day {day!r} is not a date YYYY-MM-DD") from None
-    override_id = runtime().bus.handle(OverrideForecast(sku, when, value, reason))
+    first = _date(day, "day")
+    last = _date(until, "--until") if until is not None else None
+    ids = runtime().bus.handle(OverrideForecast(sku, first, value, reason, until=last))
     if as_json:
-        emit_json({"override_id": override_id})
+        emit_json({"override_id": ids[0], "override_ids": list(ids)})
+    elif len(ids) == 1:
+        typer.echo(f"override {ids[0]}: {sku} on {first} = {value:g} ({reason})")
     else:
-        typer.echo(f"override {override_id}: {sku} on {when} = {value:g} ({reason})")
+        typer.echo(
+            f"{len(ids)} overrides ({', '.join(map(str, ids))}): {sku} from {first} to "
+            f"{last}, {value:g} a day ({reason})"
+        )
+
+
+def _date(text: str, name: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidParameter(f"{name} {text!r} is not a date YYYY-MM-DD") from None
 
 
 @override_app.command("list")

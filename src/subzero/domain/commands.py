@@ -132,12 +132,18 @@ class RunForecast(Command):
 
 @dataclass(frozen=True, slots=True)
 class OverrideForecast(Command):
-    """A planner's forecast for one item and day, with a reason (expert opinion)."""
+    """A planner's forecast for one item and day, with a reason (expert opinion).
+
+    With ``until``, the same daily value for every day from ``day`` to ``until``
+    (inclusive). A day that already has an override not yet scored gets the new value
+    and reason instead of a second override.
+    """
 
     sku: str
     day: dt.date
     value: float
     reason: str
+    until: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)

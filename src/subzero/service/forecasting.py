@@ -56,20 +56,51 @@ class ForecastRunSummary:
     history: pd.DataFrame  # unique_id, ds, y: the demand the run saw
 
 
-def override_forecast(cmd: OverrideForecast, *, uow: UnitOfWork, ctx: Context) -> int:
+MAX_OVERRIDE_DAYS = 366
+"""The longest range one ``OverrideForecast`` may cover."""
+
+
+def override_forecast(cmd: OverrideForecast, *, uow: UnitOfWork, ctx: Context) -> tuple[int, ...]:
+    """Store the override of each day from ``cmd.day`` to ``cmd.until``; returns their ids.
+
+    A day with a pending override (not yet scored) is revised in place: only the value a
+    planner last gave is applied and scored, and the id stays the same.
+    """
     if uow.items.get(cmd.sku) is None:
         raise NotFound(f"SKU {cmd.sku!r} not found")
     if cmd.day < ctx.today:
         raise InvalidParameter(f"override day {cmd.day} is in the past (today is {ctx.today})")
+    last = cmd.until if cmd.until is not None else cmd.day
+    if last < cmd.day:
+        raise InvalidParameter(f"override until {last} is before its first day {cmd.day}")
+    days = (last - cmd.day).days + 1
+    if days > MAX_OVERRIDE_DAYS:
+        raise InvalidParameter(
+            f"override of {days} days ({cmd.day} to {last}); at most {MAX_OVERRIDE_DAYS}"
+        )
     if not math.isfinite(cmd.value) or cmd.value < 0:
         raise InvalidParameter(f"override value {cmd.value}; must be a number >= 0")
     if not cmd.reason.strip():
         raise InvalidParameter("an override needs a reason (--reason)")
-    override_id = uow.forecasts.add_override(
-        cmd.sku, cmd.day, float(cmd.value), cmd.reason.strip(), ctx.now
-    )
+    pending = {
+        o.ds: o.id for o in uow.forecasts.overrides() if o.sku == cmd.sku and o.actual is None
+    }
+    ids = []
+    for offset in range(days):
+        day = cmd.day + dt.timedelta(days=offset)
+        if day in pending:
+            uow.forecasts.revise_override(
+                pending[day], float(cmd.value), cmd.reason.strip(), ctx.now
+            )
+            ids.append(pending[day])
+        else:
+            ids.append(
+                uow.forecasts.add_override(
+                    cmd.sku, day, float(cmd.value), cmd.reason.strip(), ctx.now
+                )
+            )
     uow.commit()
-    return override_id
+    return tuple(ids)
 
 
 def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> ForecastRunSummary:

@@ -129,6 +129,14 @@ class SqlForecastStore:
         ).order_by(c.id)
         return [StoredOverride(*row) for row in self.session.execute(stmt)]
 
+    def revise_override(self, override_id: int, value: float, reason: str, at: dt.datetime) -> None:
+        c = tables.forecast_overrides.c
+        self.session.execute(
+            update(tables.forecast_overrides)
+            .where(c.id == override_id)
+            .values(value=value, reason=reason, created_at=at)
+        )
+
     def set_override_statistical(self, override_id: int, statistical: float) -> None:
         c = tables.forecast_overrides.c
         self.session.execute(
