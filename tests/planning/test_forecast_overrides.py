@@ -10,7 +10,12 @@ import pytest
 
 from subzero.domain.errors import InvalidParameter
 from subzero.planning.forecast_accuracy import accuracy_by_item, bias_test
-from subzero.planning.forecast_overrides import Override, apply_overrides, score_overrides
+from subzero.planning.forecast_overrides import (
+    Override,
+    apply_overrides,
+    locate,
+    score_overrides,
+)
 
 DAYS = pd.date_range("2025-03-01", periods=3)
 FORECAST = pd.DataFrame(
@@ -35,6 +40,23 @@ def test_override_replaces_mean_and_shifts_quantiles_never_below_zero() -> None:
     assert a["statistical_mean"].tolist() == [10.0] * 3
     b0 = out[(out["unique_id"] == "B") & (out["ds"] == DAYS[0])].iloc[0]
     assert (b0["mean"], b0["q0.9"]) == (0.0, 2.0)
+
+
+def test_a_later_override_wins_and_periods_may_be_timestamps_dates_or_indices() -> None:
+    twice = [Override("A", DAYS[1], 30.0, "promotion"), Override("A", DAYS[1], 20.0, "revised")]
+    a = apply_overrides(FORECAST, twice).iloc[1]
+    assert (a["mean"], a["q0.9"], a["override_reason"]) == (20.0, 24.0, "revised")
+    # the ledger forecast keys days as dates; a history may key periods as integers
+    as_dates = FORECAST.assign(ds=FORECAST["ds"].dt.date)
+    day = DAYS[2].date()
+    out = apply_overrides(as_dates, [Override("B", day, 7.0, "x")])
+    assert out.loc[(out["unique_id"] == "B") & (out["ds"] == day), "mean"].tolist() == [7.0]
+    indexed = FORECAST.assign(ds=[0, 1, 2] * 2)
+    assert locate(indexed, [Override("B", 2, 1.0, "x"), Override("B", 3, 1.0, "x")]).tolist() == [
+        5,
+        -1,
+    ]
+    assert locate(FORECAST, [Override("A", DAYS[0], 1.0, "x")]).tolist() == [0]
 
 
 def test_override_of_unknown_period_or_bad_value_is_refused() -> None:

@@ -12,19 +12,27 @@ statistical forecast? The sum over overrides is the *forecast value added* of ju
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from subzero.domain.errors import InvalidParameter
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Override", "OverrideScore", "OverrideSummary", "apply_overrides", "score_overrides"]
+__all__ = [
+    "Override",
+    "OverrideScore",
+    "OverrideSummary",
+    "apply_overrides",
+    "locate",
+    "score_overrides",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +105,38 @@ def _key(frame: pd.DataFrame, override: Override) -> object:
     return override.ds
 
 
-def _locate(frame: pd.DataFrame, override: Override) -> int:
-    rows = np.flatnonzero(
-        (frame["unique_id"].to_numpy() == override.unique_id)
-        & (frame["ds"].to_numpy() == _key(frame, override))
+def locate(frame: pd.DataFrame, overrides: Sequence[Override]) -> npt.NDArray[np.int64]:
+    """Row of ``frame`` (``unique_id, ds``) of each override's series and period, -1 where
+    the frame has none (the first row where the frame repeats a key). One join, so it
+    stays fast for thousands of overrides on a forecast of every item."""
+    import pandas as pd
+
+    if not overrides:
+        return np.empty(0, dtype=np.int64)
+    table = frame[["unique_id", "ds"]].assign(_row=np.arange(len(frame)))
+    table = table.drop_duplicates(["unique_id", "ds"], keep="first")
+    wanted = pd.DataFrame(
+        {
+            "unique_id": [o.unique_id for o in overrides],
+            "ds": [_key(frame, o) for o in overrides],
+        }
     )
-    if rows.size == 0:
+    if frame["ds"].dtype.kind == "M":
+        wanted["ds"] = pd.to_datetime(wanted["ds"]).astype(frame["ds"].dtype)
+    found = wanted.merge(table, on=["unique_id", "ds"], how="left", sort=False)["_row"]
+    rows: npt.NDArray[np.int64] = found.fillna(-1).to_numpy(np.int64)
+    return rows
+
+
+def _located(frame: pd.DataFrame, overrides: Sequence[Override]) -> npt.NDArray[np.int64]:
+    rows = locate(frame, overrides)
+    missing = np.flatnonzero(rows < 0)
+    if missing.size:
+        first = overrides[int(missing[0])]
         raise InvalidParameter(
-            f"override {override.unique_id!r} {override.ds}: no such series and period in the "
-            "forecast"
+            f"override {first.unique_id!r} {first.ds}: no such series and period in the forecast"
         )
-    return int(rows[0])
+    return rows
 
 
 def apply_overrides(forecast: pd.DataFrame, overrides: Iterable[Override]) -> pd.DataFrame:
@@ -124,14 +153,22 @@ def apply_overrides(forecast: pd.DataFrame, overrides: Iterable[Override]) -> pd
     out = forecast.copy()
     out["statistical_mean"] = out["mean"]
     out["override_reason"] = ""
-    qcols = [c for c in out.columns if c.startswith("q")]
-    for override in overrides:
-        row = _locate(out, override)
-        delta = override.value - float(out.at[row, "statistical_mean"])
-        out.at[row, "mean"] = override.value
-        for col in qcols:
-            out.at[row, col] = max(0.0, float(forecast.at[row, col]) + delta)
-        out.at[row, "override_reason"] = override.reason
+    latest = list({(o.unique_id, _key(out, o)): o for o in overrides}.values())
+    rows = _located(out, latest)
+    if rows.size == 0:
+        return out
+    values = np.array([o.value for o in latest], dtype=np.float64)
+    delta = values - out["statistical_mean"].to_numpy(np.float64)[rows]
+    mean = out["mean"].to_numpy(np.float64, copy=True)
+    mean[rows] = values
+    out["mean"] = mean
+    for col in [c for c in out.columns if c.startswith("q")]:
+        column = forecast[col].to_numpy(np.float64, copy=True)
+        column[rows] = np.maximum(0.0, column[rows] + delta)
+        out[col] = column
+    reason = out["override_reason"].to_numpy(object, copy=True)
+    reason[rows] = [o.reason for o in latest]
+    out["override_reason"] = reason
     return out
 
 
@@ -146,19 +183,18 @@ def score_overrides(
         actuals: the demand that happened; overrides of periods without an actual yet
             are left out.
     """
+    given = list(overrides)
+    statistical = forecast["mean"].to_numpy(np.float64)[_located(forecast, given)]
+    hits = locate(actuals, given)
+    y = actuals["y"].to_numpy(np.float64)
     scores = []
-    for override in overrides:
-        statistical = float(forecast.at[_locate(forecast, override), "mean"])
-        hits = np.flatnonzero(
-            (actuals["unique_id"].to_numpy() == override.unique_id)
-            & (actuals["ds"].to_numpy() == _key(actuals, override))
-        )
-        if hits.size == 0:
+    for override, stat, hit in zip(given, statistical, hits, strict=True):
+        if hit < 0:
             continue
-        actual = float(actuals["y"].iloc[hits[0]])
-        stat_err, over_err = abs(actual - statistical), abs(actual - override.value)
+        actual = float(y[hit])
+        stat_err, over_err = abs(actual - float(stat)), abs(actual - override.value)
         scores.append(
-            OverrideScore(override, statistical, actual, stat_err, over_err, over_err < stat_err)
+            OverrideScore(override, float(stat), actual, stat_err, over_err, over_err < stat_err)
         )
     value_added = float(sum(s.statistical_error - s.override_error for s in scores))
     hit_rate = sum(s.helped for s in scores) / len(scores) if scores else float("nan")

@@ -107,7 +107,7 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     import pandas as pd
 
     from subzero.planning.forecast import ForecastSettings, forecast
-    from subzero.planning.forecast_overrides import Override, apply_overrides
+    from subzero.planning.forecast_overrides import Override, apply_overrides, locate
     from subzero.service.demand import order_history_frame
 
     if not 1 <= cmd.horizon <= 366:
@@ -129,12 +129,13 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     )
     frame = result.forecast
     frame["ds"] = pd.to_datetime(frame["ds"]).dt.date
-    overrides = [
-        o for o in uow.forecasts.overrides() if o.actual is None and _has(frame, o.sku, o.ds)
-    ]
+    pending = [o for o in uow.forecasts.overrides() if o.actual is None]
+    rows = locate(frame, [Override(o.sku, o.ds, o.value, o.reason) for o in pending])
+    overrides = [o for o, row in zip(pending, rows, strict=True) if row >= 0]
     frame = apply_overrides(frame, [Override(o.sku, o.ds, o.value, o.reason) for o in overrides])
-    for o in overrides:
-        uow.forecasts.set_override_statistical(o.id, _statistical(frame, o.sku, o.ds))
+    statistical = frame["statistical_mean"].to_numpy()[rows[rows >= 0]]
+    for o, value in zip(overrides, statistical, strict=True):
+        uow.forecasts.set_override_statistical(o.id, float(value))
     scored = _score_due_overrides(uow, history, ctx)
     measured, biased = _measure_previous_run(uow, history, ctx)
     seconds = time.perf_counter() - start
@@ -182,29 +183,23 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     )
 
 
-def _has(frame: pd.DataFrame, sku: str, day: dt.date) -> bool:
-    return bool(((frame["unique_id"] == sku) & (frame["ds"] == day)).any())
-
-
-def _statistical(frame: pd.DataFrame, sku: str, day: dt.date) -> float:
-    row = frame[(frame["unique_id"] == sku) & (frame["ds"] == day)]
-    return float(row["statistical_mean"].iloc[0])
-
-
-def _actual(history: pd.DataFrame, sku: str, day: dt.date) -> float:
-    import pandas as pd
-
-    hit = history[(history["unique_id"] == sku) & (history["ds"] == pd.Timestamp(day))]
-    return float(hit["y"].sum())
-
-
 def _score_due_overrides(uow: UnitOfWork, history: pd.DataFrame, ctx: Context) -> int:
-    scored = 0
-    for o in uow.forecasts.overrides():
-        if o.actual is None and o.statistical is not None and o.ds < ctx.today:
-            uow.forecasts.score_override(o.id, _actual(history, o.sku, o.ds), ctx.now)
-            scored += 1
-    return scored
+    """Score each applied override whose day has passed against the ordered demand."""
+    import numpy as np
+
+    from subzero.planning.forecast_overrides import Override, locate
+
+    due = [
+        o
+        for o in uow.forecasts.overrides()
+        if o.actual is None and o.statistical is not None and o.ds < ctx.today
+    ]
+    rows = locate(history, [Override(o.sku, o.ds, o.value, o.reason) for o in due])
+    y = history["y"].to_numpy(np.float64)
+    for o, row in zip(due, rows, strict=True):
+        # the history has every day from an item's first order on; none before it: 0
+        uow.forecasts.score_override(o.id, float(y[row]) if row >= 0 else 0.0, ctx.now)
+    return len(due)
 
 
 def _measure_previous_run(
