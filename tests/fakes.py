@@ -288,9 +288,15 @@ class _Forecasts:
         runs = [r for r in self.store.runs if before is None or r.at < before]
         return max(runs, key=lambda r: (r.at, r.id)) if runs else None
 
-    def values(self, run_id, *, sku=None):  # type: ignore[no-untyped-def]
-        rows = self.store.values.get(run_id, [])
-        return sorted((v for v in rows if sku is None or v.sku == sku), key=lambda v: (v.sku, v.ds))
+    def values(self, run_id, *, sku=None, since=None, before=None):  # type: ignore[no-untyped-def]
+        rows = [
+            v
+            for v in self.store.values.get(run_id, [])
+            if (sku is None or v.sku == sku)
+            and (since is None or v.ds >= since)
+            and (before is None or v.ds < before)
+        ]
+        return sorted(rows, key=lambda v: (v.sku, v.ds))
 
     def add_override(self, sku, ds, value, reason, at):  # type: ignore[no-untyped-def]
         oid = next(self.store.ids)

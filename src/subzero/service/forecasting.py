@@ -213,7 +213,7 @@ def _measure_previous_run(
     previous = uow.forecasts.latest_run(before=ctx.now)
     if previous is None:
         return None, ()
-    values = [v for v in uow.forecasts.values(previous.id) if v.ds < ctx.today]
+    values = uow.forecasts.values(previous.id, before=ctx.today)
     if not values:
         return previous.id, ()
     fc = pd.DataFrame(

@@ -114,10 +114,10 @@ def gather_partitions(
             run = uow.forecasts.latest_run()
             if run is None:
                 raise InvalidParameter("no stored forecast: run `subzero forecast --from-ledger`")
-            for value in uow.forecasts.values(run.id):
+            until = ctx.today + dt.timedelta(days=horizon_days)
+            for value in uow.forecasts.values(run.id, since=ctx.today, before=until):
                 offset = (value.ds - ctx.today).days
-                if 0 <= offset < horizon_days:
-                    stored.setdefault(value.sku, np.zeros(horizon_days))[offset] = value.mean
+                stored.setdefault(value.sku, np.zeros(horizon_days))[offset] = value.mean
         inputs = []
         for item in items:
             allocated, backordered, promise = totals.get(item.id or 0, (0, 0, None))

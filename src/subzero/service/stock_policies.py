@@ -101,9 +101,8 @@ def _forecast_levels(uow: UnitOfWork, ctx: Context) -> dict[str, list[float]]:
     levels: dict[str, list[float]] = {}
     if run is None:
         return levels
-    for value in uow.forecasts.values(run.id):
-        if value.ds >= ctx.today:
-            levels.setdefault(value.sku, []).append(value.mean)
+    for value in uow.forecasts.values(run.id, since=ctx.today):
+        levels.setdefault(value.sku, []).append(value.mean)
     return levels
 
 

@@ -98,7 +98,14 @@ class SqlForecastStore:
             row.id, row.at, row.horizon, tuple(float(q) for q in row.quantiles.split(",") if q)
         )
 
-    def values(self, run_id: int, *, sku: str | None = None) -> Sequence[ForecastValue]:
+    def values(
+        self,
+        run_id: int,
+        *,
+        sku: str | None = None,
+        since: dt.date | None = None,
+        before: dt.date | None = None,
+    ) -> Sequence[ForecastValue]:
         c = tables.forecast_values.c
         stmt = (
             select(c.sku, c.ds, c.mean, c.statistical_mean, c.quantiles)
@@ -107,6 +114,10 @@ class SqlForecastStore:
         )
         if sku is not None:
             stmt = stmt.where(c.sku == sku)
+        if since is not None:
+            stmt = stmt.where(c.ds >= since)
+        if before is not None:
+            stmt = stmt.where(c.ds < before)
         return [
             ForecastValue(r.sku, r.ds, r.mean, r.statistical_mean, json.loads(r.quantiles))
             for r in self.session.execute(stmt)
