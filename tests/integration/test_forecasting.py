@@ -211,6 +211,29 @@ def test_override_a_range_of_days_and_revise_one(runtime: Runtime, clock: Any, c
             c.OverrideForecast("W", day, 1.0, "x", until=day + dt.timedelta(days=400))
         )
 
+    # once the days have passed, each override is scored, and each reason as a whole
+    clock.advance(days=1)
+    _days(runtime, clock, np.random.default_rng(6), 4)
+    assert (
+        runtime.bus.handle(c.RunForecast(horizon=7, expensive_budget_seconds=0.0)).overrides_scored
+        == 3
+    )
+    report = override_report(runtime.uow())
+    gains: dict[str, list[float]] = {}
+    for o in report["overrides"]:
+        gain = abs(o["actual"] - o["statistical"]) - abs(o["actual"] - o["value"])
+        assert o["helped"] == (gain > 0)
+        gains.setdefault(o["reason"], []).append(gain)
+    by_reason = {r["reason"]: r for r in report["by_reason"]}
+    assert {k: v["scored"] for k, v in by_reason.items()} == {
+        "fleet campaign": 2,
+        "campaign grew": 1,
+    }
+    for reason, values in gains.items():
+        assert by_reason[reason]["value_added"] == pytest.approx(sum(values))
+        assert by_reason[reason]["hit_rate"] == sum(g > 0 for g in values) / len(values)
+    assert report["value_added"] == pytest.approx(sum(sum(v) for v in gains.values()))
+
     # the command line (its clock is the real one): ids in the JSON, bad dates named
     start = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3)
     end = start + dt.timedelta(days=1)
@@ -228,3 +251,5 @@ def test_override_a_range_of_days_and_revise_one(runtime: Runtime, clock: Any, c
     assert added["override_id"] == added["override_ids"][0] and len(added["override_ids"]) == 2
     bad = cli("override", "add", "V", start.isoformat(), "4", "--reason", "x", "--until", "soon")
     assert bad.returncode == 1 and "--until 'soon' is not a date YYYY-MM-DD" in bad.stderr
+    listed = cli("override", "list", check=True).stdout
+    assert "value added per reason" in listed and "campaign grew" in listed

@@ -297,7 +297,8 @@ def _date(text: str, name: str) -> Any:
 def override_list(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON value."),
 ) -> None:
-    """Every override; once scored, whether it beat the statistical forecast."""
+    """Every override; once scored, whether it beat the statistical forecast, and the
+    value added by each reason (a campaign over many days and items is judged as one)."""
     from subzero.cli.output import emit_json, print_table
     from subzero.cli.runtime import runtime
     from subzero.service.forecasting import override_report
@@ -312,6 +313,15 @@ def override_list(
         typer.echo(
             f"{data['scored']} scored: hit rate {data['hit_rate']:.0%}, "
             f"value added {data['value_added']:+.2f} units of absolute error"
+        )
+    if len(data["by_reason"]) > 1:
+        print_table(
+            "value added per reason (worst first)",
+            ["reason", "scored", "hit_rate", "value_added"],
+            [
+                [r["reason"], r["scored"], f"{r['hit_rate']:.0%}", f"{r['value_added']:+.2f}"]
+                for r in data["by_reason"]
+            ],
         )
 
 

@@ -307,11 +307,11 @@ def accuracy_history(uow: UnitOfWork, sku: str) -> list[dict[str, Any]]:
 
 def override_report(uow: UnitOfWork) -> dict[str, Any]:
     """Every override, and for those scored whether it beat the statistical forecast
-    (forecast value added: Gilliland 2013)."""
+    (forecast value added: Gilliland 2013), overall and per reason: a campaign entered
+    over many days and items is judged as one."""
     with uow:
         rows = []
-        value_added = 0.0
-        helped = scored = 0
+        tally: dict[str, list[float]] = {}  # reason -> [scored, helped, value added]
         for o in uow.forecasts.overrides():
             row: dict[str, Any] = {
                 "id": o.id,
@@ -325,13 +325,25 @@ def override_report(uow: UnitOfWork) -> dict[str, Any]:
             if o.actual is not None and o.statistical is not None:
                 gain = abs(o.actual - o.statistical) - abs(o.actual - o.value)
                 row["helped"] = gain > 0
-                value_added += gain
-                helped += gain > 0
-                scored += 1
+                counts = tally.setdefault(o.reason, [0.0, 0.0, 0.0])
+                counts[0] += 1
+                counts[1] += gain > 0
+                counts[2] += gain
             rows.append(row)
+        scored = int(sum(t[0] for t in tally.values()))
+        helped = sum(t[1] for t in tally.values())
         return {
             "overrides": rows,
             "scored": scored,
             "hit_rate": helped / scored if scored else None,
-            "value_added": value_added,
+            "value_added": sum(t[2] for t in tally.values()),
+            "by_reason": [
+                {
+                    "reason": reason,
+                    "scored": int(t[0]),
+                    "hit_rate": t[1] / t[0],
+                    "value_added": t[2],
+                }
+                for reason, t in sorted(tally.items(), key=lambda kv: kv[1][2])
+            ],
         }
