@@ -42,6 +42,7 @@ def test_nightly_runs_flag_a_persistent_over_forecast_after_a_week(shop: Shop) -
     # ... and pooled, the evidence grows by a day each night: flagged once a week is in
     assert [("W" in f) for f in flagged_at] == [False] * MIN_BIAS_PERIODS + [True] * 3
     assert [r["biased"] for r in runs] == [False] * (MIN_BIAS_PERIODS - 1) + [True] * 3
+    assert [r["bias_periods"] for r in runs] == list(range(1, MIN_BIAS_PERIODS + 3))
     assert runs[-1]["tracking_signal"] < -MIN_BIAS_PERIODS and runs[-1]["bias_z"] < -3
     # V's forecast is the statistical one: never flagged
     assert not any("V" in f for f in flagged_at)

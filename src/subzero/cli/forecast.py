@@ -347,8 +347,10 @@ def accuracy(
         if not runs:
             typer.echo(f"{sku}: no measured forecast run yet")
             return
-        cols = ["run_id", "run_at", "model", "periods", "bias", "mae", "rmsse", "tracking_signal"]
-        cols.append("bias_z")
+        cols = [
+            *("run_id", "run_at", "model", "periods", "bias", "mae", "rmsse"),
+            *("bias_periods", "tracking_signal", "bias_z"),
+        ]
         print_table(
             f"forecast accuracy of {sku} over time",
             [*cols, "biased"],
@@ -366,8 +368,10 @@ def accuracy(
             "some days apart"
         )
         return
-    cols = ["sku", "periods", "bias", "mae", "rmse", "rmsse", "tracking_signal", "bias_z"]
-    cols.append("biased")
+    cols = [
+        *("sku", "periods", "bias", "mae", "rmse", "rmsse"),
+        *("bias_periods", "tracking_signal", "bias_z", "biased"),
+    ]
     print_table(
         f"accuracy of forecast run {run_id}",
         cols,
@@ -377,9 +381,9 @@ def accuracy(
 
 
 _SIGNS = (
-    "bias = mean(forecast - actual) of the run, > 0 over-forecasts. Over the item's runs "
-    "of the last 28 days: tracking signal = sum(actual - forecast) / MAE, and bias_z its "
-    "t statistic; biased when |bias_z| > 3 with at least 7 days measured."
+    "bias = mean(forecast - actual) of the run, > 0 over-forecasts. Over the bias_periods "
+    "days of the item's runs of the last 28 days: tracking signal = sum(actual - forecast) "
+    "/ MAE, and bias_z its t statistic; biased when |bias_z| > 3 and bias_periods >= 7."
 )
 
 

@@ -242,6 +242,7 @@ def _measure_previous_run(
             "biased": r.biased,
             "forecast_total": r.forecast_total,
             "bias_z": r.bias_z,
+            "bias_periods": r.periods,
         }
         for r in rows
     ]
@@ -279,6 +280,7 @@ def _pool_window(uow: UnitOfWork, run_id: int, records: list[dict[str, Any]], ct
         r["tracking_signal"] = float(test.tracking_signal[i])
         r["bias_z"] = float(test.z[i])
         r["biased"] = bool(test.biased[i])
+        r["bias_periods"] = int(sums[r["sku"]][0])
 
 
 def accuracy_report(uow: UnitOfWork) -> tuple[int | None, list[dict[str, Any]]]:

@@ -26,6 +26,7 @@ _ACCURACY = (
     "biased",
     "forecast_total",
     "bias_z",
+    "bias_periods",
 )
 
 

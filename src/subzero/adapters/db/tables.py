@@ -306,4 +306,5 @@ forecast_accuracy = Table(
     Column("biased", Boolean, nullable=False),
     Column("forecast_total", Float, nullable=True),  # NULL: measured before migration 0005
     Column("bias_z", Float, nullable=True),
+    Column("bias_periods", Integer, nullable=True),  # days pooled for tracking signal, z
 )

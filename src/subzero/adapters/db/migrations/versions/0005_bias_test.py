@@ -1,4 +1,4 @@
-"""forecast accuracy: forecast total and the bias test's z per item and run
+"""forecast accuracy: forecast total, the bias test's z and the days it rests on
 
 Revision ID: 0005
 Revises: 0004
@@ -20,9 +20,11 @@ def upgrade() -> None:
     with op.batch_alter_table("forecast_accuracy") as batch:
         batch.add_column(sa.Column("forecast_total", sa.Float(), nullable=True))
         batch.add_column(sa.Column("bias_z", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("bias_periods", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("forecast_accuracy") as batch:
+        batch.drop_column("bias_periods")
         batch.drop_column("bias_z")
         batch.drop_column("forecast_total")
