@@ -174,6 +174,10 @@ def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any, cli: Cli)
     shown = cli.json("accuracy", "--sku", "W")
     assert shown["sku"] == "W" and [r["run_id"] for r in shown["runs"]] == list(by_run)
     assert shown["runs"][0]["bias"] == pytest.approx(by_run[second.run_id]["bias"])
+    picture = cli("accuracy", "--sku", "W", "--plot", "w.png", check=True)
+    assert f"plot of {len(by_run)} runs written to w.png" in picture.stderr
+    assert (cli.cwd / "w.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "--plot needs --sku" in cli("accuracy", "--plot", "all.png").stderr
     with pytest.raises(NotFound):
         accuracy_history(runtime.uow(), "NOPE")
     assert "not found" in cli("accuracy", "--sku", "NOPE").stderr

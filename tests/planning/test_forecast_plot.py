@@ -12,7 +12,13 @@ from matplotlib.colors import to_rgb
 from matplotlib.dates import date2num
 
 from subzero.domain.errors import InvalidParameter
-from subzero.planning.forecast_plot import forecast_figure, pick_series, plot_forecast
+from subzero.planning.forecast_plot import (
+    accuracy_figure,
+    forecast_figure,
+    pick_series,
+    plot_accuracy,
+    plot_forecast,
+)
 
 
 def _history() -> pd.DataFrame:
@@ -113,3 +119,33 @@ def test_stockout_runs_are_shaded_once_per_run() -> None:
     assert mid_ax.get_lines()[0].get_label() == "sales"
     plain = forecast_figure(_history(), _forecast(), None, ["mid"])
     assert plain.axes[0].get_lines()[0].get_label() == "demand"
+
+
+def test_accuracy_figure_draws_each_runs_bias_and_the_test_against_its_limits() -> None:
+    import matplotlib.pyplot as plt
+
+    runs = ["2026-03-02T09:00:00+00:00", "2026-03-03T09:00:00+00:00", "2026-03-04T09:00:00+00:00"]
+    # the third run over-forecasts persistently: its z (> 0 under-forecast) is far below -3
+    fig = accuracy_figure(
+        "W", runs, [1.5, -0.5, 4.0], [-1.0, 0.5, -4.2], [False, False, True], limit=3.0
+    )
+    try:
+        top, bottom = fig.axes
+        assert [bar.get_height() for bar in top.patches] == [1.5, -0.5, 4.0]
+        (line,) = bottom.get_lines()[:1]
+        # drawn with the sign turned, so that above 0 is an over-forecast in both panels
+        assert list(line.get_ydata()) == [1.0, -0.5, 4.2]
+        limits = sorted(ln.get_ydata()[0] for ln in bottom.get_lines()[1:])
+        assert limits == [-3.0, 3.0]
+        (flagged,) = bottom.collections
+        assert flagged.get_offsets()[:, 1].tolist() == [4.2]
+        assert to_rgb(flagged.get_facecolor()[0][:3]) == to_rgb("#cb181d")
+    finally:
+        plt.close(fig)
+
+
+def test_plot_accuracy_refuses_an_item_without_runs_or_a_bad_suffix(tmp_path: Path) -> None:
+    with pytest.raises(InvalidParameter, match="no measured forecast run"):
+        plot_accuracy(tmp_path / "a.png", "W", [], limit=3.0)
+    with pytest.raises(InvalidParameter, match=r"must end in \.png, \.svg or \.pdf"):
+        plot_accuracy(tmp_path / "a.txt", "W", [], limit=3.0)

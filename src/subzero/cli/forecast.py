@@ -329,6 +329,9 @@ def accuracy(
     sku: str | None = typer.Option(
         None, "--sku", help="One item's accuracy over time: every measured run, oldest first."
     ),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="With --sku: draw its bias and bias z run after run (PNG, SVG, PDF)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON value."),
 ) -> None:
     """Forecast accuracy per item of the last measured run: bias, MAE, RMSE, scaled
@@ -339,8 +342,16 @@ def accuracy(
     from subzero.cli.runtime import runtime
     from subzero.service.forecasting import accuracy_history, accuracy_report
 
+    if plot is not None and sku is None:
+        raise InvalidParameter("--plot needs --sku SKU")
     if sku is not None:
         runs = accuracy_history(runtime().read_uow(), sku)
+        if plot is not None:
+            from subzero.planning.forecast_accuracy import BIAS_Z
+            from subzero.planning.forecast_plot import plot_accuracy
+
+            plot_accuracy(plot, sku, runs, limit=BIAS_Z)
+            typer.echo(f"plot of {len(runs)} runs written to {plot}", err=True)
         if as_json:
             emit_json({"sku": sku, "runs": runs})
             return

@@ -6,7 +6,8 @@ level, does the band look wide enough, did a seasonal series get a seasonal fore
 the mean forecast, the band between the lowest and the highest requested quantile,
 titled with the chosen model and demand class; periods marked ``stockout`` in the history
 are shaded, since their sales are not their demand); :func:`plot_forecast` saves it
-(PNG, SVG or PDF, by the file's suffix).
+(PNG, SVG or PDF, by the file's suffix). :func:`accuracy_figure` draws one item's
+accuracy run after run: each run's bias, and the bias test's z against its limits.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PLOT_SERIES",
+    "accuracy_figure",
     "check_plot_path",
     "forecast_figure",
     "pick_series",
+    "plot_accuracy",
     "plot_forecast",
 ]
 
@@ -188,3 +191,70 @@ def plot_forecast(
     finally:
         plt.close(fig)
     return chosen
+
+
+def accuracy_figure(
+    sku: str,
+    run_at: Sequence[Any],
+    bias: Sequence[float],
+    z: Sequence[float | None],
+    biased: Sequence[bool],
+    *,
+    limit: float,
+) -> Any:
+    """One item's forecast accuracy over its measured runs, in two panels.
+
+    Top: each run's bias, mean(forecast - actual). Bottom: the bias test's z over the
+    runs of the last weeks, with the limits +-``limit`` dashed and the runs flagged
+    biased in red. Both panels read the same way, above 0 is an over-forecast, so the
+    z is drawn with its sign turned (the test's z is > 0 for an under-forecast).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    when = pd.to_datetime(pd.Series(list(run_at)), utc=True).dt.tz_localize(None)
+    zs = -np.array([np.nan if v is None else float(v) for v in z], dtype=np.float64)
+    flagged = np.asarray(biased, dtype=bool)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 4.8), sharex=True)
+    top.bar(when, np.asarray(bias, dtype=np.float64), width=0.8, color="#6baed6")
+    top.axhline(0.0, color="0.3", linewidth=0.8)
+    top.set_ylabel("bias, units/day\n(> 0: over-forecast)", fontsize=8)
+    top.set_title(f"{sku}: forecast accuracy run after run", fontsize=10)
+    bottom.plot(when, np.clip(zs, -10, 10), marker="o", color="#08519c", linewidth=1.2)
+    for bound in (-limit, limit):
+        bottom.axhline(bound, color="#cb181d", linestyle="--", linewidth=0.9)
+    if flagged.any():
+        bottom.scatter(
+            when[flagged], np.clip(zs[flagged], -10, 10), color="#cb181d", zorder=3, label="biased"
+        )
+        bottom.legend(fontsize=7, loc="upper left")
+    bottom.set_ylabel("-bias z, last 28 days\n(> 0: over-forecast)", fontsize=8)
+    for ax in (top, bottom):
+        ax.tick_params(labelsize=7)
+    bottom.tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy(path: Path, sku: str, runs: Sequence[dict[str, Any]], *, limit: float) -> None:
+    """Save :func:`accuracy_figure` of ``runs`` (``run_at, bias, bias_z, biased`` each)."""
+    check_plot_path(path)
+    if not runs:
+        raise InvalidParameter(f"--plot: {sku} has no measured forecast run to draw")
+    fig = accuracy_figure(
+        sku,
+        [r["run_at"] for r in runs],
+        [r["bias"] for r in runs],
+        [r["bias_z"] for r in runs],
+        [bool(r["biased"]) for r in runs],
+        limit=limit,
+    )
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)
