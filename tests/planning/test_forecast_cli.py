@@ -203,3 +203,12 @@ def test_stockout_column_is_read_and_reported(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "#fc9272" not in picture.read_text()
+
+
+def test_the_ledger_runs_summary_names_a_few_biased_items_and_counts_the_rest() -> None:
+    from subzero.cli.forecast import _biased
+
+    assert _biased(()) == ""
+    assert _biased(("A", "B")) == "; 2 biased: A, B (subzero accuracy)"
+    many = tuple(f"S{i:02d}" for i in range(25))
+    assert _biased(many) == (f"; 25 biased: {', '.join(many[:10])} and 15 more (subzero accuracy)")

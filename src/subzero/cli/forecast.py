@@ -237,13 +237,21 @@ def _from_ledger(
     Console(stderr=True).print(
         f"forecast run {summary.run_id}: {summary.series} items x {horizon} days stored; "
         f"{summary.overrides_applied} override(s) applied, {summary.overrides_scored} scored"
-        + (f"; biased items: {', '.join(summary.biased_items)}" if summary.biased_items else "")
+        + _biased(summary.biased_items)
     )
     if plot is not None:
         import pandas as pd
 
         choices = pd.DataFrame(summary.report["series"]).set_index("unique_id")
         _plot(summary.history, summary.forecast, choices, plot, plot_ids)
+
+
+def _biased(skus: tuple[str, ...], shown: int = 10) -> str:
+    """The run summary's word on biased items: the first few, and how many more."""
+    if not skus:
+        return ""
+    more = f" and {len(skus) - shown} more" if len(skus) > shown else ""
+    return f"; {len(skus)} biased: {', '.join(skus[:shown])}{more} (subzero accuracy)"
 
 
 override_app = typer.Typer(
