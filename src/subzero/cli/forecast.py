@@ -316,7 +316,9 @@ def override_list(
         emit_json(data)
         return
     cols = ["id", "sku", "day", "value", "statistical", "actual", "helped", "reason"]
-    print_table("forecast overrides", cols, [[r.get(c) for c in cols] for r in data["overrides"]])
+    print_table(
+        "forecast overrides", cols, [[_cell(r.get(c)) for c in cols] for r in data["overrides"]]
+    )
     if data["scored"]:
         typer.echo(
             f"{data['scored']} scored: hit rate {data['hit_rate']:.0%}, "
