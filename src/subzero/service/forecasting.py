@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from subzero.domain.commands import OverrideForecast, RunForecast
 from subzero.domain.errors import InvalidParameter, NotFound
 from subzero.service.context import Context
-from subzero.service.unit_of_work import ForecastValue, UnitOfWork
+from subzero.service.unit_of_work import ForecastValue, StoredOverride, UnitOfWork
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,20 +85,15 @@ def override_forecast(cmd: OverrideForecast, *, uow: UnitOfWork, ctx: Context) -
     pending = {
         o.ds: o.id for o in uow.forecasts.overrides() if o.sku == cmd.sku and o.actual is None
     }
+    value, reason = float(cmd.value), cmd.reason.strip()
     ids = []
     for offset in range(days):
         day = cmd.day + dt.timedelta(days=offset)
         if day in pending:
-            uow.forecasts.revise_override(
-                pending[day], float(cmd.value), cmd.reason.strip(), ctx.now
-            )
+            uow.forecasts.revise_override(pending[day], value, reason, ctx.now)
             ids.append(pending[day])
         else:
-            ids.append(
-                uow.forecasts.add_override(
-                    cmd.sku, day, float(cmd.value), cmd.reason.strip(), ctx.now
-                )
-            )
+            ids.append(uow.forecasts.add_override(cmd.sku, day, value, reason, ctx.now))
     uow.commit()
     return tuple(ids)
 
@@ -130,13 +125,15 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     frame = result.forecast
     frame["ds"] = pd.to_datetime(frame["ds"]).dt.date
     pending = [o for o in uow.forecasts.overrides() if o.actual is None]
-    rows = locate(frame, [Override(o.sku, o.ds, o.value, o.reason) for o in pending])
-    overrides = [o for o, row in zip(pending, rows, strict=True) if row >= 0]
-    frame = apply_overrides(frame, [Override(o.sku, o.ds, o.value, o.reason) for o in overrides])
-    statistical = frame["statistical_mean"].to_numpy()[rows[rows >= 0]]
+    wanted = [Override(o.sku, o.ds, o.value, o.reason) for o in pending]
+    rows = locate(frame, wanted)
+    applied = rows >= 0
+    overrides = [o for o, hit in zip(pending, applied, strict=True) if hit]
+    frame = apply_overrides(frame, [w for w, hit in zip(wanted, applied, strict=True) if hit])
+    statistical = frame["statistical_mean"].to_numpy()[rows[applied]]
     for o, value in zip(overrides, statistical, strict=True):
         uow.forecasts.set_override_statistical(o.id, float(value))
-    scored = _score_due_overrides(uow, history, ctx)
+    scored = _score_due_overrides(uow, pending, history, ctx)
     measured, biased = _measure_previous_run(uow, history, ctx)
     seconds = time.perf_counter() - start
     run_id = uow.forecasts.add_run(
@@ -183,17 +180,19 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     )
 
 
-def _score_due_overrides(uow: UnitOfWork, history: pd.DataFrame, ctx: Context) -> int:
-    """Score each applied override whose day has passed against the ordered demand."""
+def _score_due_overrides(
+    uow: UnitOfWork, pending: list[StoredOverride], history: pd.DataFrame, ctx: Context
+) -> int:
+    """Score each applied override whose day has passed against the ordered demand.
+
+    ``pending``: the overrides not yet scored, as read before this run applied its own
+    (those are for today on, so the due ones, before today, are unchanged by it).
+    """
     import numpy as np
 
     from subzero.planning.forecast_overrides import Override, locate
 
-    due = [
-        o
-        for o in uow.forecasts.overrides()
-        if o.actual is None and o.statistical is not None and o.ds < ctx.today
-    ]
+    due = [o for o in pending if o.statistical is not None and o.ds < ctx.today]
     rows = locate(history, [Override(o.sku, o.ds, o.value, o.reason) for o in due])
     y = history["y"].to_numpy(np.float64)
     for o, row in zip(due, rows, strict=True):
