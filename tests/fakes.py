@@ -303,8 +303,14 @@ class _Forecasts:
         self.store.overrides[oid] = StoredOverride(oid, sku, ds, value, reason, at, None, None)
         return oid
 
-    def overrides(self):  # type: ignore[no-untyped-def]
-        return [self.store.overrides[k] for k in sorted(self.store.overrides)]
+    def overrides(self, *, sku=None, pending=False):  # type: ignore[no-untyped-def]
+        return [
+            o
+            for k in sorted(self.store.overrides)
+            if (o := self.store.overrides[k])
+            and (sku is None or o.sku == sku)
+            and not (pending and o.actual is not None)
+        ]
 
     def revise_override(self, override_id, value, reason, at):  # type: ignore[no-untyped-def]
         o = self.store.overrides[override_id]

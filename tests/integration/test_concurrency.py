@@ -269,3 +269,32 @@ def test_below_zero_item_serves_everyone_and_buys_the_shortfall_once(
     assert po.status in ("draft", "sent")
     assert _placed_orders(runtime) == n
     assert verify_event_log(runtime.uow()) is None
+
+
+def test_planners_overriding_one_day_at_once_leave_one_override(
+    racers: Racers, runtime: Runtime, database_url: str
+) -> None:
+    """24 planners override the same item and day at the same moment: the day keeps
+    one pending override (the last planner's word), never one per planner, so the
+    ledger run applies one value and scores it once."""
+    import datetime as dt
+    import json
+
+    _catalog(runtime, allow_negative=True)
+    day = (dt.date.today() + dt.timedelta(days=7)).isoformat()
+    argvs = [
+        ["override", "add", SKU, day, str(10 + i), "--reason", f"planner {i}", "--json"]
+        for i in range(N_RACERS)
+    ]
+
+    outcomes = racers.race(database_url, argvs)
+
+    assert all(o.exit_code == 0 for o in outcomes), [(o.exit_code, o.stderr) for o in outcomes]
+    ids = {json.loads(o.stdout)["override_ids"][0] for o in outcomes}
+    assert _overlapping(outcomes) >= 2
+    with runtime.uow() as uow:
+        stored = [o for o in uow.forecasts.overrides() if o.sku == SKU]
+    assert len(stored) == 1, [(o.id, o.value, o.reason) for o in stored]
+    (kept,) = stored
+    assert ids == {kept.id}
+    assert (kept.value, kept.reason) in {(10.0 + i, f"planner {i}") for i in range(N_RACERS)}

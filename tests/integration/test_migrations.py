@@ -216,3 +216,63 @@ def test_upgrade_keeps_existing_data(empty_database_url: str) -> None:
     as_date = [(r[0], str(r[1]), r[2], None if r[3] is None else str(r[3])) for r in rows]
     assert as_date == [(1, "2026-03-02", 5, "2026-03-07"), (2, "2026-03-02", 5, None)]
     assert [tuple(r) for r in receipts] == [(1, 2)]
+
+
+def test_upgrade_merges_pending_duplicate_overrides(empty_database_url: str) -> None:
+    """Revision 0006 keeps one pending override per item and day: of racing duplicates
+    the latest (the value the ledger run applied) stays, scored overrides all stay, and
+    afterwards the database refuses a second pending override of the same day."""
+    import datetime as dt
+
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    engine = make_engine(empty_database_url)
+    insert = text(
+        "INSERT INTO forecast_overrides (id, sku, ds, value, reason, created_at, actual) "
+        "VALUES (:id, :sku, :ds, :value, 'r', :t, :actual)"
+    )
+    t, day, other = dt.datetime(2026, 3, 2, 9), dt.date(2026, 3, 9), dt.date(2026, 3, 10)
+    rows = [  # (id, sku, day, value, actual)
+        (1, "W", day, 5.0, None),
+        (2, "W", day, 7.0, None),
+        (3, "W", day, 9.0, None),  # the last word on W's day
+        (4, "W", other, 1.0, None),
+        (5, "V", day, 2.0, None),
+        (6, "W", dt.date(2026, 3, 1), 3.0, 4.0),  # scored twice before 0006: both kept
+        (7, "W", dt.date(2026, 3, 1), 6.0, 4.0),
+    ]
+    try:
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0005")
+        with engine.begin() as conn:
+            for i, sku, ds, value, actual in rows:
+                conn.execute(
+                    insert,
+                    {"id": i, "sku": sku, "ds": ds, "value": value, "t": t, "actual": actual},
+                )
+        assert upgrade(engine) == SCHEMA_REVISION
+        with engine.connect() as conn:
+            kept = conn.execute(text("SELECT id, value FROM forecast_overrides ORDER BY id")).all()
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(
+                insert, {"id": 8, "sku": "W", "ds": other, "value": 1.0, "t": t, "actual": None}
+            )
+        with engine.begin() as conn:  # a scored day may repeat: only pending ones are unique
+            conn.execute(
+                insert,
+                {
+                    "id": 9,
+                    "sku": "W",
+                    "ds": dt.date(2026, 3, 1),
+                    "value": 1.0,
+                    "t": t,
+                    "actual": 2.0,
+                },
+            )
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in kept] == [(3, 9.0), (4, 1.0), (5, 2.0), (6, 3.0), (7, 6.0)]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from subzero.domain.commands import OverrideForecast, RunForecast
 from subzero.domain.errors import InvalidParameter, NotFound
 from subzero.service.context import Context
+from subzero.service.orders import lock_items
 from subzero.service.unit_of_work import ForecastValue, StoredOverride, UnitOfWork
 
 if TYPE_CHECKING:
@@ -66,8 +67,7 @@ def override_forecast(cmd: OverrideForecast, *, uow: UnitOfWork, ctx: Context) -
     A day with a pending override (not yet scored) is revised in place: only the value a
     planner last gave is applied and scored, and the id stays the same.
     """
-    if uow.items.get(cmd.sku) is None:
-        raise NotFound(f"SKU {cmd.sku!r} not found")
+    lock_items(uow, [cmd.sku])  # planners overriding one item take turns: one per day
     if cmd.day < ctx.today:
         raise InvalidParameter(f"override day {cmd.day} is in the past (today is {ctx.today})")
     last = cmd.until if cmd.until is not None else cmd.day
@@ -82,9 +82,7 @@ def override_forecast(cmd: OverrideForecast, *, uow: UnitOfWork, ctx: Context) -
         raise InvalidParameter(f"override value {cmd.value}; must be a number >= 0")
     if not cmd.reason.strip():
         raise InvalidParameter("an override needs a reason (--reason)")
-    pending = {
-        o.ds: o.id for o in uow.forecasts.overrides() if o.sku == cmd.sku and o.actual is None
-    }
+    pending = {o.ds: o.id for o in uow.forecasts.overrides(sku=cmd.sku, pending=True)}
     value, reason = float(cmd.value), cmd.reason.strip()
     ids = []
     for offset in range(days):
@@ -124,7 +122,7 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     )
     frame = result.forecast
     frame["ds"] = pd.to_datetime(frame["ds"]).dt.date
-    pending = [o for o in uow.forecasts.overrides() if o.actual is None]
+    pending = list(uow.forecasts.overrides(pending=True))
     wanted = [Override(o.sku, o.ds, o.value, o.reason) for o in pending]
     rows = locate(frame, wanted)
     applied = rows >= 0

@@ -171,7 +171,13 @@ class ForecastStore(Protocol):
     def add_override(
         self, sku: str, ds: dt.date, value: float, reason: str, at: dt.datetime
     ) -> int: ...
-    def overrides(self) -> Sequence[StoredOverride]: ...
+    def overrides(
+        self, *, sku: str | None = None, pending: bool = False
+    ) -> Sequence[StoredOverride]:
+        """The overrides by id; only one item's when ``sku`` is given, only those not yet
+        scored when ``pending``."""
+        ...
+
     def revise_override(self, override_id: int, value: float, reason: str, at: dt.datetime) -> None:
         """A pending override's new value and reason (its statistical forecast is kept)."""
         ...

@@ -134,11 +134,17 @@ class SqlForecastStore:
         )
         return int(new_id)
 
-    def overrides(self) -> Sequence[StoredOverride]:
+    def overrides(
+        self, *, sku: str | None = None, pending: bool = False
+    ) -> Sequence[StoredOverride]:
         c = tables.forecast_overrides.c
         stmt = select(
             c.id, c.sku, c.ds, c.value, c.reason, c.created_at, c.statistical, c.actual
         ).order_by(c.id)
+        if sku is not None:
+            stmt = stmt.where(c.sku == sku)
+        if pending:
+            stmt = stmt.where(c.actual.is_(None))
         return [StoredOverride(*row) for row in self.session.execute(stmt)]
 
     def revise_override(self, override_id: int, value: float, reason: str, at: dt.datetime) -> None:

@@ -288,6 +288,16 @@ forecast_overrides = Table(
     Column("statistical", Float, nullable=True),  # the forecast it replaced, once applied
     Column("actual", Float, nullable=True),  # the demand that happened, once scored
     Column("scored_at", UtcDateTime, nullable=True),
+    # One pending override per item and day, even when planners race: a second one
+    # revises the first (``override_forecast``); scored ones are history and stay.
+    Index(
+        "uq_forecast_overrides_pending",
+        "sku",
+        "ds",
+        unique=True,
+        sqlite_where=text("actual IS NULL"),
+        postgresql_where=text("actual IS NULL"),
+    ),
 )
 
 forecast_accuracy = Table(
