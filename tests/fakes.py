@@ -19,6 +19,7 @@ from subzero.domain.ledger import StockMove
 from subzero.domain.orders import Order, OrderLine
 from subzero.domain.purchasing import POStatus, PurchaseOrder, Receipt, SupplierItem
 from subzero.service.unit_of_work import (
+    ForecastItem,
     ForecastRun,
     ForecastValue,
     StoredEvent,
@@ -42,7 +43,7 @@ class _Store:
         self.ids = count(1)
         self.runs: list[ForecastRun] = []
         self.values: dict[int, list[ForecastValue]] = {}
-        self.items_by_run: dict[int, list[tuple[str, str, str, str]]] = {}
+        self.items_by_run: dict[int, list[ForecastItem]] = {}
         self.overrides: dict[int, StoredOverride] = {}
         self.accuracy: dict[int, list[dict[str, object]]] = {}
         self.measured_at: dict[int, dt.datetime] = {}
@@ -284,6 +285,9 @@ class _Forecasts:
     def add_items(self, run_id, rows):  # type: ignore[no-untyped-def]
         self.store.items_by_run.setdefault(run_id, []).extend(rows)
 
+    def items(self, run_id):  # type: ignore[no-untyped-def]
+        return sorted(self.store.items_by_run.get(run_id, []), key=lambda i: i.sku)
+
     def latest_run(self, *, before=None):  # type: ignore[no-untyped-def]
         runs = [r for r in self.store.runs if before is None or r.at < before]
         return max(runs, key=lambda r: (r.at, r.id)) if runs else None
@@ -349,14 +353,14 @@ class _Forecasts:
     def accuracy_history(self, sku):  # type: ignore[no-untyped-def]
         out = []
         for run in sorted(self.store.runs, key=lambda r: (r.at, r.id)):
-            items = {row[0]: row for row in self.store.items_by_run.get(run.id, [])}
+            items = {i.sku: i for i in self.store.items_by_run.get(run.id, [])}
             for row in self.store.accuracy.get(run.id, []):
                 if row["sku"] == sku:
-                    _, demand_class, model, _ = items.get(sku, (sku, None, None, None))
+                    item = items.get(sku)
                     extra = {
                         "measured_at": self.store.measured_at[run.id],
-                        "model": model,
-                        "demand_class": demand_class,
+                        "model": item and item.model,
+                        "demand_class": item and item.demand_class,
                     }
                     out.append({"run_id": run.id, "run_at": run.at, **extra, **row})
         return out

@@ -126,6 +126,17 @@ def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any, cli: Cli)
     # the demand the run saw comes with it, for the picture (`forecast --plot`)
     assert first.history is not None and set(first.history["unique_id"]) == set(fc["unique_id"])
     assert first.history["ds"].max() < pd.Timestamp(clock.today)
+    # each item's demand over its protection period (ACME's 4 days + 1) is stored with
+    # the run, for the policies: W orders Poisson(3) a day, so about 15 ± sqrt(15)
+    with runtime.uow() as uow:
+        items = {i.sku: i for i in uow.forecasts.items(first.run_id)}
+    models = {row["unique_id"]: row["model"] for row in first.report["series"]}
+    assert {sku: (i.ltd_days, i.model) for sku, i in items.items()} == {
+        sku: (5, model) for sku, model in models.items()
+    }
+    w = items["W"]
+    assert w.ltd_mean is not None and w.ltd_sd is not None
+    assert 10 < w.ltd_mean < 20 and 0.6 * 15**0.5 < w.ltd_sd < 1.6 * 15**0.5
 
     day = clock.today + dt.timedelta(days=2)
     with pytest.raises(InvalidParameter, match="reason"):

@@ -151,3 +151,62 @@ def test_lead_time_quantile_is_the_conformal_order_statistic_of_the_path_sums() 
     assert ltd.quantiles == {0.5: sums[4], 0.9: sums[8]}
     assert ltd.mean == pytest.approx(sums.mean())
     assert set(ltd.samples) <= set(sums) and ltd.samples.size == 50
+
+
+def test_lead_time_moments_are_those_of_the_path_sums() -> None:
+    """The vectorised moments are the mean and standard deviation of the same sums
+    ``sample_lead_time_demand`` draws from, clipped at zero per day, for every series."""
+    from subzero.planning.forecast_quantiles import lead_time_moments
+
+    rng = np.random.default_rng(5)
+    paths = rng.normal(0.0, 1.0, (40, 6))
+    means = np.array([[10.0] * 6, [0.5] * 6, [3.0, 0.0, 3.0, 0.0, 3.0, 0.0]])
+    scales = np.array([2.0, 1.0, 0.0])
+    mean, sd = lead_time_moments(means, scales, paths, lead_time=4)
+    sums = np.maximum(means[:, None, :4] + scales[:, None, None] * paths[None, :, :4], 0).sum(2)
+    np.testing.assert_allclose(mean, sums.mean(axis=1))
+    np.testing.assert_allclose(sd, sums.std(axis=1))
+    assert sd[2] == 0.0 and mean[2] == 6.0  # scale 0: the sum of the means, no spread
+    # a group with more paths than max_paths uses a subset: same moments within sampling
+    many = rng.normal(0.0, 1.0, (20_000, 6))
+    sub_mean, sub_sd = lead_time_moments(means[:1], scales[:1], many, lead_time=4)
+    assert sub_mean[0] == pytest.approx(40.0, rel=0.02)
+    assert sub_sd[0] == pytest.approx(2.0 * 4**0.5, rel=0.07)  # sd of 4 N(0, 2²) days
+
+
+def test_lead_time_moments_of_poisson_series_match_theory(simulated) -> None:
+    """The sum of L independent Poisson(rate) days is Poisson(L rate): mean L rate and
+    standard deviation sqrt(L rate), for each of 60 series at its own lead time."""
+    train, _, result, _ = simulated
+    uids = [f"poisson{i:03d}" for i in range(60)]
+    leads = {uid: 1 + i % 14 for i, uid in enumerate(uids)}
+    out = result.lead_time_moments(leads).set_index("unique_id")
+    rate = train[train["unique_id"].isin(uids)].groupby("unique_id")["y"].mean()
+    theory = rate * pd.Series(leads)
+    assert (out["lead_time"] == pd.Series(leads)).all()
+    # each series' forecast level carries its own estimation error (~140 days): ±10 %
+    assert np.abs(out["mean"] / theory - 1).max() < 0.1
+    ratio = out["sd"] / np.sqrt(theory)
+    assert ratio.median() == pytest.approx(1.0, abs=0.1)
+    assert ratio.between(0.7, 1.4).all()
+
+
+def test_lead_time_moments_of_own_history_series_are_exact_and_bad_input_refused() -> None:
+    """A series forecast by its own past: L independent draws from it, so mean L x̄ and
+    variance L s² exactly (days 1..19: mean 10, variance 30)."""
+    from subzero.domain.errors import InvalidParameter
+
+    history = pd.DataFrame(
+        {
+            "unique_id": ["A"] * 19,
+            "ds": pd.date_range("2024-01-01", periods=19),
+            "y": list(range(19, 0, -1)),
+        }
+    )
+    result = forecast(history, 28, quantiles=(0.9,))
+    (row,) = result.lead_time_moments({"A": 7}).to_dict("records")
+    assert row["mean"] == pytest.approx(70.0) and row["sd"] == pytest.approx((7 * 30.0) ** 0.5)
+    with pytest.raises(InvalidParameter, match="unknown series 'B'"):
+        result.lead_time_moments({"B": 7})
+    with pytest.raises(InvalidParameter, match="lead time 29 must be between 1 and"):
+        result.lead_time_moments({"A": 29})

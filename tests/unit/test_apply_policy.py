@@ -103,3 +103,27 @@ def test_stored_forecast_sets_the_level_history_the_spread(shop: Shop) -> None:
     assert "stored forecast" in d.reason
     level = int(d.new_policy.split("=")[1])
     assert poisson.ppf(0.9, 6 * 6.0) <= level <= poisson.ppf(0.999, 6 * 6.0)
+
+
+def test_ledger_forecast_sets_the_spread_from_its_lead_time_demand(shop: Shop) -> None:
+    """A forecast run stores each item's demand over its protection period (lead time 5
+    + 1 day) from its backtest error paths, and the policy takes its spread from there.
+    A weekly order of 21 every Monday is very spread out as history (variance/mean 18)
+    but the forecast foresees it: the safety stock covers what the forecast gets wrong,
+    so the level is far below the one from the history's spread."""
+    _history(shop, "W", [21, 0, 0, 0, 0, 0, 0] * 12)  # today is a Monday again
+    (by_history,) = shop.bus.handle(c.ApplyPolicy(skus=("W",), kind="base-stock"))
+    assert by_history.demand_sd_per_day**2 / by_history.demand_mean_per_day > 15
+
+    run = shop.bus.handle(c.RunForecast(horizon=14, quantiles=(0.9,)))
+    (item,) = shop.uow().forecasts.items(run.run_id)
+    assert item.ltd_days == 6 and item.ltd_mean == pytest.approx(21.0, abs=1.0)
+    assert item.ltd_sd is not None and item.ltd_sd < 3.0
+
+    (d,) = shop.bus.handle(c.ApplyPolicy(skus=("W",), kind="base-stock"))
+    assert "spread from its demand over 6 days" in d.reason
+    assert d.demand_mean_per_day == pytest.approx(21.0 / 6, rel=0.05)
+    dispersion = item.ltd_sd**2 / item.ltd_mean
+    assert d.demand_sd_per_day**2 / d.demand_mean_per_day == pytest.approx(dispersion)
+    level, history_level = (int(x.new_policy.split("=")[1]) for x in (d, by_history))
+    assert 21 <= level < history_level - 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from subzero.planning.forecast_quantiles import (
     LeadTimeDemand,
     ResidualBank,
     bootstrap_lead_time_demand,
+    lead_time_moments,
     sample_lead_time_demand,
 )
 
@@ -98,6 +100,58 @@ class ForecastResult:
             n_samples=n_samples,
             rng=rng,
         )
+
+    def lead_time_moments(self, lead_times: Mapping[str, int]) -> pd.DataFrame:
+        """Mean and standard deviation of each series' demand over its own lead time, for
+        every series at once (what a policy needs of ``lead_time_demand``).
+
+        A series forecast from its own history (the bootstrap of independent periods) has
+        exact moments: L times its past mean and L times its past variance. The others
+        take them from their group's error paths (``forecast_quantiles.lead_time_moments``).
+
+        Args:
+            lead_times: periods to sum per series [L], each 1 <= L <= horizon.
+
+        Returns:
+            ``unique_id, lead_time, mean, sd``, one row per series of ``lead_times``.
+
+        Raises:
+            InvalidParameter: an unknown series, or a lead time outside 1..horizon.
+        """
+        import pandas as pd
+
+        out = pd.DataFrame({"unique_id": list(lead_times), "lead_time": list(lead_times.values())})
+        out["mean"], out["sd"] = np.nan, np.nan
+        ids = self.forecast["unique_id"].to_numpy()
+        order = pd.Index(pd.unique(ids))
+        rows = order.get_indexer(out["unique_id"])
+        if (rows < 0).any():
+            unknown = out["unique_id"].to_numpy()[rows < 0][0]
+            raise InvalidParameter(f"lead-time demand: unknown series {unknown!r}")
+        bad = out[(out["lead_time"] < 1) | (out["lead_time"] > self.horizon)]
+        if not bad.empty:
+            raise InvalidParameter(
+                f"lead-time demand of {bad['unique_id'].iloc[0]!r}: lead time "
+                f"{bad['lead_time'].iloc[0]} must be between 1 and the forecast horizon "
+                f"{self.horizon}"
+            )
+        for k, (uid, lead) in enumerate(zip(out["unique_id"], out["lead_time"], strict=True)):
+            past = self.own_history.get(uid)
+            if past is not None:  # L independent draws from the past: exact moments
+                out.iloc[k, 2:] = lead * past.mean(), np.sqrt(lead * past.var())
+        means = np.zeros((len(order), self.horizon))
+        step = self.forecast.groupby("unique_id", sort=False).cumcount().to_numpy()
+        means[order.get_indexer(ids), step] = self.forecast["mean"].to_numpy(np.float64)
+        rest = out[out["mean"].isna()]
+        groups = self.groups.reindex(rest["unique_id"]).fillna("*").astype(str)
+        keys = np.asarray([self.bank.group_of(g) for g in groups], dtype=object)
+        for (group, lead), members in rest.groupby([keys, rest["lead_time"].to_numpy()]):
+            scales = self.scales.reindex(members["unique_id"]).fillna(0.0).to_numpy(np.float64)
+            mean, sd = lead_time_moments(
+                means[rows[members.index]], scales, self.bank.paths[group], lead_time=int(lead)
+            )
+            out.loc[members.index, "mean"], out.loc[members.index, "sd"] = mean, sd
+        return out
 
     def report(self) -> dict[str, Any]:
         """A JSON-ready summary: per series and per candidate model."""

@@ -2,14 +2,15 @@
 
 ``RunForecast`` reads daily demand from the ledger (orders by order date, backorders
 included: ``service.demand``), runs the automatic forecast of ``planning.forecast``,
-applies the planners' overrides for the forecast days, and stores the run (values and
-each item's model). In the same transaction it measures the previous run against the
-demand that has happened since (bias, MAE, RMSE, scaled errors: ``planning.
-forecast_accuracy``), flags the items whose errors over the runs of the last four weeks
-show a bias (``bias_test``), and scores every override whose day has passed (did it
-beat the statistical forecast?). ``OverrideForecast`` stores an override.
-``accuracy_report`` reads the latest measured run for every item, ``accuracy_history``
-every measured run for one item.
+applies the planners' overrides for the forecast days, and stores the run (values, each
+item's model, and its demand over its protection period, lead time + 1 day, as the
+forecast's backtest error paths give it: the spread ``ApplyPolicy`` uses). In the same
+transaction it measures the previous run against the demand that has happened since
+(bias, MAE, RMSE, scaled errors: ``planning.forecast_accuracy``), flags the items whose
+errors over the runs of the last four weeks show a bias (``bias_test``), and scores
+every override whose day has passed (did it beat the statistical forecast?).
+``OverrideForecast`` stores an override. ``accuracy_report`` reads the latest measured
+run for every item, ``accuracy_history`` every measured run for one item.
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from subzero.domain.commands import OverrideForecast, RunForecast
 from subzero.domain.errors import InvalidParameter, NotFound
 from subzero.service.context import Context
 from subzero.service.orders import lock_items
-from subzero.service.unit_of_work import ForecastValue, StoredOverride, UnitOfWork
+from subzero.service.unit_of_work import (
+    ForecastItem,
+    ForecastValue,
+    StoredOverride,
+    UnitOfWork,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,6 +113,7 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
         raise InvalidParameter(f"horizon {cmd.horizon} days; use 1-366")
     since = ctx.today - dt.timedelta(days=cmd.history_days)
     history = order_history_frame(uow, since=since, until=ctx.today)
+    protection = _protection_days(uow)
     uow.rollback()  # compute outside the transaction: hold no lock while forecasting
     if history.empty:
         raise InvalidParameter("the order ledger has no orders to forecast")
@@ -152,10 +159,19 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
         ],
     )
     choices = result.choices
+    ltd = result.lead_time_moments(
+        {sku: min(days, cmd.horizon) for sku, days in protection.items() if sku in choices.index}
+    ).set_index("unique_id")
     uow.forecasts.add_items(
         run_id,
         [
-            (str(uid), str(row["demand_class"]), str(row["model"]), str(row["reason"]))
+            ForecastItem(
+                str(uid),
+                str(row["demand_class"]),
+                str(row["model"]),
+                str(row["reason"]),
+                *_moments(ltd, str(uid)),
+            )
             for uid, row in choices.iterrows()
         ],
     )
@@ -176,6 +192,27 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
         result.report(),
         history,
     )
+
+
+def _protection_days(uow: UnitOfWork) -> dict[str, int]:
+    """Each item's protection period in days (``lead_times.protection_days``)."""
+    from subzero.service.lead_times import protection_days, supplier_lead_time
+
+    lead: dict[int, float] = {}
+    days = {}
+    for item in uow.items.list():
+        supplier = item.supplier.id or 0
+        if supplier not in lead:
+            lead[supplier] = supplier_lead_time(uow, item.supplier)[1]
+        days[item.sku] = protection_days(lead[supplier])
+    return days
+
+
+def _moments(ltd: pd.DataFrame, sku: str) -> tuple[int | None, float | None, float | None]:
+    if sku not in ltd.index:
+        return None, None, None
+    row = ltd.loc[sku]
+    return int(row["lead_time"]), float(row["mean"]), float(row["sd"])
 
 
 def _score_due_overrides(

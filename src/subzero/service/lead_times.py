@@ -23,9 +23,21 @@ if TYPE_CHECKING:
 else:
     LeadTime = tuple
 
-__all__ = ["MIN_DELIVERIES", "LeadTime", "supplier_lead_time", "supplier_reliability"]
+__all__ = [
+    "MIN_DELIVERIES",
+    "LeadTime",
+    "protection_days",
+    "supplier_lead_time",
+    "supplier_reliability",
+]
 
 MIN_DELIVERIES = 5
+
+
+def protection_days(lead_mean: float) -> int:
+    """Days of demand an order placed today must cover: the mean lead time, rounded up,
+    plus the one-day review period of a daily planning run."""
+    return max(1, math.ceil(lead_mean) + 1)
 
 
 def supplier_lead_time(uow: UnitOfWork, supplier: Supplier) -> LeadTime:

@@ -3,11 +3,14 @@
 For each item:
 
 * **daily demand** — its level is the mean daily forecast of the latest stored forecast
-  run (``subzero forecast --from-ledger``) over the item's lead time, or without one,
-  the mean of units ordered per day over the last ``history_days`` (from the item's
-  first order if later, backorders included); its spread keeps the variance-to-mean
-  ratio of that order history: Poisson when the variance is within 5 % of the mean,
-  else negative binomial;
+  run (``subzero forecast --from-ledger``) over the item's protection period (lead time
+  + 1 day), or without one, the mean of units ordered per day over the last
+  ``history_days`` (from the item's first order if later, backorders included). Its
+  spread keeps the variance-to-mean ratio of the forecast's own demand over the
+  protection period (from its backtest error paths, stored with the run: the spread of
+  what the forecast gets wrong, not of demand the forecast already foresees), or
+  without it (a run stored before migration 0007), of the order history. Poisson when
+  the variance is within 5 % of the mean, else negative binomial;
 * **lead time** — fitted from the supplier's real deliveries (sent → first receipt)
   when there are at least five (``planning.leadtime.fit_lead_time``, best AIC), else the
   supplier's stated lead time (normal with its standard deviation, in whole days);
@@ -33,10 +36,10 @@ from subzero.domain.errors import InvalidParameter
 from subzero.domain.events import PolicyChanged
 from subzero.domain.items import Item
 from subzero.service.context import Context
-from subzero.service.lead_times import LeadTime, supplier_lead_time
+from subzero.service.lead_times import LeadTime, protection_days, supplier_lead_time
 from subzero.service.orders import lock_items
 from subzero.service.rebalance import rebalance
-from subzero.service.unit_of_work import UnitOfWork
+from subzero.service.unit_of_work import ForecastItem, UnitOfWork
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,7 +75,7 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
 
     start = ctx.today - dt.timedelta(days=cmd.history_days)
     history = daily_demand(uow, start=start, end=ctx.today)
-    levels = _forecast_levels(uow, ctx)
+    levels, spreads = _stored_forecast(uow, ctx)
     lead_times: dict[int, LeadTime] = {}
     decisions = []
     for sku, item in items.items():
@@ -85,6 +88,7 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
                 item,
                 history.get(sku),
                 levels.get(sku),
+                spreads.get(sku),
                 lead_times[supplier.id or 0],
                 kind,
                 cmd,
@@ -95,15 +99,19 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
     return decisions
 
 
-def _forecast_levels(uow: UnitOfWork, ctx: Context) -> dict[str, list[float]]:
-    """Daily forecast means from today on, per item, of the latest stored run."""
+def _stored_forecast(
+    uow: UnitOfWork, ctx: Context
+) -> tuple[dict[str, list[float]], dict[str, ForecastItem]]:
+    """Of the latest stored run: the daily forecast means from today on, per item, and
+    the items whose lead-time demand the run stored."""
     run = uow.forecasts.latest_run()
     levels: dict[str, list[float]] = {}
     if run is None:
-        return levels
+        return levels, {}
     for value in uow.forecasts.values(run.id, since=ctx.today):
         levels.setdefault(value.sku, []).append(value.mean)
-    return levels
+    spreads = {i.sku: i for i in uow.forecasts.items(run.id) if i.ltd_mean is not None}
+    return levels, spreads
 
 
 def _validate(cmd: ApplyPolicy) -> None:
@@ -134,6 +142,7 @@ def _decide(
     item: Item,
     days: npt.NDArray[np.int64] | None,
     forecast: list[float] | None,
+    spread: ForecastItem | None,
     lead: LeadTime,
     kind: PolicyKind | None,
     cmd: ApplyPolicy,
@@ -154,10 +163,18 @@ def _decide(
     sd = float(series.std(ddof=1)) if series.size > 1 else 0.0
     source = f"{series.size} days of orders"
     if forecast and mean > 0:
-        horizon = forecast[: max(1, math.ceil(lead_mean) + 1)]
+        horizon = forecast[: protection_days(lead_mean)]
         level = max(0.0, float(np.mean(horizon)))
-        sd = math.sqrt(sd * sd / mean * level) if level > 0 else 0.0  # keep var/mean
-        mean, source = level, "the stored forecast, spread from the order history"
+        source = "the stored forecast, spread from the order history"
+        dispersion = sd * sd / mean  # variance-to-mean ratio, kept at the new level
+        if spread is not None and spread.ltd_mean and spread.ltd_sd is not None:
+            dispersion = spread.ltd_sd**2 / spread.ltd_mean
+            source = (
+                f"the stored forecast, spread from its demand over {spread.ltd_days} days "
+                f"({spread.ltd_mean:.1f} ± {spread.ltd_sd:.1f})"
+            )
+        sd = math.sqrt(dispersion * level)
+        mean = level
     policy: Policy
     if mean <= 0:
         policy, reason = MakeToOrder(), "no orders in the window: make to order"

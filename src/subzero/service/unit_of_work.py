@@ -137,6 +137,23 @@ class ForecastValue:
 
 
 @dataclass(frozen=True, slots=True)
+class ForecastItem:
+    """One item of a stored forecast run: its model and why, and its demand over its
+    protection period (lead time + one day) as the forecast's error paths give it.
+
+    ``ltd_days`` etc. are ``None`` for runs stored before migration 0007, and for an item
+    whose protection period is longer than the horizon was."""
+
+    sku: str
+    demand_class: str
+    model: str
+    reason: str
+    ltd_days: int | None = None
+    ltd_mean: float | None = None
+    ltd_sd: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredOverride:
     id: int
     sku: str
@@ -155,7 +172,11 @@ class ForecastStore(Protocol):
         self, at: dt.datetime, horizon: int, quantiles: Sequence[float], series: int, seconds: float
     ) -> int: ...
     def add_values(self, run_id: int, values: Sequence[ForecastValue]) -> None: ...
-    def add_items(self, run_id: int, rows: Sequence[tuple[str, str, str, str]]) -> None: ...
+    def add_items(self, run_id: int, rows: Sequence[ForecastItem]) -> None: ...
+    def items(self, run_id: int) -> Sequence[ForecastItem]:
+        """The run's items, by SKU."""
+        ...
+
     def latest_run(self, *, before: dt.datetime | None = None) -> ForecastRun | None: ...
     def values(
         self,

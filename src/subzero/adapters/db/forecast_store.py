@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -11,7 +12,12 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from subzero.adapters.db import tables
-from subzero.service.unit_of_work import ForecastRun, ForecastValue, StoredOverride
+from subzero.service.unit_of_work import (
+    ForecastItem,
+    ForecastRun,
+    ForecastValue,
+    StoredOverride,
+)
 
 __all__ = ["SqlForecastStore"]
 
@@ -71,21 +77,18 @@ class SqlForecastStore:
                 ],
             )
 
-    def add_items(self, run_id: int, rows: Sequence[tuple[str, str, str, str]]) -> None:
+    def add_items(self, run_id: int, rows: Sequence[ForecastItem]) -> None:
         if rows:
             self.session.execute(
                 insert(tables.forecast_items),
-                [
-                    {
-                        "run_id": run_id,
-                        "sku": sku,
-                        "demand_class": cls,
-                        "model": model,
-                        "reason": reason,
-                    }
-                    for sku, cls, model, reason in rows
-                ],
+                [{"run_id": run_id, **dataclasses.asdict(row)} for row in rows],
             )
+
+    def items(self, run_id: int) -> Sequence[ForecastItem]:
+        c = tables.forecast_items.c
+        fields = [f.name for f in dataclasses.fields(ForecastItem)]
+        stmt = select(*(c[f] for f in fields)).where(c.run_id == run_id).order_by(c.sku)
+        return [ForecastItem(*row) for row in self.session.execute(stmt)]
 
     def latest_run(self, *, before: dt.datetime | None = None) -> ForecastRun | None:
         c = tables.forecast_runs.c

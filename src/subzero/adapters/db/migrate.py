@@ -29,7 +29,7 @@ __all__ = [
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 """The newest migration; a test checks it is Alembic's head."""
 
 

@@ -274,6 +274,11 @@ forecast_items = Table(
     Column("demand_class", String(32), nullable=False),
     Column("model", String(64), nullable=False),
     Column("reason", Text, nullable=False),
+    # Demand over the item's protection period (lead time + 1 day) from the forecast's
+    # error paths, for the policies; NULL before migration 0007 or past the horizon.
+    Column("ltd_days", Integer, nullable=True),
+    Column("ltd_mean", Float, nullable=True),
+    Column("ltd_sd", Float, nullable=True),
 )
 
 forecast_overrides = Table(
