@@ -3,6 +3,7 @@ SQLite and PostgreSQL: JSON shapes, the example, bad input, and the demo."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from typing import Any
@@ -165,3 +166,24 @@ def test_demo_plays_through_the_real_service(cli: Any) -> None:
     # running the demo again on a full database is refused, not duplicated
     again = cli("demo", "--days", "7", "--items", "6")
     assert again.returncode == 1 and "--reset" in again.stderr
+
+    # the nightly chain on it: forecast from the ledger (each item's demand over its
+    # lead time + 1 day stored and written), then policies that take their spread from it
+    cli(
+        "forecast", "--from-ledger", "--horizon", "21", "--quantiles", "0.5,0.9",
+        "--output", "f.csv", "--lead-time-output", "ltd.csv", "--expensive-budget", "0",
+        check=True, timeout=180,
+    )  # fmt: skip
+    with (cli.cwd / "ltd.csv").open() as fh:
+        ltd = list(csv.DictReader(fh))
+    assert [k for k in ltd[0]] == ["unique_id", "lead_time", "mean", "sd", "q0.5", "q0.9"]
+    assert all(2 <= int(r["lead_time"]) <= 21 and float(r["q0.9"]) >= 0 for r in ltd)
+    decisions = cli.json("policy", "apply", "--all", "--service-target", "0.95")
+    spread = {d["sku"]: d["reason"] for d in decisions if "spread from its demand" in d["reason"]}
+    assert spread and set(spread) <= {r["unique_id"] for r in ltd}
+    for r in ltd:
+        if r["unique_id"] in spread:
+            assert f"over {r['lead_time']} days" in spread[r["unique_id"]]
+    refused = cli("forecast", "--from-ledger", "--horizon", "7", "--output", "f.csv",
+                  "--lead-time", "3", "--lead-time-output", "l.csv")  # fmt: skip
+    assert refused.returncode == 1 and "each item's own lead time + 1 day" in refused.stderr

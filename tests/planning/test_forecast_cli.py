@@ -212,3 +212,53 @@ def test_the_ledger_runs_summary_names_a_few_biased_items_and_counts_the_rest() 
     assert _biased(("A", "B")) == "; 2 biased: A, B (subzero accuracy)"
     many = tuple(f"S{i:02d}" for i in range(25))
     assert _biased(many) == (f"; 25 biased: {', '.join(many[:10])} and 15 more (subzero accuracy)")
+
+
+def test_lead_time_demand_is_written_per_series(tmp_path: Path) -> None:
+    """--lead-time-output: each series' demand summed over the lead time as a
+    distribution (its calibration is tested in test_forecast_quantiles.py: here 60 days
+    of two series leave only 6 backtest paths); by default it sums the horizon."""
+    source, out, ltd = _two_series(tmp_path), tmp_path / "o.csv", tmp_path / "ltd.csv"
+    done = run(
+        "--input", str(source), "--horizon", "7", "--output", str(out), "--quantiles", "0.5,0.9",
+        "--lead-time-output", str(ltd), "--lead-time", "4", "--expensive-budget", "0",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"lead-time demand of 2 series written to {ltd}" in done.stderr
+    frame = pd.read_csv(ltd, dtype={"unique_id": str}).set_index("unique_id")
+    assert list(frame.columns) == ["lead_time", "mean", "sd", "q0.5", "q0.9"]
+    assert frame["lead_time"].tolist() == [4, 4]
+    a = frame.loc["A"]
+    assert 10 < a["mean"] < 30 and 0 < a["sd"] < 10  # A orders Poisson(5) a day
+    assert a["q0.5"] <= a["q0.9"] and frame.loc["B", "mean"] < a["mean"]
+    done = run(
+        "--input", str(source), "--horizon", "7", "--output", str(out),
+        "--lead-time-output", str(ltd), "--expensive-budget", "0",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(ltd)["lead_time"].tolist() == [7, 7]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lead-time", "3"], "--lead-time needs --lead-time-output FILE"),
+        (
+            ["--lead-time", "8", "--lead-time-output", "{tmp}/l.csv"],
+            "--lead-time 8 is longer than the horizon 7",
+        ),
+        (["--lead-time-output", "{tmp}/missing/l.csv"], "directory {tmp}/missing does not exist"),
+        (["--report", "{tmp}"], "--report: {tmp} is a directory; give a file name"),
+    ],
+)
+def test_output_mistakes_fail_before_the_run_in_one_line(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    """A file that could not be written is refused before a long run, not after it (and
+    not after the forecast CSV was already written)."""
+    source, out = _two_series(tmp_path), tmp_path / "o.csv"
+    given = [a.format(tmp=tmp_path) for a in args]
+    done = run("--input", str(source), "--horizon", "7", "--output", str(out), *given)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and message.format(tmp=tmp_path) in done.stderr
+    assert not out.exists()

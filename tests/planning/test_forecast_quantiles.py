@@ -153,34 +153,34 @@ def test_lead_time_quantile_is_the_conformal_order_statistic_of_the_path_sums() 
     assert set(ltd.samples) <= set(sums) and ltd.samples.size == 50
 
 
-def test_lead_time_moments_are_those_of_the_path_sums() -> None:
+def test_lead_time_summary_are_those_of_the_path_sums() -> None:
     """The vectorised moments are the mean and standard deviation of the same sums
     ``sample_lead_time_demand`` draws from, clipped at zero per day, for every series."""
-    from subzero.planning.forecast_quantiles import lead_time_moments
+    from subzero.planning.forecast_quantiles import lead_time_summary
 
     rng = np.random.default_rng(5)
     paths = rng.normal(0.0, 1.0, (40, 6))
     means = np.array([[10.0] * 6, [0.5] * 6, [3.0, 0.0, 3.0, 0.0, 3.0, 0.0]])
     scales = np.array([2.0, 1.0, 0.0])
-    mean, sd = lead_time_moments(means, scales, paths, lead_time=4)
+    mean, sd, _ = lead_time_summary(means, scales, paths, lead_time=4)
     sums = np.maximum(means[:, None, :4] + scales[:, None, None] * paths[None, :, :4], 0).sum(2)
     np.testing.assert_allclose(mean, sums.mean(axis=1))
     np.testing.assert_allclose(sd, sums.std(axis=1))
     assert sd[2] == 0.0 and mean[2] == 6.0  # scale 0: the sum of the means, no spread
     # a group with more paths than max_paths uses a subset: same moments within sampling
     many = rng.normal(0.0, 1.0, (20_000, 6))
-    sub_mean, sub_sd = lead_time_moments(means[:1], scales[:1], many, lead_time=4)
+    sub_mean, sub_sd, _ = lead_time_summary(means[:1], scales[:1], many, lead_time=4)
     assert sub_mean[0] == pytest.approx(40.0, rel=0.02)
     assert sub_sd[0] == pytest.approx(2.0 * 4**0.5, rel=0.07)  # sd of 4 N(0, 2²) days
 
 
-def test_lead_time_moments_of_poisson_series_match_theory(simulated) -> None:
+def test_lead_time_summary_of_poisson_series_match_theory(simulated) -> None:
     """The sum of L independent Poisson(rate) days is Poisson(L rate): mean L rate and
     standard deviation sqrt(L rate), for each of 60 series at its own lead time."""
     train, _, result, _ = simulated
     uids = [f"poisson{i:03d}" for i in range(60)]
     leads = {uid: 1 + i % 14 for i, uid in enumerate(uids)}
-    out = result.lead_time_moments(leads).set_index("unique_id")
+    out = result.lead_time_summary(leads).set_index("unique_id")
     rate = train[train["unique_id"].isin(uids)].groupby("unique_id")["y"].mean()
     theory = rate * pd.Series(leads)
     assert (out["lead_time"] == pd.Series(leads)).all()
@@ -191,7 +191,25 @@ def test_lead_time_moments_of_poisson_series_match_theory(simulated) -> None:
     assert ratio.between(0.7, 1.4).all()
 
 
-def test_lead_time_moments_of_own_history_series_are_exact_and_bad_input_refused() -> None:
+def test_lead_time_summary_equals_the_lead_time_demand_of_each_series(simulated) -> None:
+    """For all series at once, the same figures as ``lead_time_demand`` one series at a
+    time: the mean of the path sums and their conformal order statistics, exactly (each
+    group here has fewer than 1,000 paths, so none is subsampled)."""
+    _, _, result, _ = simulated
+    assert max(p.shape[0] for p in result.bank.paths.values()) <= 1000
+    leads = {"poisson003": 7, "intermittent005": 3, "intermittent010": 14, "poisson011": 1}
+    out = result.lead_time_summary(leads, levels=(0.5, 0.9)).set_index("unique_id")
+    assert list(out.columns) == ["lead_time", "mean", "sd", "q0.5", "q0.9"]
+    for uid, lead in leads.items():
+        one = result.lead_time_demand(uid, lead)
+        assert out.loc[uid, "mean"] == pytest.approx(one.mean)
+        assert (out.loc[uid, "q0.5"], out.loc[uid, "q0.9"]) == pytest.approx(
+            (one.quantiles[0.5], one.quantiles[0.9])
+        )
+    assert (out["q0.9"] >= out["q0.5"]).all() and (out["q0.5"] >= 0).all()
+
+
+def test_lead_time_summary_of_own_history_series_are_exact_and_bad_input_refused() -> None:
     """A series forecast by its own past: L independent draws from it, so mean L x̄ and
     variance L s² exactly (days 1..19: mean 10, variance 30)."""
     from subzero.domain.errors import InvalidParameter
@@ -204,9 +222,11 @@ def test_lead_time_moments_of_own_history_series_are_exact_and_bad_input_refused
         }
     )
     result = forecast(history, 28, quantiles=(0.9,))
-    (row,) = result.lead_time_moments({"A": 7}).to_dict("records")
+    (row,) = result.lead_time_summary({"A": 7}).to_dict("records")
     assert row["mean"] == pytest.approx(70.0) and row["sd"] == pytest.approx((7 * 30.0) ** 0.5)
+    # the 90 % quantile of a sum of 7 such draws: about 70 + 1.28 sqrt(210) = 88.5
+    assert row["q0.9"] == pytest.approx(70 + 1.2816 * 210**0.5, abs=1.5)
     with pytest.raises(InvalidParameter, match="unknown series 'B'"):
-        result.lead_time_moments({"B": 7})
+        result.lead_time_summary({"B": 7})
     with pytest.raises(InvalidParameter, match="lead time 29 must be between 1 and"):
-        result.lead_time_moments({"A": 29})
+        result.lead_time_summary({"A": 29})

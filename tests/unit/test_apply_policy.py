@@ -127,3 +127,26 @@ def test_ledger_forecast_sets_the_spread_from_its_lead_time_demand(shop: Shop) -
     assert d.demand_sd_per_day**2 / d.demand_mean_per_day == pytest.approx(dispersion)
     level, history_level = (int(x.new_policy.split("=")[1]) for x in (d, by_history))
     assert 21 <= level < history_level - 10
+
+
+def test_overrides_move_the_stored_lead_time_demand_not_its_spread(shop: Shop) -> None:
+    """A planner's override inside the protection period moves the item's lead-time
+    demand by what it adds to those days (as it moves each day's quantiles), and the
+    policy then sees the planner's level with the forecast's spread; an override past the
+    protection period does not touch it."""
+    import datetime as dt
+
+    _history(shop, "W", [21, 0, 0, 0, 0, 0, 0] * 12)
+    quick = c.RunForecast(horizon=14, quantiles=(0.5, 0.9), expensive_budget_seconds=0.0)
+    plain = shop.bus.handle(quick)
+    today = shop.clock.now().date()
+    shop.bus.handle(c.OverrideForecast("W", today + dt.timedelta(days=2), 9.0, "promo"))
+    shop.bus.handle(c.OverrideForecast("W", today + dt.timedelta(days=10), 50.0, "later"))
+    moved = shop.bus.handle(quick)
+    before, after = plain.lead_time_demand.iloc[0], moved.lead_time_demand.iloc[0]
+    assert after["lead_time"] == before["lead_time"] == 6
+    assert after["mean"] == pytest.approx(before["mean"] + 9.0, abs=0.5)  # day 2 was ~0
+    assert after["q0.9"] == pytest.approx(before["q0.9"] + 9.0, abs=0.5)
+    assert after["sd"] == pytest.approx(before["sd"])
+    (item,) = shop.uow().forecasts.items(moved.run_id)
+    assert item.ltd_mean == pytest.approx(after["mean"])

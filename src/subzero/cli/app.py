@@ -94,14 +94,18 @@ _register_commands()
 
 
 def main() -> None:
-    """Entry point: run the app; a SubzeroError becomes one line on stderr and exit 1.
+    """Entry point: run the app; a SubzeroError, or a file that cannot be read or
+    written (``OSError``), becomes one line on stderr and exit 1.
 
-    Typer 0.29 carries its own copy of click, so click's errors are caught here as
+    Typer carries its own copy of click, so click's errors are caught here as
     ``typer.TyperException`` (a usage error is shown as typer shows it, exit 2)."""
     try:
         rv = app(standalone_mode=False)
     except SubzeroError as exc:
         sys.stderr.write(f"error[{exc.code}]: {exc.message}\n")
+        sys.exit(1)
+    except OSError as exc:  # a full disk, a folder without write permission
+        sys.stderr.write(f"error[io]: {exc}\n")
         sys.exit(1)
     except typer.Abort:
         sys.stderr.write("aborted\n")

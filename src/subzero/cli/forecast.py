@@ -7,6 +7,7 @@
                      [--report REPORT.json] [--n-jobs N] [--expensive-budget SECONDS]
                      [--detect-stockouts]
                      [--plot FORECAST.png [--plot-series ID,ID]]
+                     [--lead-time-output LTD.csv [--lead-time L]]
     subzero forecast --from-ledger --horizon H ...
 
 pandas and statsforecast are imported inside the command, so ``subzero`` starts fast.
@@ -22,7 +23,7 @@ from typing import Any
 
 import typer
 
-from subzero.cli.output import parse_float_list
+from subzero.cli.output import check_output_path, parse_float_list
 from subzero.domain.errors import InvalidParameter
 
 __all__ = ["DETECT_ALPHA", "register"]
@@ -86,9 +87,29 @@ def forecast_command(
         "--plot-series",
         help="Series to draw, comma-separated (default: the 6 with the most demand).",
     ),
+    lead_time_output: Path | None = typer.Option(
+        None,
+        "--lead-time-output",
+        help="Also write each series' demand summed over the lead time, as a "
+        "distribution: CSV unique_id,lead_time,mean,sd,q<level>… (what policies use).",
+    ),
+    lead_time: int | None = typer.Option(
+        None,
+        "--lead-time",
+        min=1,
+        help="Periods --lead-time-output sums (default: the horizon). With --from-ledger "
+        "each item's own lead time + 1 day is used.",
+    ),
 ) -> None:
     """Forecast demand per series with automatic model choice and quantiles."""
     plot_ids = _plot_ids(plot, plot_series)
+    for path, option in (
+        (output, "--output"),
+        (report, "--report"),
+        (plot, "--plot"),
+        (lead_time_output, "--lead-time-output"),
+    ):
+        check_output_path(path, option)
     levels = parse_float_list(quantiles, name="--quantiles")
     if freq.upper() not in ("D", "W", "M"):
         raise InvalidParameter(f"--freq: {freq!r} is not one of D, W, M")
@@ -99,8 +120,13 @@ def forecast_command(
             "--detect-stockouts is for sales histories (--input); the ledger counts what "
             "customers ordered, so an empty shelf does not hide demand there"
         )
+    _check_lead_time(lead_time, lead_time_output, horizon, from_ledger)
     if from_ledger:
-        _from_ledger(horizon, levels, n_jobs, expensive_budget, output, report, plot, plot_ids)
+        summary = _from_ledger(
+            horizon, levels, n_jobs, expensive_budget, output, report, plot, plot_ids
+        )
+        if lead_time_output is not None:
+            _write_lead_time(summary.lead_time_demand, lead_time_output)
         return
     frame, row_base = _history(input_path)
     if plot_ids and "unique_id" in frame.columns:
@@ -126,6 +152,10 @@ def forecast_command(
             ),
         )
     _write(result.forecast, levels, output, report, result.report())
+    if lead_time_output is not None:
+        ids = result.choices.index
+        ltd = result.lead_time_summary(dict.fromkeys(map(str, ids), lead_time or horizon))
+        _write_lead_time(ltd, lead_time_output)
     if plot is not None:
         if detect_stockouts:
             frame = _with_stockouts(frame, result.stockouts)
@@ -203,6 +233,29 @@ def _write(
         report.write_text(json.dumps(details, indent=2, default=str) + "\n")
 
 
+def _check_lead_time(
+    lead_time: int | None, output: Path | None, horizon: int, from_ledger: bool
+) -> None:
+    if lead_time is None:
+        return
+    if output is None:
+        raise InvalidParameter("--lead-time needs --lead-time-output FILE")
+    if from_ledger:
+        raise InvalidParameter(
+            "--lead-time: --from-ledger sums each item's own lead time + 1 day; leave it out"
+        )
+    if lead_time > horizon:
+        raise InvalidParameter(
+            f"--lead-time {lead_time} is longer than the horizon {horizon}: forecast at "
+            "least as far as the lead time"
+        )
+
+
+def _write_lead_time(ltd: Any, path: Path) -> None:
+    ltd.to_csv(path, index=False, float_format="%.6g")
+    typer.echo(f"lead-time demand of {len(ltd)} series written to {path}", err=True)
+
+
 def _from_ledger(
     horizon: int,
     levels: list[float],
@@ -212,7 +265,7 @@ def _from_ledger(
     report: Path | None,
     plot: Path | None,
     plot_ids: list[str] | None,
-) -> None:
+) -> Any:
     """Daily forecast of every item from the database's orders, stored as a run (with
     overrides applied, the previous run's accuracy measured and due overrides scored)."""
     from rich.console import Console
@@ -244,6 +297,7 @@ def _from_ledger(
 
         choices = pd.DataFrame(summary.report["series"]).set_index("unique_id")
         _plot(summary.history, summary.forecast, choices, plot, plot_ids)
+    return summary
 
 
 def _biased(skus: tuple[str, ...], shown: int = 10) -> str:
@@ -354,6 +408,11 @@ def accuracy(
 
     if plot is not None and sku is None:
         raise InvalidParameter("--plot needs --sku SKU")
+    if plot is not None:
+        from subzero.planning.forecast_plot import check_plot_path
+
+        check_plot_path(plot)
+        check_output_path(plot, "--plot")
     if sku is not None:
         runs = accuracy_history(runtime().read_uow(), sku)
         if plot is not None:

@@ -7,12 +7,20 @@ import json
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from subzero.domain.errors import InvalidParameter
 from subzero.planning.pmf import parse_pmf
 
-__all__ = ["emit_json", "parse_float_list", "parse_int_list", "parse_pmf", "print_table"]
+__all__ = [
+    "check_output_path",
+    "emit_json",
+    "parse_float_list",
+    "parse_int_list",
+    "parse_pmf",
+    "print_table",
+]
 
 
 def _default(value: Any) -> Any:
@@ -27,6 +35,17 @@ def _default(value: Any) -> Any:
     if hasattr(value, "tolist"):  # numpy arrays
         return value.tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def check_output_path(path: Path | None, option: str) -> None:
+    """Refuse, before any work is done, a file that could not be written: its folder does
+    not exist, or it names a folder (a long run would fail only at its end)."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise InvalidParameter(f"{option}: {path} is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise InvalidParameter(f"{option}: directory {path.parent} does not exist")
 
 
 def emit_json(value: Any) -> None:

@@ -41,11 +41,12 @@ def plan(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from subzero.cli.output import emit_json, print_table
+    from subzero.cli.output import check_output_path, emit_json, print_table
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import ApplyProposals
     from subzero.service.planning_run import plan as run_plan
 
+    check_output_path(output, "--output")
     rt = runtime()
     ctx = rt.bus.context()
     start = time.perf_counter()

@@ -5,11 +5,19 @@ numpy, numba and scipy are imported inside the commands, so other commands start
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
-from subzero.cli.output import emit_json, parse_float_list, parse_int_list, parse_pmf, print_table
+from subzero.cli.output import (
+    check_output_path,
+    emit_json,
+    parse_float_list,
+    parse_int_list,
+    parse_pmf,
+    print_table,
+)
 from subzero.domain.errors import InvalidParameter
 
 __all__ = ["register"]
@@ -452,6 +460,7 @@ def scenario_command(
     from subzero.planning.simulate import scenarios as sc
     from subzero.planning.simulate.catalog import read_catalog
 
+    check_output_path(Path(plot) if plot else None, "--plot")
     given = [x is not None for x in (spike, lead_time_x, disrupt, lost_share)]
     if sum(given) != 1:
         raise InvalidParameter(

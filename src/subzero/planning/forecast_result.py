@@ -15,7 +15,8 @@ from subzero.planning.forecast_quantiles import (
     LeadTimeDemand,
     ResidualBank,
     bootstrap_lead_time_demand,
-    lead_time_moments,
+    lead_time_summary,
+    quantile_name,
     sample_lead_time_demand,
 )
 
@@ -101,27 +102,33 @@ class ForecastResult:
             rng=rng,
         )
 
-    def lead_time_moments(self, lead_times: Mapping[str, int]) -> pd.DataFrame:
-        """Mean and standard deviation of each series' demand over its own lead time, for
-        every series at once (what a policy needs of ``lead_time_demand``).
+    def lead_time_summary(
+        self, lead_times: Mapping[str, int], levels: tuple[float, ...] | None = None
+    ) -> pd.DataFrame:
+        """Each series' demand over its own lead time, for every series at once: mean,
+        standard deviation and quantiles (what a policy needs of ``lead_time_demand``).
 
         A series forecast from its own history (the bootstrap of independent periods) has
-        exact moments: L times its past mean and L times its past variance. The others
-        take them from their group's error paths (``forecast_quantiles.lead_time_moments``).
+        exact moments, L times its past mean and L times its past variance, and the
+        quantiles of ``bootstrap_lead_time_demand``. The others take theirs from their
+        group's error paths (``forecast_quantiles.lead_time_summary``).
 
         Args:
             lead_times: periods to sum per series [L], each 1 <= L <= horizon.
+            levels: quantile levels (default: the run's).
 
         Returns:
-            ``unique_id, lead_time, mean, sd``, one row per series of ``lead_times``.
+            ``unique_id, lead_time, mean, sd, q<level>…``, one row per series of
+            ``lead_times``, in its order.
 
         Raises:
             InvalidParameter: an unknown series, or a lead time outside 1..horizon.
         """
         import pandas as pd
 
+        levels = self.bank.levels if levels is None else tuple(sorted(set(levels)))
+        qcols = [quantile_name(lv) for lv in levels]
         out = pd.DataFrame({"unique_id": list(lead_times), "lead_time": list(lead_times.values())})
-        out["mean"], out["sd"] = np.nan, np.nan
         ids = self.forecast["unique_id"].to_numpy()
         order = pd.Index(pd.unique(ids))
         rows = order.get_indexer(out["unique_id"])
@@ -135,22 +142,34 @@ class ForecastResult:
                 f"{bad['lead_time'].iloc[0]} must be between 1 and the forecast horizon "
                 f"{self.horizon}"
             )
-        for k, (uid, lead) in enumerate(zip(out["unique_id"], out["lead_time"], strict=True)):
-            past = self.own_history.get(uid)
-            if past is not None:  # L independent draws from the past: exact moments
-                out.iloc[k, 2:] = lead * past.mean(), np.sqrt(lead * past.var())
+        figures = np.full((len(out), 2 + len(levels)), np.nan)
+        own = np.asarray([uid in self.own_history for uid in out["unique_id"]], dtype=bool)
+        rng = np.random.default_rng(0)
+        for k in np.flatnonzero(own):
+            past, lead = self.own_history[out["unique_id"].iloc[k]], int(out["lead_time"].iloc[k])
+            boot = bootstrap_lead_time_demand(
+                past, lead_time=lead, horizon=self.horizon, levels=levels, n_samples=4000, rng=rng
+            )  # L independent draws from the past: exact moments, sampled quantiles
+            figures[k] = [lead * past.mean(), np.sqrt(lead * past.var()), *boot.quantiles.values()]
         means = np.zeros((len(order), self.horizon))
         step = self.forecast.groupby("unique_id", sort=False).cumcount().to_numpy()
         means[order.get_indexer(ids), step] = self.forecast["mean"].to_numpy(np.float64)
-        rest = out[out["mean"].isna()]
-        groups = self.groups.reindex(rest["unique_id"]).fillna("*").astype(str)
-        keys = np.asarray([self.bank.group_of(g) for g in groups], dtype=object)
-        for (group, lead), members in rest.groupby([keys, rest["lead_time"].to_numpy()]):
-            scales = self.scales.reindex(members["unique_id"]).fillna(0.0).to_numpy(np.float64)
-            mean, sd = lead_time_moments(
-                means[rows[members.index]], scales, self.bank.paths[group], lead_time=int(lead)
+        rest = np.flatnonzero(~own)
+        groups = self.groups.reindex(out["unique_id"].iloc[rest]).fillna("*").astype(str)
+        keys = pd.Series([self.bank.group_of(g) for g in groups], index=rest)
+        leads = out["lead_time"].iloc[rest].set_axis(rest)
+        for (group, lead), members in keys.groupby([keys, leads]):
+            at = members.index.to_numpy()
+            scales = self.scales.reindex(out["unique_id"].iloc[at]).fillna(0.0)
+            mean, sd, quantiles = lead_time_summary(
+                means[rows[at]],
+                scales.to_numpy(np.float64),
+                self.bank.paths[str(group)],
+                lead_time=int(lead),
+                levels=levels,
             )
-            out.loc[members.index, "mean"], out.loc[members.index, "sd"] = mean, sd
+            figures[at] = np.column_stack([mean, sd, quantiles])
+        out[["mean", "sd", *qcols]] = figures
         return out
 
     def report(self) -> dict[str, Any]:

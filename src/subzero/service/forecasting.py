@@ -61,6 +61,7 @@ class ForecastRunSummary:
     forecast: pd.DataFrame  # unique_id, ds, mean, q…, statistical_mean, override_reason
     report: dict[str, Any]  # per item: class, model, backtest errors (planning.forecast)
     history: pd.DataFrame  # unique_id, ds, y: the demand the run saw
+    lead_time_demand: pd.DataFrame  # unique_id, lead_time, mean, sd, q…: per protection period
 
 
 MAX_OVERRIDE_DAYS = 366
@@ -129,6 +130,13 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     )
     frame = result.forecast
     frame["ds"] = pd.to_datetime(frame["ds"]).dt.date
+    ltd = result.lead_time_summary(
+        {
+            sku: min(days, cmd.horizon)
+            for sku, days in protection.items()
+            if sku in result.choices.index
+        }
+    )
     pending = list(uow.forecasts.overrides(pending=True))
     wanted = [Override(o.sku, o.ds, o.value, o.reason) for o in pending]
     rows = locate(frame, wanted)
@@ -159,9 +167,8 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
         ],
     )
     choices = result.choices
-    ltd = result.lead_time_moments(
-        {sku: min(days, cmd.horizon) for sku, days in protection.items() if sku in choices.index}
-    ).set_index("unique_id")
+    ltd = _shift_by_overrides(ltd, frame)
+    stored = ltd.set_index("unique_id")
     uow.forecasts.add_items(
         run_id,
         [
@@ -170,7 +177,7 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
                 str(row["demand_class"]),
                 str(row["model"]),
                 str(row["reason"]),
-                *_moments(ltd, str(uid)),
+                *_moments(stored, str(uid)),
             )
             for uid, row in choices.iterrows()
         ],
@@ -191,6 +198,7 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
         frame,
         result.report(),
         history,
+        ltd,
     )
 
 
@@ -206,6 +214,25 @@ def _protection_days(uow: UnitOfWork) -> dict[str, int]:
             lead[supplier] = supplier_lead_time(uow, item.supplier)[1]
         days[item.sku] = protection_days(lead[supplier])
     return days
+
+
+def _shift_by_overrides(ltd: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """The lead-time demand moved as the overrides move the forecast: by the sum of
+    (override - statistical) over the item's lead time, clipped at zero, like the
+    per-day quantiles (``apply_overrides``); its spread stays."""
+    delta = frame["mean"].to_numpy() - frame["statistical_mean"].to_numpy()
+    if not delta.any():
+        return ltd
+    days = frame[["unique_id"]].assign(
+        step=frame.groupby("unique_id", sort=False).cumcount(), delta=delta
+    )
+    days = days.merge(ltd[["unique_id", "lead_time"]], on="unique_id")
+    shift = days[days["step"] < days["lead_time"]].groupby("unique_id")["delta"].sum()
+    moved = shift.reindex(ltd["unique_id"]).fillna(0.0).to_numpy()
+    out = ltd.copy()
+    for col in ["mean", *(c for c in ltd.columns if c.startswith("q"))]:
+        out[col] = (ltd[col].to_numpy() + moved).clip(min=0.0)
+    return out
 
 
 def _moments(ltd: pd.DataFrame, sku: str) -> tuple[int | None, float | None, float | None]:
