@@ -262,3 +262,16 @@ def test_output_mistakes_fail_before_the_run_in_one_line(
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and message.format(tmp=tmp_path) in done.stderr
     assert not out.exists()
+
+
+def test_a_full_disk_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """/dev/full refuses every write with ENOSPC, as a full disk does."""
+    source = _two_series(tmp_path)
+    done = run(
+        "--input", str(source), "--horizon", "3", "--output", "/dev/full",
+        "--expensive-budget", "0",
+    )  # fmt: skip
+    assert done.returncode == 1
+    line = done.stderr.strip()  # (after the progress bar's blank line)
+    assert line.startswith("error[io]: ") and "No space left on device" in line
+    assert "\n" not in line
