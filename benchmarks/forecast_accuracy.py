@@ -5,7 +5,8 @@ automatic run (:func:`subzero.planning.forecast.forecast`) sees only the periods
 them. Every candidate model and the automatic choice are scored on the hold-out by
 RMSSE (the scaled error the choice minimises) and MASE, both scaled by the training
 part of each series, averaged over series; the coverage of each quantile is the share of
-hold-out actuals at or below it.
+hold-out actuals at or below it, and the coverage of the lead-time demand's quantiles the
+share of sums of each series' first ``lead_time`` hold-out periods at or below them.
 
     .venv/bin/python benchmarks/forecast_accuracy.py            # prints the Markdown table
     .venv/bin/python benchmarks/forecast_accuracy.py --json     # the figures as JSON
@@ -45,12 +46,13 @@ class DataSet:
     file: str
     freq: str
     horizon: int
+    lead_time: int  # periods the lead-time demand sums
     quantiles: tuple[float, ...] = (0.5, 0.9, 0.95)
 
 
 DATASETS = (
-    DataSet("carparts", "carparts_monthly.csv", "M", 6),
-    DataSet("m5_foods3", "m5_ca1_foods3_10items_daily.csv", "D", 28),
+    DataSet("carparts", "carparts_monthly.csv", "M", 6, 3),
+    DataSet("m5_foods3", "m5_ca1_foods3_10items_daily.csv", "D", 28, 7),
 )
 
 
@@ -176,6 +178,7 @@ def evaluate(
     coverage = {f"q{lv:g}": float((auto["y"] <= auto[f"q{lv:g}"]).mean()) for lv in data.quantiles}
     rows["automatic"] = {"rmsse": rmsse, "mase": mase}
     rows.pop(ENSEMBLE + " (as chosen per class)", None)
+    lead_time = _lead_time_coverage(result, test, data)
     best_single = min((r["rmsse"], n) for n, r in rows.items() if n != "automatic")
     auto_series = _per_series(auto, "mean", scales)
     gap = (auto_series - per_series[best_single[1]].reindex(auto_series.index)).to_numpy()
@@ -189,9 +192,30 @@ def evaluate(
         "paired_gap_vs_best_single": _paired_gap(gap),
         "notes": result.notes,
         "coverage": coverage,
+        "lead_time_coverage": lead_time,
         "chosen": result.choices["model"].value_counts().to_dict(),
         "classes": result.choices["demand_class"].value_counts().to_dict(),
         "pilot": [t.as_dict() for t in result.pilot],
+    }
+
+
+def _lead_time_coverage(result: Any, test: pd.DataFrame, data: DataSet) -> dict[str, Any]:
+    """Share of the actual sums of each series' first ``lead_time`` hold-out periods at or
+    below the lead-time demand's quantiles (``ForecastResult.lead_time_summary``); series
+    with fewer hold-out periods, or none before the origin, are left out."""
+    first = test.sort_values(["unique_id", "ds"]).groupby("unique_id").head(data.lead_time)
+    sums = first.groupby("unique_id")["y"].agg(["sum", "size"])
+    sums = sums[(sums["size"] == data.lead_time) & sums.index.isin(result.choices.index)]
+    ltd = result.lead_time_summary(dict.fromkeys(map(str, sums.index), data.lead_time))
+    ltd = ltd.set_index("unique_id").reindex(sums.index.astype(str))
+    actual = sums["sum"].to_numpy()
+    return {
+        "periods": data.lead_time,
+        "sums": len(sums),
+        **{
+            f"q{lv:g}": float((actual <= ltd[f"q{lv:g}"].to_numpy()).mean())
+            for lv in data.quantiles
+        },
     }
 
 
@@ -231,7 +255,27 @@ def rolling(
             q: float(np.mean([r["coverage"][q] for r in runs])) for q in runs[0]["coverage"]
         },
         "coverage_per_origin": [r["coverage"] for r in runs],
+        "lead_time_coverage": _pooled([r["lead_time_coverage"] for r in runs]),
     }
+
+
+def _pooled(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Lead-time coverages of several origins, pooled over all their sums."""
+    total = sum(p["sums"] for p in parts)
+    levels = [k for k in parts[0] if k.startswith("q")]
+    return {
+        "periods": parts[0]["periods"],
+        "sums": total,
+        **{q: sum(p[q] * p["sums"] for p in parts) / total for q in levels},
+    }
+
+
+def _lead_time_line(cover: dict[str, Any]) -> str:
+    shares = ", ".join(f"{k}: {v:.1%}" for k, v in cover.items() if k.startswith("q"))
+    return (
+        f"Lead-time demand (the sum of the first {cover['periods']} periods, "
+        f"{cover['sums']} sums): {shares}."
+    )
 
 
 def rolling_markdown(report: dict[str, Any]) -> str:
@@ -261,6 +305,8 @@ def rolling_markdown(report: dict[str, Any]) -> str:
         f"first: {per_origin}). The automatic choice scored better than every single model "
         f"at {report['automatic_best_at']} of {report['origins']} origins.",
         "",
+        _lead_time_line(report["lead_time_coverage"]),
+        "",
         f"Automatic minus the single model with the best mean ({report['best_single']}), "
         f"mean RMSSE over origins: {gap['mean']:+.4f} (95 % bootstrap interval over "
         f"origins {gap['low']:+.4f} to {gap['high']:+.4f}).",
@@ -287,6 +333,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"Quantile coverage (share of actuals at or below): {cover}.",
+        "",
+        _lead_time_line(report["lead_time_coverage"]),
         "",
         f"Automatic minus the best single model ({report['best_single']}), mean per-series "
         f"RMSSE: {gap['mean']:+.4f} (95 % bootstrap interval over series "
