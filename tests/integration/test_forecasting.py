@@ -106,6 +106,26 @@ def test_refused_orders_are_demand_once_per_customer_and_day(runtime: Runtime, c
     assert x is not None and (x.on_hand, x.allocated, x.backordered) == (2, 2, 0)
 
 
+def test_a_horizon_shorter_than_the_lead_time_is_said_and_the_demand_covers_the_horizon(
+    runtime: Runtime, clock: Any, cli: Cli
+) -> None:
+    """ACME's protection period is 5 days (4 + 1): a 3-day run cannot sum 5 days of
+    demand, so it stores 3 and says which items fall short, and the CLI says how far to
+    forecast instead."""
+    clock.set(dt.datetime.now(dt.UTC) - dt.timedelta(days=30))  # the CLI runs on today
+    _shop(runtime)
+    _days(runtime, clock, np.random.default_rng(3), 30)
+    run = runtime.bus.handle(c.RunForecast(horizon=3, expensive_budget_seconds=0.0))
+    assert run.beyond_horizon == {"V": 5, "W": 5}
+    with runtime.uow() as uow:
+        assert {i.ltd_days for i in uow.forecasts.items(run.run_id)} == {3}
+    done = cli("forecast", "--from-ledger", "--horizon", "4", "--output", "f.csv",
+               "--expensive-budget", "0")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "2 item(s) wait longer than 4 days" in said and "use --horizon 5" in said
+
+
 def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any, cli: Cli) -> None:
     _shop(runtime)
     rng = np.random.default_rng(7)
@@ -137,6 +157,7 @@ def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any, cli: Cli)
     w = items["W"]
     assert w.ltd_mean is not None and w.ltd_sd is not None
     assert 10 < w.ltd_mean < 20 and 0.6 * 15**0.5 < w.ltd_sd < 1.6 * 15**0.5
+    assert first.beyond_horizon == {}  # 5 days fit in the 7-day horizon
 
     day = clock.today + dt.timedelta(days=2)
     with pytest.raises(InvalidParameter, match="reason"):

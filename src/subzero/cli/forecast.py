@@ -292,6 +292,13 @@ def _from_ledger(
         f"{summary.overrides_applied} override(s) applied, {summary.overrides_scored} scored"
         + _biased(summary.biased_items)
     )
+    if summary.beyond_horizon:
+        longest = max(summary.beyond_horizon.values())
+        Console(stderr=True).print(
+            f"[yellow]{len(summary.beyond_horizon)} item(s) wait longer than {horizon} days "
+            f"for their supplier (lead time + 1 day, up to {longest}): their lead-time "
+            f"demand covers only the horizon; use --horizon {longest} to cover it[/yellow]"
+        )
     if plot is not None:
         import pandas as pd
 

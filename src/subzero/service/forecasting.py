@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from subzero.domain.commands import OverrideForecast, RunForecast
@@ -62,6 +62,9 @@ class ForecastRunSummary:
     report: dict[str, Any]  # per item: class, model, backtest errors (planning.forecast)
     history: pd.DataFrame  # unique_id, ds, y: the demand the run saw
     lead_time_demand: pd.DataFrame  # unique_id, lead_time, mean, sd, q…: per protection period
+    beyond_horizon: dict[str, int] = field(default_factory=dict)
+    """Items whose protection period (days) is longer than the horizon: their lead-time
+    demand covers only the horizon."""
 
 
 MAX_OVERRIDE_DAYS = 366
@@ -130,13 +133,9 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     )
     frame = result.forecast
     frame["ds"] = pd.to_datetime(frame["ds"]).dt.date
-    ltd = result.lead_time_summary(
-        {
-            sku: min(days, cmd.horizon)
-            for sku, days in protection.items()
-            if sku in result.choices.index
-        }
-    )
+    protection = {sku: days for sku, days in protection.items() if sku in result.choices.index}
+    ltd = result.lead_time_summary({sku: min(d, cmd.horizon) for sku, d in protection.items()})
+    beyond = {sku: d for sku, d in sorted(protection.items()) if d > cmd.horizon}
     pending = list(uow.forecasts.overrides(pending=True))
     wanted = [Override(o.sku, o.ds, o.value, o.reason) for o in pending]
     rows = locate(frame, wanted)
@@ -186,6 +185,15 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     logger.info(
         "forecast run %d: %d items, %d days, %.1fs", run_id, len(choices), cmd.horizon, seconds
     )
+    if beyond:
+        logger.warning(
+            "forecast run %d: %d item(s) wait up to %d days for their supplier, longer than "
+            "the %d-day horizon: their lead-time demand covers only the horizon",
+            run_id,
+            len(beyond),
+            max(beyond.values()),
+            cmd.horizon,
+        )
     return ForecastRunSummary(
         run_id,
         len(choices),
@@ -199,6 +207,7 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
         result.report(),
         history,
         ltd,
+        beyond,
     )
 
 

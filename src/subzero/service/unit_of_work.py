@@ -141,8 +141,9 @@ class ForecastItem:
     """One item of a stored forecast run: its model and why, and its demand over its
     protection period (lead time + one day) as the forecast's error paths give it.
 
-    ``ltd_days`` etc. are ``None`` for runs stored before migration 0007, and for an item
-    whose protection period is longer than the horizon was."""
+    ``ltd_days`` etc. are ``None`` for runs stored before migration 0007; for an item
+    whose protection period is longer than the run's horizon they cover the horizon
+    (``ltd_days`` says how many days)."""
 
     sku: str
     demand_class: str
