@@ -272,6 +272,36 @@ def test_a_full_disk_is_one_line_not_a_traceback(tmp_path: Path) -> None:
         "--expensive-budget", "0",
     )  # fmt: skip
     assert done.returncode == 1
-    line = done.stderr.strip()  # (after the progress bar's blank line)
-    assert line.startswith("error[io]: ") and "No space left on device" in line
-    assert "\n" not in line
+    # exactly one line: the progress bar draws nothing (not even a blank line) when
+    # stderr is not a terminal
+    assert done.stderr.startswith("error[io]: ") and "No space left on device" in done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.endswith("\n")
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal the stage bar shows (and is wiped when done); it is the same run
+    that draws nothing into a pipe above."""
+    import pty
+
+    source, out = _two_series(tmp_path), tmp_path / "o.csv"
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [str(SUBZERO), "forecast", "--input", str(source), "--horizon", "3",
+         "--output", str(out), "--expensive-budget", "0"],
+        stdout=subprocess.DEVNULL, stderr=follower,
+    )  # fmt: skip
+    os.close(follower)  # the child holds the terminal now; read it while the child runs
+    drawn = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child has exited and the terminal is drained
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+    assert proc.wait(timeout=120) == 0
+    assert b"forecast validate" in drawn and out.exists()

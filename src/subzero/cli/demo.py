@@ -30,11 +30,10 @@ def demo(
     layer (orders below zero, auto-POs, receipts, shipments), ending yesterday. The
     database is left in place: try `subzero stock`, `subzero po list`, `subzero order
     show 1` on it afterwards."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
     from subzero.bootstrap import bootstrap, init_database, utc_now
-    from subzero.cli.output import emit_json
+    from subzero.cli.output import emit_json, progress_bar
     from subzero.config import get_settings
     from subzero.domain.errors import InvalidState
     from subzero.service.demo import DemoClock, DemoConfig, run_demo
@@ -50,13 +49,10 @@ def demo(
                 f"{settings.database_url} already holds items: run `subzero demo --reset` "
                 "(SQLite) or point SUBZERO_DATABASE_URL at an empty database"
             )
-    console = Console(stderr=True)
-    with Progress(
+    with progress_bar(
         TextColumn("[bold]demo[/] day {task.completed}/{task.total}"),
         BarColumn(),
         TimeElapsedColumn(),
-        console=console,
-        transient=True,
     ) as bar:
         task = bar.add_task("days", total=days)
         report = run_demo(

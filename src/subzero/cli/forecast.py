@@ -166,17 +166,13 @@ def forecast_command(
 def _stage_bar() -> Iterator[Callable[[str, int, int], None]]:
     """A bar over the forecast's stages on stderr, naming the stage under way; yields
     the ``progress(stage, done, total)`` callback that moves it."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
+    from subzero.cli.output import progress_bar
     from subzero.planning.forecast import STAGES
 
-    with Progress(
-        TextColumn("forecast {task.description:<10}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
+    with progress_bar(
+        TextColumn("forecast {task.description:<10}"), BarColumn(), TimeElapsedColumn()
     ) as bar:
         task = bar.add_task(STAGES[0], total=len(STAGES))
 

@@ -20,6 +20,7 @@ __all__ = [
     "parse_int_list",
     "parse_pmf",
     "print_table",
+    "progress_bar",
 ]
 
 
@@ -46,6 +47,17 @@ def check_output_path(path: Path | None, option: str) -> None:
         raise InvalidParameter(f"{option}: {path} is a directory; give a file name")
     if not path.parent.is_dir():
         raise InvalidParameter(f"{option}: directory {path.parent} does not exist")
+
+
+def progress_bar(*columns: Any) -> Any:
+    """A ``rich.progress.Progress`` on stderr that vanishes when done, and draws nothing
+    at all when stderr is not a terminal (a pipe, a log file, a test): there it would
+    only leave a blank line before the command's own output or error."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    return Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
 
 
 def emit_json(value: Any) -> None:

@@ -38,10 +38,9 @@ def plan(
     duplicates an open PO (one per item, supplier, due week)."""
     import time
 
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
-    from subzero.cli.output import check_output_path, emit_json, print_table
+    from subzero.cli.output import check_output_path, emit_json, print_table, progress_bar
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import ApplyProposals
     from subzero.service.planning_run import plan as run_plan
@@ -50,13 +49,11 @@ def plan(
     rt = runtime()
     ctx = rt.bus.context()
     start = time.perf_counter()
-    with Progress(
+    with progress_bar(
         TextColumn("[bold]plan[/] partitions"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
     ) as bar:
         task = bar.add_task("plan", total=None)
 

@@ -145,12 +145,11 @@ def _policy(
 
 
 def _progress(total_work: int, enabled: bool) -> Any:
-    from rich.console import Console
-    from rich.progress import Progress
+    from subzero.cli.output import progress_bar
 
     if not enabled or total_work < 20_000_000:
         return None
-    return Progress(console=Console(stderr=True), transient=True)
+    return progress_bar()
 
 
 def _kpi_table(title: str, kpis: dict[str, Any]) -> None:
