@@ -187,3 +187,9 @@ def test_demo_plays_through_the_real_service(cli: Any) -> None:
     refused = cli("forecast", "--from-ledger", "--horizon", "7", "--output", "f.csv",
                   "--lead-time", "3", "--lead-time-output", "l.csv")  # fmt: skip
     assert refused.returncode == 1 and "each item's own lead time + 1 day" in refused.stderr
+    # planning 28 days from the 21-day stored run: the last 7 repeat its last week, and
+    # the planner is told how to forecast them
+    stored = cli.json("plan", "--forecast", "stored", "--horizon", "28")
+    assert stored["forecast_days_extended"] == 7 and stored["items"] == 12
+    told = cli("plan", "--forecast", "stored", "--horizon", "28", check=True)
+    assert "ends 7 day(s) before the 28-day horizon" in " ".join(told.stderr.split())

@@ -11,12 +11,13 @@ import pytest
 
 from subzero.bootstrap import Runtime
 from subzero.domain import commands as c
+from subzero.domain.errors import InvalidParameter
 from subzero.service.planning_run import plan
 from subzero.service.unit_of_work import ForecastValue
 from subzero.service.views import purchase_orders
 
 
-def _shop(runtime: Runtime, clock: Any) -> None:
+def _shop(runtime: Runtime, clock: Any, days: int = 28) -> None:
     bus = runtime.bus
     bus.handle(c.AddSupplier("SLOW", 6))
     bus.handle(c.AddSupplier("FAST", 1))
@@ -28,14 +29,18 @@ def _shop(runtime: Runtime, clock: Any) -> None:
         )
     bus.handle(c.AddItem("J", "SLOW", 0, jit=True))
     bus.handle(c.SetSupplierTerms("J", "FAST", unit_price=Decimal("9.00")))
+    _store_forecast(runtime, clock, days)
+
+
+def _store_forecast(runtime: Runtime, clock: Any, days: int) -> None:
     with runtime.uow() as uow:  # a stored forecast: 3 units a day for every item
-        run = uow.forecasts.add_run(clock.now, 28, (0.5,), 7, 0.0)
+        run = uow.forecasts.add_run(clock.now, days, (0.5,), 7, 0.0)
         uow.forecasts.add_values(
             run,
             [
                 ForecastValue(sku, clock.today + dt.timedelta(days=d), 3.0, 3.0, {})
                 for sku in [f"I{i}" for i in range(6)] + ["J"]
-                for d in range(28)
+                for d in range(days)
             ],
         )
         uow.commit()
@@ -76,6 +81,25 @@ def test_proposals_respect_terms_and_are_idempotent(runtime: Runtime, clock: Any
     assert [p for p in again.proposals if p.order_date <= clock.today] == []
     runtime.bus.handle(c.ApplyProposals(again.proposals))
     assert purchase_orders(runtime.uow()) == pos_after
+
+
+def test_a_stored_forecast_shorter_than_the_horizon_is_continued_and_a_stale_one_refused(
+    runtime: Runtime, clock: Any
+) -> None:
+    """A 7-day stored forecast planned over 28 days: the 21 days it does not reach repeat
+    its last week (3 a day), so the run proposes what a 28-day forecast of 3 a day does;
+    read as zero demand they would propose less. A forecast that ended before today is
+    refused, not planned as no demand at all."""
+    _shop(runtime, clock, days=7)
+    short = plan(runtime.uow(), runtime.bus.context(), forecast_source="stored")
+    assert short.forecast_days_extended == 21
+    _store_forecast(runtime, clock, 28)  # the latest run now reaches the horizon
+    full = plan(runtime.uow(), runtime.bus.context(), forecast_source="stored")
+    assert full.forecast_days_extended == 0
+    assert [p.as_dict() for p in short.proposals] == [p.as_dict() for p in full.proposals]
+    clock.advance(days=28)
+    with pytest.raises(InvalidParameter, match="ended on"):
+        plan(runtime.uow(), runtime.bus.context(), forecast_source="stored")
 
 
 @pytest.mark.xdist_group("dask")

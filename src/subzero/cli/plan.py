@@ -100,6 +100,7 @@ def plan(
                 "seconds": round(seconds, 3),
                 "applied_po_ids": applied,
                 "unsourced": [{"sku": s, "qty": q} for s, q in result.unsourced],
+                "forecast_days_extended": result.forecast_days_extended,
             }
         )
         return
@@ -109,6 +110,14 @@ def plan(
         cols,
         [[r[c] for c in cols] for r in rows],
     )
+    if result.forecast_days_extended:
+        typer.secho(
+            f"the stored forecast ends {result.forecast_days_extended} day(s) before the "
+            f"{horizon}-day horizon: those days repeat its last week; run `subzero forecast "
+            f"--from-ledger --horizon {horizon}` to forecast them",
+            err=True,
+            fg="yellow",
+        )
     if apply:
         typer.echo(
             f"released {len(applied)} purchase order(s) due today: "

@@ -54,6 +54,9 @@ class PlanRun:
     items: int
     seconds: float
     unsourced: tuple[tuple[str, int], ...]
+    forecast_days_extended: int = 0
+    """Days at the end of the horizon the stored forecast did not reach, continued from
+    its last week (``pipeline.extend_forecast``); 0 for a fresh forecast."""
 
 
 def local_mapper(
@@ -72,13 +75,16 @@ def gather_partitions(
     history_days: int = 365,
     forecast_source: str = "fresh",
     partition_size: int | None = None,
-) -> tuple[list[PlanPartition], int]:
-    """The run's partitions and its number of items (vendor-managed items are left to
-    their suppliers). ``forecast_source``: ``fresh`` forecasts from the order history
-    in the run; ``stored`` uses the latest stored forecast run."""
+) -> tuple[list[PlanPartition], int, int]:
+    """The run's partitions, its number of items (vendor-managed items are left to
+    their suppliers) and the days at the end of the horizon a stored forecast did not
+    reach. ``forecast_source``: ``fresh`` forecasts from the order history in the run;
+    ``stored`` uses the latest stored forecast run: one that ends before today is
+    refused, and one that ends before the horizon does is continued from its last week
+    (``pipeline.extend_forecast``), not read as zero demand."""
     import numpy as np
 
-    from subzero.planning.pipeline import PLAN_PARTITION_SIZE, partitions
+    from subzero.planning.pipeline import PLAN_PARTITION_SIZE, extend_forecast, partitions
     from subzero.planning.policies.kinds import policy_from_text
     from subzero.planning.replenish import ItemPlanInput, ItemState, OpenOrder
     from subzero.service.demand import order_history_frame
@@ -107,6 +113,7 @@ def gather_partitions(
         reliability = {sid: supplier_reliability(uow, s)[0] for sid, s in suppliers.items()}
         history = None
         stored: dict[str, np.ndarray] = {}
+        extended = 0
         if forecast_source == "fresh":
             since = ctx.today - dt.timedelta(days=history_days)
             history = order_history_frame(uow, since=since, until=ctx.today)
@@ -114,10 +121,21 @@ def gather_partitions(
             run = uow.forecasts.latest_run()
             if run is None:
                 raise InvalidParameter("no stored forecast: run `subzero forecast --from-ledger`")
-            until = ctx.today + dt.timedelta(days=horizon_days)
+            ends = run.at.date() + dt.timedelta(days=run.horizon)  # its first day not forecast
+            if ends <= ctx.today:
+                raise InvalidParameter(
+                    f"the latest stored forecast (run {run.id}, made {run.at.date()}, "
+                    f"{run.horizon} days) ended on {ends - dt.timedelta(days=1)}: run "
+                    "`subzero forecast --from-ledger` again, or plan with --forecast fresh"
+                )
+            covered = min(horizon_days, (ends - ctx.today).days)
+            until = ctx.today + dt.timedelta(days=covered)
             for value in uow.forecasts.values(run.id, since=ctx.today, before=until):
                 offset = (value.ds - ctx.today).days
                 stored.setdefault(value.sku, np.zeros(horizon_days))[offset] = value.mean
+            if covered < horizon_days:
+                extended = horizon_days - covered
+                stored = {sku: extend_forecast(v, covered) for sku, v in stored.items()}
         inputs = []
         for item in items:
             allocated, backordered, promise = totals.get(item.id or 0, (0, 0, None))
@@ -155,7 +173,7 @@ def gather_partitions(
         history=history,
         size=partition_size or PLAN_PARTITION_SIZE,
     )
-    return parts, len(inputs)
+    return parts, len(inputs), extended
 
 
 def plan(
@@ -172,7 +190,7 @@ def plan(
     from subzero.planning.pipeline import run_partition
 
     start = time.perf_counter()
-    parts, n_items = gather_partitions(
+    parts, n_items, extended = gather_partitions(
         uow,
         ctx,
         horizon_days=horizon_days,
@@ -197,7 +215,11 @@ def plan(
         len(proposals),
     )
     return PlanRun(
-        proposals, n_items, seconds, tuple((p.sku, p.unsourced) for p in plans if p.unsourced)
+        proposals,
+        n_items,
+        seconds,
+        tuple((p.sku, p.unsourced) for p in plans if p.unsourced),
+        extended,
     )
 
 
