@@ -109,21 +109,25 @@ def test_refused_orders_are_demand_once_per_customer_and_day(runtime: Runtime, c
 def test_a_horizon_shorter_than_the_lead_time_is_said_and_the_demand_covers_the_horizon(
     runtime: Runtime, clock: Any, cli: Cli
 ) -> None:
-    """ACME's protection period is 5 days (4 + 1): a 3-day run cannot sum 5 days of
-    demand, so it stores 3 and says which items fall short, and the CLI says how far to
-    forecast instead."""
+    """ACME's protection period is 5 days (4 + 1): a 3-day run extrapolates the last 2
+    days of demand (``forecast_horizon``), says which items fall short, and the CLI says
+    how far to forecast instead."""
     clock.set(dt.datetime.now(dt.UTC) - dt.timedelta(days=30))  # the CLI runs on today
     _shop(runtime)
     _days(runtime, clock, np.random.default_rng(3), 30)
     run = runtime.bus.handle(c.RunForecast(horizon=3, expensive_budget_seconds=0.0))
     assert run.beyond_horizon == {"V": 5, "W": 5}
     with runtime.uow() as uow:
-        assert {i.ltd_days for i in uow.forecasts.items(run.run_id)} == {3}
+        items = {i.sku: i for i in uow.forecasts.items(run.run_id)}
+    assert {i.ltd_days for i in items.values()} == {5}
+    w = items["W"]  # W orders Poisson(3) a day: about 15 ± sqrt(15) over 5 days
+    assert w.ltd_mean is not None and w.ltd_sd is not None
+    assert 9 < w.ltd_mean < 21 and 0.6 * 15**0.5 < w.ltd_sd < 1.8 * 15**0.5
     done = cli("forecast", "--from-ledger", "--horizon", "4", "--output", "f.csv",
                "--expensive-budget", "0")  # fmt: skip
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stderr.split())
-    assert "2 item(s) wait longer than 4 days" in said and "use --horizon 5" in said
+    assert "2 item(s) wait longer than 4 days" in said and "--horizon 5 forecasts" in said
 
 
 def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any, cli: Cli) -> None:

@@ -237,16 +237,22 @@ def test_lead_time_demand_is_written_per_series(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert pd.read_csv(ltd)["lead_time"].tolist() == [7, 7]
+    # past the horizon the demand is extrapolated, and the run says so
+    done = run(
+        "--input", str(source), "--horizon", "7", "--output", str(out),
+        "--lead-time-output", str(ltd), "--lead-time", "14", "--expensive-budget", "0",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "--lead-time 14 is longer than the horizon 7" in " ".join(done.stderr.split())
+    longer = pd.read_csv(ltd, dtype={"unique_id": str}).set_index("unique_id")
+    assert longer["lead_time"].tolist() == [14, 14]
+    assert 20 < longer.loc["A", "mean"] < 60 and longer.loc["A", "sd"] > a["sd"]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--lead-time", "3"], "--lead-time needs --lead-time-output FILE"),
-        (
-            ["--lead-time", "8", "--lead-time-output", "{tmp}/l.csv"],
-            "--lead-time 8 is longer than the horizon 7",
-        ),
         (["--lead-time-output", "{tmp}/missing/l.csv"], "directory {tmp}/missing does not exist"),
         (["--report", "{tmp}"], "--report: {tmp} is a directory; give a file name"),
     ],

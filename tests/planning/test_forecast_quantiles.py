@@ -134,7 +134,8 @@ def test_series_with_no_backtest_to_borrow_get_quantiles_of_their_own_history() 
 def test_lead_time_quantile_is_the_conformal_order_statistic_of_the_path_sums() -> None:
     """Each backtest path gives one lead-time demand; with n = 9 paths the 0.9 quantile
     is the ceil(10 × 0.9) = 9th smallest of the 9 sums and the 0.5 quantile the 5th (Vovk
-    et al. 2005), exactly, not an estimate from resampling; the mean is theirs too."""
+    et al. 2005), exactly, not an estimate from resampling. The mean is the forecast's,
+    2 x 10: these errors are all positive, so the sums lie above it."""
     from subzero.planning.forecast_quantiles import sample_lead_time_demand
 
     errors = np.arange(9, dtype=float)[:, None] * np.ones((9, 3))  # path k: error k each day
@@ -149,13 +150,14 @@ def test_lead_time_quantile_is_the_conformal_order_statistic_of_the_path_sums() 
     )
     sums = 2 * (10.0 + np.arange(9))  # 20, 22, …, 36
     assert ltd.quantiles == {0.5: sums[4], 0.9: sums[8]}
-    assert ltd.mean == pytest.approx(sums.mean())
+    assert ltd.mean == 20.0
     assert set(ltd.samples) <= set(sums) and ltd.samples.size == 50
 
 
 def test_lead_time_summary_are_those_of_the_path_sums() -> None:
-    """The vectorised moments are the mean and standard deviation of the same sums
-    ``sample_lead_time_demand`` draws from, clipped at zero per day, for every series."""
+    """The vectorised figures, for every series: the forecast's sum over the lead time
+    (not the mean of the clipped sums, which errors clipped at zero lift), and the
+    standard deviation of the same sums ``sample_lead_time_demand`` draws from."""
     from subzero.planning.forecast_quantiles import lead_time_summary
 
     rng = np.random.default_rng(5)
@@ -164,7 +166,8 @@ def test_lead_time_summary_are_those_of_the_path_sums() -> None:
     scales = np.array([2.0, 1.0, 0.0])
     mean, sd, _ = lead_time_summary(means, scales, paths, lead_time=4)
     sums = np.maximum(means[:, None, :4] + scales[:, None, None] * paths[None, :, :4], 0).sum(2)
-    np.testing.assert_allclose(mean, sums.mean(axis=1))
+    np.testing.assert_allclose(mean, means[:, :4].sum(axis=1))
+    assert sums[1].mean() > 1.2 * mean[1]  # 0.5 a day with errors of sd 1: clipping lifts
     np.testing.assert_allclose(sd, sums.std(axis=1))
     assert sd[2] == 0.0 and mean[2] == 6.0  # scale 0: the sum of the means, no spread
     # a group with more paths than max_paths uses a subset: same moments within sampling
@@ -228,5 +231,8 @@ def test_lead_time_summary_of_own_history_series_are_exact_and_bad_input_refused
     assert row["q0.9"] == pytest.approx(70 + 1.2816 * 210**0.5, abs=1.5)
     with pytest.raises(InvalidParameter, match="unknown series 'B'"):
         result.lead_time_summary({"B": 7})
-    with pytest.raises(InvalidParameter, match="lead time 29 must be between 1 and"):
-        result.lead_time_summary({"A": 29})
+    # past the 28-day horizon the draws stay independent: exact moments again
+    (row,) = result.lead_time_summary({"A": 40}).to_dict("records")
+    assert row["mean"] == pytest.approx(400.0) and row["sd"] == pytest.approx(1200.0**0.5)
+    with pytest.raises(InvalidParameter, match="lead time 0 must be at least 1"):
+        result.lead_time_summary({"A": 0})

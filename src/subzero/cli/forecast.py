@@ -241,9 +241,12 @@ def _check_lead_time(
             "--lead-time: --from-ledger sums each item's own lead time + 1 day; leave it out"
         )
     if lead_time > horizon:
-        raise InvalidParameter(
-            f"--lead-time {lead_time} is longer than the horizon {horizon}: forecast at "
-            "least as far as the lead time"
+        typer.secho(
+            f"--lead-time {lead_time} is longer than the horizon {horizon}: the demand past "
+            f"period {horizon} is extrapolated (docs/forecasting.md); --horizon {lead_time} "
+            "forecasts it",
+            err=True,
+            fg="yellow",
         )
 
 
@@ -293,7 +296,8 @@ def _from_ledger(
         Console(stderr=True).print(
             f"[yellow]{len(summary.beyond_horizon)} item(s) wait longer than {horizon} days "
             f"for their supplier (lead time + 1 day, up to {longest}): their lead-time "
-            f"demand covers only the horizon; use --horizon {longest} to cover it[/yellow]"
+            f"demand past day {horizon} is extrapolated; --horizon {longest} forecasts "
+            "it[/yellow]"
         )
     if plot is not None:
         import pandas as pd

@@ -234,7 +234,8 @@ class LeadTimeDemand:
 
     Attributes:
         lead_time: number of periods summed [L].
-        mean: mean of the simulated lead-time demand.
+        mean: the expected lead-time demand: the forecast's sum over the lead time
+            (error paths), or the mean of the resampled totals (own-history bootstrap).
         quantiles: ``{level: value}`` of the simulated lead-time demand.
         samples: the simulated lead-time demands, shape ``(n_samples,)``.
     """
@@ -260,8 +261,11 @@ def sample_lead_time_demand(
     D_L = sum_{j < L} max(0, f_j + s * r_j),  r = one backtest error path.
 
     Each of the n paths gives one D_L; a quantile is their split-conformal order
-    statistic, the ceil((n + 1) level)-th smallest (as for the per-period quantiles), and
-    the mean is their mean; ``samples`` draws from them with replacement.
+    statistic, the ceil((n + 1) level)-th smallest (as for the per-period quantiles);
+    ``samples`` draws from them with replacement. The mean is the forecast's, the sum of
+    f_j over the lead time: errors borrowed from a group and clipped at zero lift the
+    mean of the sums above it for slow movers (on carparts' 3-month hold-out sums by 47 %,
+    against 11 % for the forecast), while their quantiles stay calibrated.
 
     Args:
         mean_path: point forecast per period, shape ``(horizon,)``.
@@ -284,7 +288,7 @@ def sample_lead_time_demand(
     values = conformal_quantiles(sums, levels)
     return LeadTimeDemand(
         lead_time=lead_time,
-        mean=float(sums.mean()),
+        mean=float(max(0.0, mean_path[:lead_time].sum())),
         quantiles={float(lv): float(v) for lv, v in zip(levels, values, strict=True)},
         samples=sums[picks],
     )
@@ -322,9 +326,9 @@ def lead_time_summary(
     max_paths: int = 1000,
     rng: np.random.Generator | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Lead-time demand of many series sharing one group's error paths, at once: the mean,
-    standard deviation and conformal quantiles of the sums ``sample_lead_time_demand``
-    draws from.
+    """Lead-time demand of many series sharing one group's error paths, at once: the
+    forecast's sum over the lead time (the mean, as in ``sample_lead_time_demand``), and
+    the standard deviation and conformal quantiles of the sums it draws from.
 
     D_L(i) = sum_{j < L} max(0, f_ij + s_i * r_j),  r = one backtest error path.
 
@@ -333,11 +337,17 @@ def lead_time_summary(
     error of about 1 / sqrt(2 max_paths), 2 % at 1,000. With fewer paths the figures are
     exactly those of ``sample_lead_time_demand``.
 
+    A lead time longer than the horizon H, which no error path reaches, is extrapolated
+    (``forecast_horizon``): the forecast is continued past H from its last week; the
+    variance follows the growth of Var(D_l) over l = 1..H (``extrapolate_variance``);
+    the quantiles keep the shape of D_H, each at the same number of standard deviations
+    from the sums' mean, which moves by the continued forecast (clipped at zero).
+
     Args:
         mean_paths: point forecasts, shape ``(n_series, horizon)``.
         scales: the series' scales s, shape ``(n_series,)``.
         error_paths: the group's scaled error paths, shape ``(n_paths, horizon)``.
-        lead_time: periods to sum [L]; 1 <= L <= horizon.
+        lead_time: periods to sum [L], L >= 1.
         levels: quantile levels to report.
 
     Returns:
@@ -345,27 +355,55 @@ def lead_time_summary(
         ``(n_series, len(levels))``.
 
     Raises:
-        InvalidParameter: the lead time is outside 1..horizon or there are no paths.
+        InvalidParameter: the lead time is below 1 or there are no paths.
     """
-    _check_lead_time(lead_time, mean_paths.shape[1])
+    from subzero.planning.forecast_horizon import extend_forecast, extrapolate_variance
+
+    if lead_time < 1:
+        raise InvalidParameter(f"lead_time: {lead_time} must be at least 1")
     if error_paths.shape[0] == 0:
         raise InvalidParameter("lead-time demand: no backtest error paths to resample")
-    paths = error_paths[:, :lead_time]
+    horizon = mean_paths.shape[1]
+    within = min(lead_time, horizon)
+    paths = error_paths[:, :within]
     if paths.shape[0] > max_paths:
         rng = rng if rng is not None else np.random.default_rng(0)
         paths = paths[rng.choice(paths.shape[0], size=max_paths, replace=False)]
     n, m = mean_paths.shape[0], paths.shape[0]
     ranks = np.asarray([min(m, max(1, math.ceil((m + 1) * lv))) for lv in levels], dtype=int)
     mean, sd, quantiles = np.empty(n), np.empty(n), np.empty((n, len(levels)))
-    step = max(1, 4_000_000 // (m * lead_time))  # ~32 MB per chunk
+    step = max(1, 4_000_000 // (m * within))  # ~32 MB per chunk
     for lo in range(0, n, step):
-        f = mean_paths[lo : lo + step, None, :lead_time]
+        f = mean_paths[lo : lo + step, None, :within]
         s = scales[lo : lo + step, None, None]
-        sums = np.maximum(f + s * paths[None, :, :], 0.0).sum(axis=2)  # (chunk, n_paths)
-        mean[lo : lo + step] = sums.mean(axis=1)
-        sd[lo : lo + step] = sums.std(axis=1)
+        demand = np.maximum(f + s * paths[None, :, :], 0.0)  # (chunk, n_paths, periods)
+        if lead_time <= horizon:
+            sums = demand.sum(axis=2)
+            mean[lo : lo + step] = np.maximum(f[:, 0, :].sum(axis=1), 0.0)
+            sd[lo : lo + step] = sums.std(axis=1)
+            if levels:
+                quantiles[lo : lo + step] = np.sort(sums, axis=1)[:, ranks - 1]
+            continue
+        running = demand.cumsum(axis=2)
+        sums = running[:, :, -1]
+        beyond = np.zeros((f.shape[0], lead_time))
+        beyond[:, :horizon] = f[:, 0, :]
+        added = extend_forecast(beyond, horizon)[:, horizon:].sum(axis=1)
+        mean_h, sd_h = sums.mean(axis=1), sums.std(axis=1)
+        sd_l = np.sqrt(extrapolate_variance(running.var(axis=1), lead_time))
+        mean[lo : lo + step] = np.maximum(f[:, 0, :].sum(axis=1) + added, 0.0)
+        sd[lo : lo + step] = sd_l
         if levels:
-            quantiles[lo : lo + step] = np.sort(sums, axis=1)[:, ranks - 1]
+            at_h = np.sort(sums, axis=1)[:, ranks - 1]
+            z = np.divide(
+                at_h - mean_h[:, None],
+                sd_h[:, None],
+                out=np.zeros_like(at_h),
+                where=sd_h[:, None] > 0,
+            )
+            quantiles[lo : lo + step] = np.maximum(
+                (mean_h + added)[:, None] + z * sd_l[:, None], 0.0
+            )
     return mean, sd, quantiles
 
 

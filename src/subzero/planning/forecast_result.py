@@ -111,10 +111,11 @@ class ForecastResult:
         A series forecast from its own history (the bootstrap of independent periods) has
         exact moments, L times its past mean and L times its past variance, and the
         quantiles of ``bootstrap_lead_time_demand``. The others take theirs from their
-        group's error paths (``forecast_quantiles.lead_time_summary``).
+        group's error paths (``forecast_quantiles.lead_time_summary``), extrapolated past
+        the horizon when L is longer (``forecast_horizon``).
 
         Args:
-            lead_times: periods to sum per series [L], each 1 <= L <= horizon.
+            lead_times: periods to sum per series [L], each L >= 1.
             levels: quantile levels (default: the run's).
 
         Returns:
@@ -122,7 +123,7 @@ class ForecastResult:
             ``lead_times``, in its order.
 
         Raises:
-            InvalidParameter: an unknown series, or a lead time outside 1..horizon.
+            InvalidParameter: an unknown series, or a lead time below 1.
         """
         import pandas as pd
 
@@ -135,12 +136,11 @@ class ForecastResult:
         if (rows < 0).any():
             unknown = out["unique_id"].to_numpy()[rows < 0][0]
             raise InvalidParameter(f"lead-time demand: unknown series {unknown!r}")
-        bad = out[(out["lead_time"] < 1) | (out["lead_time"] > self.horizon)]
+        bad = out[out["lead_time"] < 1]
         if not bad.empty:
             raise InvalidParameter(
                 f"lead-time demand of {bad['unique_id'].iloc[0]!r}: lead time "
-                f"{bad['lead_time'].iloc[0]} must be between 1 and the forecast horizon "
-                f"{self.horizon}"
+                f"{bad['lead_time'].iloc[0]} must be at least 1"
             )
         figures = np.full((len(out), 2 + len(levels)), np.nan)
         own = np.asarray([uid in self.own_history for uid in out["unique_id"]], dtype=bool)
@@ -148,8 +148,13 @@ class ForecastResult:
         for k in np.flatnonzero(own):
             past, lead = self.own_history[out["unique_id"].iloc[k]], int(out["lead_time"].iloc[k])
             boot = bootstrap_lead_time_demand(
-                past, lead_time=lead, horizon=self.horizon, levels=levels, n_samples=4000, rng=rng
-            )  # L independent draws from the past: exact moments, sampled quantiles
+                past,
+                lead_time=lead,
+                horizon=max(lead, self.horizon),
+                levels=levels,
+                n_samples=4000,
+                rng=rng,
+            )  # L independent draws from the past, past the horizon too: exact moments
             figures[k] = [lead * past.mean(), np.sqrt(lead * past.var()), *boot.quantiles.values()]
         means = np.zeros((len(order), self.horizon))
         step = self.forecast.groupby("unique_id", sort=False).cumcount().to_numpy()

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from subzero.planning.replenish import ItemPlan, ItemPlanInput, plan_items
 
@@ -29,40 +28,12 @@ if TYPE_CHECKING:
 __all__ = [
     "PLAN_PARTITION_SIZE",
     "PlanPartition",
-    "extend_forecast",
     "partitions",
     "plan_forecast_settings",
     "run_partition",
 ]
 
 PLAN_PARTITION_SIZE = 2_000
-
-
-def extend_forecast(
-    means: npt.NDArray[np.float64], covered: int, season: int = 7
-) -> npt.NDArray[np.float64]:
-    """A daily forecast whose last days are missing, completed: each missing day repeats
-    the same weekday of the last covered week (a seasonal-naive continuation, so a weekly
-    pattern is kept); with less than a week covered, the covered days' mean.
-
-    Args:
-        means: daily forecasts, shape ``(..., horizon)``; only ``[..., :covered]`` is read.
-        covered: the days the forecast covers, 1 <= covered <= horizon.
-        season: the period repeated [days].
-
-    Returns:
-        A new array of the same shape, equal to ``means`` on the covered days.
-    """
-    horizon = means.shape[-1]
-    if not 1 <= covered <= horizon:
-        raise ValueError(f"covered {covered} days of {horizon}")
-    out = np.array(means, dtype=np.float64, copy=True)
-    missing = np.arange(covered, horizon)
-    if covered >= season:
-        out[..., missing] = out[..., covered - season + (missing - covered) % season]
-    else:
-        out[..., missing] = out[..., :covered].mean(axis=-1, keepdims=True)
-    return out
 
 
 def plan_forecast_settings() -> ForecastSettings:

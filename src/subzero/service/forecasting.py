@@ -64,7 +64,7 @@ class ForecastRunSummary:
     lead_time_demand: pd.DataFrame  # unique_id, lead_time, mean, sd, q…: per protection period
     beyond_horizon: dict[str, int] = field(default_factory=dict)
     """Items whose protection period (days) is longer than the horizon: their lead-time
-    demand covers only the horizon."""
+    demand past the horizon is extrapolated (``planning.forecast_horizon``)."""
 
 
 MAX_OVERRIDE_DAYS = 366
@@ -134,7 +134,7 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     frame = result.forecast
     frame["ds"] = pd.to_datetime(frame["ds"]).dt.date
     protection = {sku: days for sku, days in protection.items() if sku in result.choices.index}
-    ltd = result.lead_time_summary({sku: min(d, cmd.horizon) for sku, d in protection.items()})
+    ltd = result.lead_time_summary(protection)
     beyond = {sku: d for sku, d in sorted(protection.items()) if d > cmd.horizon}
     pending = list(uow.forecasts.overrides(pending=True))
     wanted = [Override(o.sku, o.ds, o.value, o.reason) for o in pending]
@@ -188,7 +188,7 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     if beyond:
         logger.warning(
             "forecast run %d: %d item(s) wait up to %d days for their supplier, longer than "
-            "the %d-day horizon: their lead-time demand covers only the horizon",
+            "the %d-day horizon: their lead-time demand past it is extrapolated",
             run_id,
             len(beyond),
             max(beyond.values()),

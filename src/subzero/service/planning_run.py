@@ -56,7 +56,7 @@ class PlanRun:
     unsourced: tuple[tuple[str, int], ...]
     forecast_days_extended: int = 0
     """Days at the end of the horizon the stored forecast did not reach, continued from
-    its last week (``pipeline.extend_forecast``); 0 for a fresh forecast."""
+    its last week (``forecast_horizon.extend_forecast``); 0 for a fresh forecast."""
 
 
 def local_mapper(
@@ -81,10 +81,11 @@ def gather_partitions(
     reach. ``forecast_source``: ``fresh`` forecasts from the order history in the run;
     ``stored`` uses the latest stored forecast run: one that ends before today is
     refused, and one that ends before the horizon does is continued from its last week
-    (``pipeline.extend_forecast``), not read as zero demand."""
+    (``forecast_horizon.extend_forecast``), not read as zero demand."""
     import numpy as np
 
-    from subzero.planning.pipeline import PLAN_PARTITION_SIZE, extend_forecast, partitions
+    from subzero.planning.forecast_horizon import extend_forecast
+    from subzero.planning.pipeline import PLAN_PARTITION_SIZE, partitions
     from subzero.planning.policies.kinds import policy_from_text
     from subzero.planning.replenish import ItemPlanInput, ItemState, OpenOrder
     from subzero.service.demand import order_history_frame

@@ -142,8 +142,8 @@ class ForecastItem:
     protection period (lead time + one day) as the forecast's error paths give it.
 
     ``ltd_days`` etc. are ``None`` for runs stored before migration 0007; for an item
-    whose protection period is longer than the run's horizon they cover the horizon
-    (``ltd_days`` says how many days)."""
+    whose protection period is longer than the run's horizon they are extrapolated past
+    the horizon (``planning.forecast_horizon``)."""
 
     sku: str
     demand_class: str
