@@ -212,6 +212,8 @@ def _lead_time_coverage(result: Any, test: pd.DataFrame, data: DataSet) -> dict[
     return {
         "periods": data.lead_time,
         "sums": len(sums),
+        "actual_total": float(actual.sum()),
+        "mean_total": float(ltd["mean"].sum()),
         **{
             f"q{lv:g}": float((actual <= ltd[f"q{lv:g}"].to_numpy()).mean())
             for lv in data.quantiles
@@ -266,6 +268,8 @@ def _pooled(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "periods": parts[0]["periods"],
         "sums": total,
+        "actual_total": sum(p["actual_total"] for p in parts),
+        "mean_total": sum(p["mean_total"] for p in parts),
         **{q: sum(p[q] * p["sums"] for p in parts) / total for q in levels},
     }
 
@@ -274,7 +278,8 @@ def _lead_time_line(cover: dict[str, Any]) -> str:
     shares = ", ".join(f"{k}: {v:.1%}" for k, v in cover.items() if k.startswith("q"))
     return (
         f"Lead-time demand (the sum of the first {cover['periods']} periods, "
-        f"{cover['sums']} sums): {shares}."
+        f"{cover['sums']} sums): {shares}; actual sums / forecast mean: "
+        f"{cover['actual_total'] / cover['mean_total']:.3f}."
     )
 
 

@@ -264,8 +264,9 @@ def sample_lead_time_demand(
     statistic, the ceil((n + 1) level)-th smallest (as for the per-period quantiles);
     ``samples`` draws from them with replacement. The mean is the forecast's, the sum of
     f_j over the lead time: errors borrowed from a group and clipped at zero lift the
-    mean of the sums above it for slow movers (on carparts' 3-month hold-out sums by 47 %,
-    against 11 % for the forecast), while their quantiles stay calibrated.
+    mean of the sums above it for slow movers (about 1.5 times carparts' actual 3-month
+    hold-out sums, which come to 0.94 of the forecast's), while their quantiles stay
+    calibrated.
 
     Args:
         mean_path: point forecast per period, shape ``(horizon,)``.
