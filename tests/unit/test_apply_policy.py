@@ -128,6 +128,13 @@ def test_ledger_forecast_sets_the_spread_from_its_lead_time_demand(shop: Shop) -
     level, history_level = (int(x.new_policy.split("=")[1]) for x in (d, by_history))
     assert 21 <= level < history_level - 10
 
+    # a 3-day run cannot see the 6-day period: it is extrapolated, and the reason says so
+    short = shop.bus.handle(c.RunForecast(horizon=3, quantiles=(0.9,)))
+    (item,) = shop.uow().forecasts.items(short.run_id)
+    assert item.ltd_days == 6 and short.beyond_horizon == {"W": 6}
+    (d,) = shop.bus.handle(c.ApplyPolicy(skus=("W",), kind="base-stock"))
+    assert "over 6 days" in d.reason and "extrapolated past its 3-day horizon" in d.reason
+
 
 def test_overrides_move_the_stored_lead_time_demand_not_its_spread(shop: Shop) -> None:
     """A planner's override inside the protection period moves the item's lead-time

@@ -75,7 +75,7 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
 
     start = ctx.today - dt.timedelta(days=cmd.history_days)
     history = daily_demand(uow, start=start, end=ctx.today)
-    levels, spreads = _stored_forecast(uow, ctx)
+    levels, spreads, horizon = _stored_forecast(uow, ctx)
     lead_times: dict[int, LeadTime] = {}
     decisions = []
     for sku, item in items.items():
@@ -89,6 +89,7 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
                 history.get(sku),
                 levels.get(sku),
                 spreads.get(sku),
+                horizon,
                 lead_times[supplier.id or 0],
                 kind,
                 cmd,
@@ -101,17 +102,17 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
 
 def _stored_forecast(
     uow: UnitOfWork, ctx: Context
-) -> tuple[dict[str, list[float]], dict[str, ForecastItem]]:
-    """Of the latest stored run: the daily forecast means from today on, per item, and
-    the items whose lead-time demand the run stored."""
+) -> tuple[dict[str, list[float]], dict[str, ForecastItem], int]:
+    """Of the latest stored run: the daily forecast means from today on, per item, the
+    items whose lead-time demand the run stored, and the run's horizon (days)."""
     run = uow.forecasts.latest_run()
     levels: dict[str, list[float]] = {}
     if run is None:
-        return levels, {}
+        return levels, {}, 0
     for value in uow.forecasts.values(run.id, since=ctx.today):
         levels.setdefault(value.sku, []).append(value.mean)
     spreads = {i.sku: i for i in uow.forecasts.items(run.id) if i.ltd_mean is not None}
-    return levels, spreads
+    return levels, spreads, run.horizon
 
 
 def _validate(cmd: ApplyPolicy) -> None:
@@ -143,6 +144,7 @@ def _decide(
     days: npt.NDArray[np.int64] | None,
     forecast: list[float] | None,
     spread: ForecastItem | None,
+    run_horizon: int,
     lead: LeadTime,
     kind: PolicyKind | None,
     cmd: ApplyPolicy,
@@ -150,6 +152,7 @@ def _decide(
 ) -> PolicyDecision:
     import numpy as np
 
+    from subzero.planning.forecast_horizon import extend_forecast
     from subzero.planning.policies.demand import negative_binomial_demand, poisson_demand
     from subzero.planning.policies.design import design_policy
     from subzero.planning.policies.kinds import MakeToOrder, PolicyKind, policy_to_text
@@ -163,15 +166,24 @@ def _decide(
     sd = float(series.std(ddof=1)) if series.size > 1 else 0.0
     source = f"{series.size} days of orders"
     if forecast and mean > 0:
-        horizon = forecast[: protection_days(lead_mean)]
-        level = max(0.0, float(np.mean(horizon)))
+        needed = protection_days(lead_mean)
+        ahead = np.asarray(forecast[:needed], dtype=np.float64)
+        if ahead.size < needed:  # the run ends inside the period: continue its last week
+            padded = np.concatenate([ahead, np.zeros(needed - ahead.size)])
+            ahead = extend_forecast(padded, ahead.size)
+        level = max(0.0, float(np.mean(ahead)))
         source = "the stored forecast, spread from the order history"
         dispersion = sd * sd / mean  # variance-to-mean ratio, kept at the new level
         if spread is not None and spread.ltd_mean and spread.ltd_sd is not None:
             dispersion = spread.ltd_sd**2 / spread.ltd_mean
+            beyond = (
+                f", extrapolated past its {run_horizon}-day horizon"
+                if spread.ltd_days is not None and spread.ltd_days > run_horizon
+                else ""
+            )
             source = (
                 f"the stored forecast, spread from its demand over {spread.ltd_days} days "
-                f"({spread.ltd_mean:.1f} ± {spread.ltd_sd:.1f})"
+                f"({spread.ltd_mean:.1f} ± {spread.ltd_sd:.1f}{beyond})"
             )
         sd = math.sqrt(dispersion * level)
         mean = level
