@@ -18,25 +18,26 @@ __all__ = ["extend_forecast", "extrapolate_variance"]
 
 
 def extend_forecast(
-    means: npt.NDArray[np.float64], covered: int, season: int = 7
+    means: npt.NDArray[np.float64], days: int, season: int = 7
 ) -> npt.NDArray[np.float64]:
-    """A daily forecast whose last days are missing, completed: each missing day repeats
-    the same weekday of the last covered week (a seasonal-naive continuation, so a weekly
-    pattern is kept); with less than a week covered, the covered days' mean.
+    """A daily forecast continued to ``days`` days: each day past its end repeats the
+    same weekday of its last week (a seasonal-naive continuation, so a weekly pattern is
+    kept); a forecast of less than a week continues at its mean.
 
     Args:
-        means: daily forecasts, shape ``(..., horizon)``; only ``[..., :covered]`` is read.
-        covered: the days the forecast covers, 1 <= covered <= horizon.
+        means: daily forecasts, shape ``(..., covered)``, covered >= 1.
+        days: the length wanted, >= covered.
         season: the period repeated [days].
 
     Returns:
-        A new array of the same shape, equal to ``means`` on the covered days.
+        A new array of shape ``(..., days)`` that starts with ``means``.
     """
-    horizon = means.shape[-1]
-    if not 1 <= covered <= horizon:
-        raise ValueError(f"covered {covered} days of {horizon}")
-    out = np.array(means, dtype=np.float64, copy=True)
-    missing = np.arange(covered, horizon)
+    covered = means.shape[-1]
+    if not 1 <= covered <= days:
+        raise ValueError(f"covered {covered} days of {days}")
+    out = np.zeros((*means.shape[:-1], days))
+    out[..., :covered] = means
+    missing = np.arange(covered, days)
     if covered >= season:
         out[..., missing] = out[..., covered - season + (missing - covered) % season]
     else:

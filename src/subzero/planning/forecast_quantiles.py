@@ -387,12 +387,11 @@ def lead_time_summary(
             continue
         running = demand.cumsum(axis=2)
         sums = running[:, :, -1]
-        beyond = np.zeros((f.shape[0], lead_time))
-        beyond[:, :horizon] = f[:, 0, :]
-        added = extend_forecast(beyond, horizon)[:, horizon:].sum(axis=1)
+        ahead = extend_forecast(f[:, 0, :], lead_time)
+        added = ahead[:, horizon:].sum(axis=1)
         mean_h, sd_h = sums.mean(axis=1), sums.std(axis=1)
         sd_l = np.sqrt(extrapolate_variance(running.var(axis=1), lead_time))
-        mean[lo : lo + step] = np.maximum(f[:, 0, :].sum(axis=1) + added, 0.0)
+        mean[lo : lo + step] = np.maximum(ahead.sum(axis=1), 0.0)
         sd[lo : lo + step] = sd_l
         if levels:
             at_h = np.sort(sums, axis=1)[:, ranks - 1]

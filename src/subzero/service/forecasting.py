@@ -185,8 +185,8 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
     logger.info(
         "forecast run %d: %d items, %d days, %.1fs", run_id, len(choices), cmd.horizon, seconds
     )
-    if beyond:
-        logger.warning(
+    if beyond:  # the CLI says so, with the remedy; other callers read ``beyond_horizon``
+        logger.info(
             "forecast run %d: %d item(s) wait up to %d days for their supplier, longer than "
             "the %d-day horizon: their lead-time demand past it is extrapolated",
             run_id,

@@ -133,10 +133,10 @@ def gather_partitions(
             until = ctx.today + dt.timedelta(days=covered)
             for value in uow.forecasts.values(run.id, since=ctx.today, before=until):
                 offset = (value.ds - ctx.today).days
-                stored.setdefault(value.sku, np.zeros(horizon_days))[offset] = value.mean
+                stored.setdefault(value.sku, np.zeros(covered))[offset] = value.mean
             if covered < horizon_days:
                 extended = horizon_days - covered
-                stored = {sku: extend_forecast(v, covered) for sku, v in stored.items()}
+                stored = {sku: extend_forecast(v, horizon_days) for sku, v in stored.items()}
         inputs = []
         for item in items:
             allocated, backordered, promise = totals.get(item.id or 0, (0, 0, None))

@@ -169,8 +169,7 @@ def _decide(
         needed = protection_days(lead_mean)
         ahead = np.asarray(forecast[:needed], dtype=np.float64)
         if ahead.size < needed:  # the run ends inside the period: continue its last week
-            padded = np.concatenate([ahead, np.zeros(needed - ahead.size)])
-            ahead = extend_forecast(padded, ahead.size)
+            ahead = extend_forecast(ahead, needed)
         level = max(0.0, float(np.mean(ahead)))
         source = "the stored forecast, spread from the order history"
         dispersion = sd * sd / mean  # variance-to-mean ratio, kept at the new level
