@@ -1,17 +1,25 @@
-"""The stock screen's Core read path (``service.stock_view`` on ``adapters.db.stock_reader``)
-gives exactly the figures of the ORM path (``service.views.stock``), on SQLite and
-PostgreSQL, through every kind of change: allocation, backorders, shipping, cancelling,
-draft, sent, partly received and received purchase orders, and an untouched item."""
+"""The stock screen's read paths (``service.stock_view`` on ``adapters.db.stock_reader``:
+one query on the SQLAlchemy engine, and on a SQLite file the same query through the
+standard library's ``sqlite3``) give exactly the figures of the ORM path
+(``service.views.stock``), on SQLite and PostgreSQL, through every kind of change:
+allocation, backorders, shipping, cancelling, draft, sent, partly received and received
+purchase orders, and an untouched item. The ``sqlite3`` reader checks the schema with
+``bootstrap``'s messages and neither waits for nor blocks a writer."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from subzero.bootstrap import Runtime
+from subzero.adapters.db.stock_reader import SqliteFileStockReader, sqlite_file
+from subzero.bootstrap import Runtime, bootstrap, init_database
+from subzero.config import Settings
 from subzero.domain import commands as c
-from subzero.domain.errors import NotFound
+from subzero.domain.errors import InvalidState, NotFound
 from subzero.service.stock_view import stock_position, stock_positions
 from subzero.service.views import purchase_orders, stock
 
@@ -25,10 +33,14 @@ def _both_paths_agree(runtime: Runtime) -> list[dict[str, Any]]:
     with runtime.uow() as uow:
         skus = [item.sku for item in uow.items.list()]
     orm = [stock(runtime.uow(), sku).as_dict() for sku in skus]
-    core = [p.as_dict() for p in stock_positions(runtime.stock)]
-    assert core == orm
-    for row in orm:
-        assert stock_position(runtime.stock, str(row["sku"])).as_dict() == row
+    readers = [runtime.stock]
+    if sqlite_file(runtime.settings.database_url) is not None:
+        readers.append(SqliteFileStockReader(runtime.settings.database_url))
+    assert len(readers) == (2 if runtime.engine.dialect.name == "sqlite" else 1)
+    for reader in readers:
+        assert [p.as_dict() for p in stock_positions(reader)] == orm, reader
+        for row in orm:
+            assert stock_position(reader, str(row["sku"])).as_dict() == row
     return orm
 
 
@@ -84,3 +96,93 @@ def test_unknown_sku_is_not_found_on_both_paths(runtime: Runtime) -> None:
     with pytest.raises(NotFound, match="'NOPE'"):
         stock_position(runtime.stock, "NOPE")
     assert stock_positions(runtime.stock) == []
+    if runtime.engine.dialect.name == "sqlite":
+        reader = SqliteFileStockReader(runtime.settings.database_url)
+        assert reader.position("NOPE") is None and stock_positions(reader) == []
+
+
+def _bootstrap_error(url: str) -> str:
+    with pytest.raises(InvalidState) as caught:
+        bootstrap(Settings(database_url=url)).dispose()
+    return str(caught.value)
+
+
+def test_sqlite_reader_refuses_what_bootstrap_refuses_with_its_words(tmp_path: Path) -> None:
+    """A missing file (not created), an empty file, a schema one revision old, a file
+    that is not a database: the same one-line error as every other command."""
+    missing = tmp_path / "typo.db"
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    old = tmp_path / "old.db"
+    init_database(Settings(database_url=f"sqlite:///{old}"))
+    with sqlite3.connect(old) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0006'")
+    garbage = tmp_path / "notes.db"
+    garbage.write_text("not a database, but a planner's notes\n" * 200)
+
+    for path, says in (
+        (missing, "does not exist: run `subzero init`"),
+        (empty, "is not initialised or is out of date: run `subzero init`"),
+        (old, "is not initialised or is out of date: run `subzero init`"),
+        (garbage, "cannot use database"),
+    ):
+        url = f"sqlite:///{path}"
+        expected = _bootstrap_error(url)
+        assert says in expected, expected
+        with pytest.raises(InvalidState) as caught:
+            SqliteFileStockReader(url).positions()
+        assert str(caught.value) == expected, path.name
+    assert not missing.exists()
+    assert _tables(empty) == set()  # nothing written while checking
+
+
+def _tables(path: Path) -> set[str]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+
+
+def test_sqlite_reader_neither_waits_for_nor_sees_an_open_write(tmp_path: Path) -> None:
+    """WAL: while a writer holds its transaction (BEGIN IMMEDIATE, as the engine's
+    writers do) the reader answers at once with the last committed figures."""
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    init_database(Settings(database_url=url))
+    runtime = bootstrap(Settings(database_url=url))
+    try:
+        runtime.bus.handle(c.AddSupplier("ACME", 5))
+        runtime.bus.handle(c.AddItem("W", "ACME", 3))
+    finally:
+        runtime.dispose()
+    writer = sqlite3.connect(tmp_path / "busy.db", isolation_level=None, timeout=0)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE items SET on_hand = 99 WHERE sku = 'W'")
+        reader = SqliteFileStockReader(url)
+        position = reader.position("W")
+        assert position is not None and position.on_hand == 3
+        writer.execute("COMMIT")
+        position = reader.position("W")
+        assert position is not None and position.on_hand == 99
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:///subzero.db", "subzero.db"),
+        ("sqlite:////var/lib/subzero/live.db", "/var/lib/subzero/live.db"),
+        ("sqlite+pysqlite:///data/shop.db", "data/shop.db"),
+        ("sqlite://", None),  # in memory
+        ("sqlite:///:memory:", None),
+        ("sqlite:///shop.db?timeout=5", None),  # options: SQLAlchemy's to interpret
+        ("sqlite:///my%20shop.db", None),  # escapes: likewise
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/shop", None),
+    ],
+)
+def test_sqlite_file_is_the_file_sqlalchemy_opens(url: str, path: str | None) -> None:
+    from sqlalchemy.engine import make_url
+
+    found = sqlite_file(url)
+    assert (None if found is None else str(found)) == path
+    if found is not None:
+        assert make_url(url).database == str(found)

@@ -139,10 +139,10 @@ def stock(
     as_json: bool = _JSON,
 ) -> None:
     """Stock position: on hand, allocated, backordered, on order, available, position."""
-    from subzero.cli.runtime import runtime
+    from subzero.cli.runtime import stock_reader
     from subzero.service.stock_view import stock_position, stock_positions
 
-    reader = runtime().stock
+    reader = stock_reader()
     positions = [stock_position(reader, sku)] if sku is not None else stock_positions(reader)
     rows = [p.as_dict() for p in positions]
     if as_json:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from subzero.adapters.db.revision import SCHEMA_REVISION
 from subzero.domain.errors import InvalidState
 
 if TYPE_CHECKING:
@@ -28,9 +29,6 @@ __all__ = [
 ]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-SCHEMA_REVISION = "0007"
-"""The newest migration; a test checks it is Alembic's head."""
 
 
 def alembic_config(url: str = "") -> Config:
