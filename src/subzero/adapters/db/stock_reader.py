@@ -73,11 +73,8 @@ def _positions(rows: Iterable[Sequence[Any]]) -> list[StockPosition]:
     ]
 
 
-class SqlStockReader:
-    """Stock positions read in one statement from a SQLAlchemy ``engine``."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+class _PositionsQuery:
+    """``StockReader`` on ``_read``, which runs ``POSITIONS_SQL`` somewhere."""
 
     def position(self, sku: str) -> StockPosition | None:
         found = self._read(_ONE, {"sku": sku})
@@ -85,6 +82,16 @@ class SqlStockReader:
 
     def positions(self) -> Sequence[StockPosition]:
         return self._read(_ALL, {})
+
+    def _read(self, sql: str, params: dict[str, str]) -> list[StockPosition]:
+        raise NotImplementedError
+
+
+class SqlStockReader(_PositionsQuery):
+    """Stock positions read in one statement from a SQLAlchemy ``engine``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def _read(self, sql: str, params: dict[str, str]) -> list[StockPosition]:
         from sqlalchemy import text
@@ -106,7 +113,7 @@ def sqlite_file(url: str) -> Path | None:
     return Path(found["path"])
 
 
-class SqliteFileStockReader:
+class SqliteFileStockReader(_PositionsQuery):
     """Stock positions read with ``sqlite3`` from the SQLite file of ``url``.
 
     Each read is one deferred transaction, as the engine's read-only twin begins it: in
@@ -125,13 +132,6 @@ class SqliteFileStockReader:
         self.url = url
         self.path = path
         self._name = url.split(":///", 1)[1]  # as written, for messages
-
-    def position(self, sku: str) -> StockPosition | None:
-        found = self._read(_ONE, {"sku": sku})
-        return found[0] if found else None
-
-    def positions(self) -> Sequence[StockPosition]:
-        return self._read(_ALL, {})
 
     def _read(self, sql: str, params: dict[str, str]) -> list[StockPosition]:
         import sqlite3
