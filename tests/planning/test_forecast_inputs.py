@@ -33,6 +33,13 @@ def test_non_numeric_y_names_series_and_row() -> None:
         prepare_history(bad, row_base=2)
 
 
+def test_infinite_y_is_shown_as_written() -> None:
+    bad = good()
+    bad["y"] = [1.0, np.inf, 3.0]
+    with pytest.raises(InvalidParameter, match=r"series 'A', row 1: y=inf is not a number"):
+        prepare_history(bad)
+
+
 def test_negative_y_names_series_and_row() -> None:
     bad = good()
     bad.loc[2, "y"] = -4
@@ -42,8 +49,14 @@ def test_negative_y_names_series_and_row() -> None:
 
 def test_duplicate_period_names_series_and_row() -> None:
     bad = pd.concat([good(), good(1)], ignore_index=True)
-    with pytest.raises(InvalidParameter, match=r"series 'A', row 3: duplicate \(unique_id, ds\)"):
+    with pytest.raises(
+        InvalidParameter,
+        match=r"series 'A', row 3: duplicate \(unique_id, ds\) = \('A', 2024-01-01\);",
+    ):
         prepare_history(bad)
+    periods = pd.DataFrame({"unique_id": ["A", "A"], "ds": [7, 7], "y": [1, 2]})
+    with pytest.raises(InvalidParameter, match=r"row 1: duplicate \(unique_id, ds\) = \('A', 7\);"):
+        prepare_history(periods)
 
 
 def test_bad_date() -> None:

@@ -124,8 +124,9 @@ def _numeric_demand(frame: pd.DataFrame, row_base: int) -> npt.NDArray[np.float6
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
         value = frame["y"].iloc[bad[0]]
+        shown = repr(value) if isinstance(value, str) else str(value)  # inf, not np.float64(inf)
         raise InvalidParameter(
-            f"history: {_where(frame, int(bad[0]), row_base)}: y={value!r} is not a number "
+            f"history: {_where(frame, int(bad[0]), row_base)}: y={shown} is not a number "
             f"({bad.size} bad row(s)); demand must be a number >= 0"
         )
     negative = np.flatnonzero(y < 0)
@@ -388,9 +389,11 @@ def prepare_history(
     duplicated = np.flatnonzero(frame.duplicated(["unique_id", "ds"]).to_numpy())
     if duplicated.size:
         position = int(duplicated[0])
+        period = frame["ds"].iloc[position]
+        shown = f"{period:%Y-%m-%d}" if isinstance(period, pd.Timestamp) else str(period)
         raise InvalidParameter(
             f"history: {_where(frame, position, row_base)}: duplicate (unique_id, ds) = "
-            f"({frame['unique_id'].iloc[position]!r}, {frame['ds'].iloc[position]}); "
+            f"({frame['unique_id'].iloc[position]!r}, {shown}); "
             "each series may have one row per period"
         )
     resolved = _resolve_freq(frame["ds"], freq)
