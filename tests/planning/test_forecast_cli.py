@@ -284,6 +284,35 @@ def test_a_full_disk_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1 and done.stderr.endswith("\n")
 
 
+def test_a_run_that_fails_while_writing_leaves_the_previous_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up half-way through the CSV: the last run's forecast and report
+    are still there, whole, and nothing half-written lies beside them."""
+    from typer.testing import CliRunner
+
+    from subzero.cli.app import app
+
+    source, out, report = _two_series(tmp_path), tmp_path / "f.csv", tmp_path / "r.json"
+    out.write_text("unique_id,ds,mean\nA,2024-03-01,5\n")
+    report.write_text("{}\n")
+
+    def disk_fills_up(self: pd.DataFrame, path: Path, *args: object, **kwargs: object) -> None:
+        Path(path).write_text("unique_id,ds,mean,q0.5\nA,2024-03-01,4.9")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_fills_up)
+    done = CliRunner().invoke(
+        app,
+        ["forecast", "--input", str(source), "--horizon", "3", "--output", str(out),
+         "--report", str(report), "--expensive-budget", "0"],
+    )  # fmt: skip
+    assert isinstance(done.exception, OSError), done.output
+    assert out.read_text() == "unique_id,ds,mean\nA,2024-03-01,5\n"
+    assert report.read_text() == "{}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "history.csv", "r.json"]
+
+
 def test_the_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
     """On a terminal the stage bar shows (and is wiped when done); it is the same run
     that draws nothing into a pipe above."""

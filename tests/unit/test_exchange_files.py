@@ -124,3 +124,38 @@ def test_a_manifest_of_another_schema_version_is_refused(tmp_path: Path) -> None
     (tmp_path / "manifest.json").write_text('{"schema_version": 99}')
     _, rejected = read_directory(tmp_path)
     assert str(rejected[0]) == "manifest.json: schema_version 99; this version reads 1"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_export_that_fails_part_way_leaves_whole_files_and_no_manifest(
+    tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk on the fourth file: the files before it are the new export, the rest
+    the old one, each whole and readable, and no manifest vouches for the mix."""
+    import subzero.adapters.io.files as files
+
+    old = {"suppliers": [{"name": "ACME", "lead_time_days": 5, "lead_time_sd_days": 0.5}]}
+    write_directory(tmp_path, old, fmt=fmt, exported_at=AT)
+    writer = files._write_csv if fmt == "csv" else files._write_parquet
+    calls = []
+
+    def fails_on_the_fourth(path: Path, *args: object) -> None:
+        calls.append(path)
+        writer(path, *args)  # type: ignore[arg-type]
+        if len(calls) == 4:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(
+        files, "_write_csv" if fmt == "csv" else "_write_parquet", fails_on_the_fourth
+    )
+    new = {"suppliers": [{"name": "BETA", "lead_time_days": 3, "lead_time_sd_days": 0.0}]}
+    with pytest.raises(OSError, match="No space left"):
+        write_directory(tmp_path, new, fmt=fmt, exported_at=AT)
+
+    assert not (tmp_path / "manifest.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{entity}.{fmt}" for entity in SCHEMA
+    )  # nothing half-written left beside them
+    tables, rejected = read_directory(tmp_path)
+    assert rejected == [] and len(tables) == len(SCHEMA)  # every file still whole
+    assert [r.values["name"] for r in tables["suppliers"]] == ["BETA"]  # the first: new

@@ -181,8 +181,13 @@ def _plot_levels(report: DemoReport, path: str) -> None:
     ax.legend(loc="upper left")
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    from subzero.files import replacing
+
+    try:
+        with replacing(path) as partial:
+            fig.savefig(partial)
+    finally:
+        plt.close(fig)
 
 
 def _maybe_reset(url: str, reset: bool) -> None:

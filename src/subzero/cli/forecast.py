@@ -25,6 +25,7 @@ import typer
 
 from subzero.cli.output import check_output_path, parse_float_list
 from subzero.domain.errors import InvalidParameter
+from subzero.files import replacing
 
 __all__ = ["DETECT_ALPHA", "register"]
 
@@ -224,9 +225,11 @@ def _write(
     out = frame[columns].copy()
     if out["ds"].dtype.kind == "M":
         out["ds"] = out["ds"].dt.strftime("%Y-%m-%d")
-    out.to_csv(output, index=False, float_format="%.6g")
+    with replacing(output) as path:
+        out.to_csv(path, index=False, float_format="%.6g")
     if report is not None:
-        report.write_text(json.dumps(details, indent=2, default=str) + "\n")
+        with replacing(report) as path:
+            path.write_text(json.dumps(details, indent=2, default=str) + "\n")
 
 
 def _check_lead_time(
@@ -251,7 +254,8 @@ def _check_lead_time(
 
 
 def _write_lead_time(ltd: Any, path: Path) -> None:
-    ltd.to_csv(path, index=False, float_format="%.6g")
+    with replacing(path) as partial:
+        ltd.to_csv(partial, index=False, float_format="%.6g")
     typer.echo(f"lead-time demand of {len(ltd)} series written to {path}", err=True)
 
 

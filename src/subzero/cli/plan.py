@@ -88,7 +88,9 @@ def plan(
     if output is not None:
         import csv
 
-        with output.open("w", newline="") as fh:
+        from subzero.files import replacing
+
+        with replacing(output) as partial, partial.open("w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["sku"])
             writer.writeheader()
             writer.writerows(rows)

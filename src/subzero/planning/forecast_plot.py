@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from subzero.domain.errors import InvalidParameter
+from subzero.files import replacing
 from subzero.planning.forecast_history import STOCKOUT_COLUMN, stockout_flags
 
 if TYPE_CHECKING:
@@ -187,7 +188,8 @@ def plot_forecast(
     import matplotlib.pyplot as plt
 
     try:
-        fig.savefig(path, dpi=110)
+        with replacing(path) as partial:
+            fig.savefig(partial, dpi=110)
     finally:
         plt.close(fig)
     return chosen
@@ -255,6 +257,7 @@ def plot_accuracy(path: Path, sku: str, runs: Sequence[dict[str, Any]], *, limit
     import matplotlib.pyplot as plt
 
     try:
-        fig.savefig(path, dpi=110)
+        with replacing(path) as partial:
+            fig.savefig(partial, dpi=110)
     finally:
         plt.close(fig)

@@ -28,6 +28,7 @@ from subzero.adapters.io.schema import (
     parse_cell,
 )
 from subzero.domain.errors import InvalidParameter
+from subzero.files import replacing
 from subzero.service.exchange import Rejection, Row
 
 __all__ = ["FORMATS", "read_directory", "write_directory"]
@@ -43,18 +44,24 @@ def write_directory(
     fmt: str,
     exported_at: dt.datetime,
 ) -> dict[str, Any]:
-    """Write every entity's rows and the manifest; returns the manifest."""
+    """Write every entity's rows and the manifest; returns the manifest. Each file is
+    replaced whole (``subzero.files.replacing``) and the manifest is written last, after
+    removing the old one: an export that fails part-way leaves no manifest."""
     if fmt not in FORMATS:
         raise InvalidParameter(f"format {fmt!r}; use csv or parquet")
     directory.mkdir(parents=True, exist_ok=True)
+    # An earlier export's manifest must not vouch for a set this one leaves half-replaced:
+    # it goes first, each file is replaced whole, and the new manifest comes last.
+    (directory / MANIFEST).unlink(missing_ok=True)
     files: dict[str, str] = {}
     for entity in ENTITIES:
         rows = tables.get(entity, ())
         path = directory / f"{entity}.{fmt}"
-        if fmt == "csv":
-            _write_csv(path, SCHEMA[entity], rows)
-        else:
-            _write_parquet(path, SCHEMA[entity], rows)
+        with replacing(path) as partial:
+            if fmt == "csv":
+                _write_csv(partial, SCHEMA[entity], rows)
+            else:
+                _write_parquet(partial, SCHEMA[entity], rows)
         files[entity] = path.name
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -63,7 +70,8 @@ def write_directory(
         "counts": {entity: len(tables.get(entity, ())) for entity in ENTITIES},
         "files": files,
     }
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    with replacing(directory / MANIFEST) as partial:
+        partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 
 

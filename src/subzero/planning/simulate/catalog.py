@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from subzero.domain.errors import InvalidParameter
+from subzero.files import replacing
 from subzero.planning.pmf import parse_pmf
 from subzero.planning.policies.kinds import (
     RQ,
@@ -227,7 +228,7 @@ def write_catalog(path: str | Path, rows: Sequence[Mapping[str, object]]) -> Non
     """Write rows (``item_row`` plus any extra columns) as CSV."""
     extra = [k for r in rows for k in r if k not in COLUMNS]
     header = list(COLUMNS) + list(dict.fromkeys(extra))
-    with Path(path).open("w", newline="") as fh:
+    with replacing(path) as partial, partial.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=header)
         writer.writeheader()
         for r in rows:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from subzero.domain.errors import InvalidParameter
+from subzero.files import replacing
 from subzero.planning.simulate.demand import DemandPattern, Shock
 from subzero.planning.simulate.engine import Disruption, Item, RunSettings, simulate
 from subzero.planning.simulate.stats import (
@@ -204,5 +205,8 @@ def plot_deltas(report: ScenarioReport, path: str | Path, title: str) -> None:
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    try:
+        with replacing(path) as partial:
+            fig.savefig(partial, dpi=100)
+    finally:
+        plt.close(fig)

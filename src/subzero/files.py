@@ -1,0 +1,72 @@
+"""Files written whole or not at all.
+
+Every file subzero writes for a user (forecast CSVs and reports, plots, plan and
+simulation outputs, exchange files) goes through :func:`replacing`: the content is
+written to a temporary file beside the target, flushed to disk, and then renamed over
+the target in one step. A reader, or a script waiting for the file, sees the old file or
+the new one, never half of one, and a run that fails or is killed while writing leaves
+the old file as it was. Standard library only, so any layer may use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["replacing"]
+
+
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A path to write the new content of ``path`` to; when the block ends normally it
+    replaces ``path`` in one step, when it raises it is removed and ``path`` is untouched.
+
+    The new file gets the old one's permissions, or for a new file those a plain
+    ``open(path, "w")`` would give (the umask applies). A symbolic link is followed: the
+    file it points to is replaced, the link stays. A target that exists and is not a
+    regular file (``/dev/stdout``, a FIFO, a device) cannot be replaced: it is written in
+    place, as before. The temporary file keeps the target's suffix, so writers that
+    choose a format by suffix (matplotlib, pandas' compression) behave the same.
+    """
+    target = Path(path)
+    if target.is_symlink():
+        target = target.resolve()
+    if target.exists() and not target.is_file():
+        yield target
+        return
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+    temporary = _create_beside(target)
+    try:
+        if mode is not None:
+            temporary.chmod(mode)
+        yield temporary
+        _flush_to_disk(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _create_beside(target: Path) -> Path:
+    """An empty new file in the target's folder, named after it (``.NAME.TOKEN.SUFFIX``),
+    created exclusively with mode 0o666 so the umask decides, as for ``open``."""
+    while True:
+        candidate = target.with_name(f".{target.stem}.{secrets.token_hex(4)}{target.suffix}")
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return candidate
+
+
+def _flush_to_disk(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

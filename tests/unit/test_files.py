@@ -1,0 +1,87 @@
+"""``subzero.files.replacing``: a file is replaced whole or not at all, with the
+permissions a plain write would give, never through a symlink or over a device."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from subzero.files import replacing
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_the_new_content_replaces_the_old_in_one_step(tmp_path: Path) -> None:
+    target = tmp_path / "forecast.csv"
+    target.write_text("old\n")
+    with replacing(target) as partial:
+        assert partial.parent == tmp_path and partial.suffix == ".csv"  # same folder, suffix
+        assert partial != target
+        partial.write_text("new\n")
+        assert target.read_text() == "old\n"  # nobody sees the new file before it is whole
+    assert target.read_text() == "new\n"
+    assert _listing(tmp_path) == ["forecast.csv"]
+
+
+def test_a_failure_while_writing_leaves_the_old_file_and_no_litter(tmp_path: Path) -> None:
+    target = tmp_path / "forecast.csv"
+    target.write_text("unique_id,ds,mean\nA,2026-01-01,3\n")
+    with pytest.raises(OSError, match="No space left"), replacing(target) as partial:
+        partial.write_text("unique_id,ds,me")
+        raise OSError(28, "No space left on device")
+    assert target.read_text() == "unique_id,ds,mean\nA,2026-01-01,3\n"
+    assert _listing(tmp_path) == ["forecast.csv"]
+
+
+def test_a_failure_before_the_first_file_creates_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "plot.png"
+    with pytest.raises(KeyboardInterrupt), replacing(target):
+        raise KeyboardInterrupt  # a planner's Ctrl-C
+    assert _listing(tmp_path) == []
+
+
+def test_permissions_are_those_of_a_plain_write_or_of_the_old_file(tmp_path: Path) -> None:
+    previous = os.umask(0o027)
+    try:
+        with replacing(tmp_path / "new.csv") as partial:
+            partial.write_text("x\n")
+        with open(tmp_path / "plain.csv", "w") as handle:  # the reference: a plain open
+            handle.write("x\n")
+    finally:
+        os.umask(previous)
+    mode = stat.S_IMODE((tmp_path / "new.csv").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "plain.csv").stat().st_mode) == 0o640
+
+    shared = tmp_path / "shared.csv"
+    shared.write_text("old\n")
+    shared.chmod(0o664)
+    with replacing(shared) as partial:
+        partial.write_text("new\n")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o664
+
+
+def test_a_symlink_stays_and_its_file_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / "runs").mkdir()
+    real = tmp_path / "runs" / "2026-12-03.csv"
+    real.write_text("old\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    with replacing(link) as partial:
+        assert partial.parent == real.parent
+        partial.write_text("new\n")
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert real.read_text() == "new\n"
+
+
+def test_a_device_is_written_in_place_never_replaced() -> None:
+    """``--output /dev/stdout`` or ``/dev/null`` must keep working, and as root a rename
+    over ``/dev/null`` would replace the device with a plain file."""
+    with replacing("/dev/null") as partial:
+        assert partial == Path("/dev/null")
+        partial.write_text("discarded\n")
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
