@@ -284,6 +284,28 @@ def test_a_full_disk_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1 and done.stderr.endswith("\n")
 
 
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [
+        ("unique_id;ds;y", "A;2024-01-{day:02d};{y}"),  # a spreadsheet where 1,5 is a number
+        ("unique_id\tds\ty", "A\t2024-01-{day:02d}\t{y}"),
+        (" unique_id , ds , y ", "A,2024-01-{day:02d},{y}"),
+    ],
+    ids=["semicolon", "tab", "spaced-header"],
+)
+def test_spreadsheet_csv_dialects_are_read(tmp_path: Path, header: str, row: str) -> None:
+    source, out = tmp_path / "history.csv", tmp_path / "f.csv"
+    lines = [row.format(day=day, y=day % 3) for day in range(1, 29)]
+    source.write_text("\n".join([header, *lines]) + "\n")
+    done = run(
+        "--input", str(source), "--horizon", "2", "--output", str(out), "--expensive-budget", "0"
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out)
+    assert frame["unique_id"].tolist() == ["A", "A"]
+    assert frame["ds"].tolist() == ["2024-01-29", "2024-01-30"]
+
+
 def test_a_run_that_fails_while_writing_leaves_the_previous_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

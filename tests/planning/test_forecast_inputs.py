@@ -24,6 +24,9 @@ def test_missing_column() -> None:
         InvalidParameter, match=r"missing column\(s\) y; expected columns unique_id, ds, y"
     ):
         prepare_history(good().drop(columns="y"))
+    renamed = good().rename(columns={"unique_id": "item", "ds": "date", "y": "qty"})
+    with pytest.raises(InvalidParameter, match=r"found 'item', 'date', 'qty'$"):
+        prepare_history(renamed)
 
 
 def test_non_numeric_y_names_series_and_row() -> None:

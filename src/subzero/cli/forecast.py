@@ -42,11 +42,29 @@ def _history(input_path: Path | None) -> tuple[Any, int]:
         raise InvalidParameter(f"--input: file {input_path} does not exist")
     try:
         frame = pd.read_csv(
-            input_path, dtype={"unique_id": str}, keep_default_na=False, na_values=[""]
+            input_path,
+            sep=_separator(input_path),
+            dtype={"unique_id": str},
+            keep_default_na=False,
+            na_values=[""],
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InvalidParameter(f"--input: {input_path} is not a readable CSV file: {exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]  # " unique_id , ds , y"
     return frame, 2  # row 2 is the first data line after the header
+
+
+def _separator(path: Path) -> str:
+    """``,``, or ``;`` / tab when the header has one of those and no comma (a CSV saved
+    by a spreadsheet in a locale whose decimal mark is the comma)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = handle.readline()
+    except UnicodeDecodeError:
+        return ","  # read_csv says what is wrong
+    if "," in header:
+        return ","
+    return next((sep for sep in (";", "\t") if sep in header), ",")
 
 
 def forecast_command(

@@ -112,6 +112,12 @@ def default_season(freq: str | int) -> int:
     return _DEFAULT_SEASON.get(freq[:1].upper(), 1)
 
 
+def _found_columns(columns: pd.Index, shown: int = 6) -> str:
+    names = [repr(str(c)) for c in list(columns)[:shown]]
+    more = f" and {len(columns) - shown} more" if len(columns) > shown else ""
+    return (", ".join(names) + more) if names else "none"
+
+
 def _where(frame: pd.DataFrame, position: int, row_base: int) -> str:
     uid = frame["unique_id"].iloc[position]
     return f"series {uid!r}, row {position + row_base}"
@@ -364,7 +370,8 @@ def prepare_history(
     missing = [c for c in REQUIRED_COLUMNS if c not in history.columns]
     if missing:
         raise InvalidParameter(
-            f"history: missing column(s) {', '.join(missing)}; expected columns unique_id, ds, y"
+            f"history: missing column(s) {', '.join(missing)}; expected columns unique_id, ds, "
+            f"y, found {_found_columns(history.columns)}"
         )
     if history.empty:
         raise InvalidParameter("history: no rows; expected at least one (unique_id, ds, y) row")
