@@ -5,7 +5,9 @@ simulation outputs, exchange files) goes through :func:`replacing`: the content 
 written to a temporary file beside the target, flushed to disk, and then renamed over
 the target in one step. A reader, or a script waiting for the file, sees the old file or
 the new one, never half of one, and a run that fails or is killed while writing leaves
-the old file as it was. Standard library only, so any layer may use it.
+the old file as it was. Files subzero reads (histories, catalogues, exchange files) may
+come from a spreadsheet: :func:`csv_delimiter` finds their separator. Standard library
+only, so any layer may use it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,21 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["replacing"]
+__all__ = ["csv_delimiter", "replacing"]
+
+
+def csv_delimiter(path: str | os.PathLike[str]) -> str:
+    """``,``, or ``;`` / tab when the header line has one of those and no comma: a CSV
+    saved by a spreadsheet where the decimal mark is a comma. A file whose first line
+    cannot be read as UTF-8 gets ``,`` (its reader then says what is wrong)."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = handle.readline()
+    except UnicodeDecodeError:
+        return ","
+    if "," in header:
+        return ","
+    return next((sep for sep in (";", "\t") if sep in header), ",")
 
 
 @contextlib.contextmanager

@@ -188,6 +188,19 @@ def test_bad_options_raise_invalid_parameter_naming_the_value(
     assert message in str(result.exception)
 
 
+def test_a_spreadsheets_catalog_reads_the_same(tmp_path: Path) -> None:
+    """Saved by a spreadsheet: semicolons, a byte-order mark, padded column names."""
+    plain = read_catalog(_catalog(tmp_path))
+    with _catalog(tmp_path).open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[0] = [f" {name} " for name in rows[0]]
+    saved = tmp_path / "from-excel.csv"
+    with saved.open("w", newline="", encoding="utf-8-sig") as fh:
+        csv.writer(fh, delimiter=";").writerows(rows)
+    assert saved.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert read_catalog(saved) == plain
+
+
 def test_catalog_round_trip_and_simulation(tmp_path: Path) -> None:
     items = read_catalog(_catalog(tmp_path))
     assert [it.policy for it in items[:2]] == [BaseStock(14), SS(5, 15)]

@@ -159,3 +159,14 @@ def test_an_export_that_fails_part_way_leaves_whole_files_and_no_manifest(
     tables, rejected = read_directory(tmp_path)
     assert rejected == [] and len(tables) == len(SCHEMA)  # every file still whole
     assert [r.values["name"] for r in tables["suppliers"]] == ["BETA"]  # the first: new
+
+
+def test_a_semicolon_file_from_a_spreadsheet_is_read(tmp_path: Path) -> None:
+    (tmp_path / "suppliers.csv").write_text(
+        "\ufeffname;lead_time_days;lead_time_sd_days\r\nACME;5;0.5\r\n", encoding="utf-8"
+    )
+    tables, rejected = read_directory(tmp_path)
+    assert rejected == []
+    assert [dict(r.values) for r in tables["suppliers"]] == [
+        {"name": "ACME", "lead_time_days": 5, "lead_time_sd_days": 0.5}
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from subzero.files import replacing
+from subzero.files import csv_delimiter, replacing
 
 
 def _listing(folder: Path) -> list[str]:
@@ -85,3 +85,28 @@ def test_a_device_is_written_in_place_never_replaced() -> None:
         assert partial == Path("/dev/null")
         partial.write_text("discarded\n")
     assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+
+
+@pytest.mark.parametrize(
+    ("first_line", "delimiter"),
+    [
+        ("unique_id,ds,y\n", ","),
+        ("unique_id;ds;y\r\n", ";"),  # a spreadsheet where the decimal mark is a comma
+        ("\ufeffsku;policy;demand\n", ";"),  # with a byte-order mark
+        ("unique_id\tds\ty\n", "\t"),
+        ("name,note\n", ","),
+        ("sku,comment;free text\n", ","),  # a comma in the header decides
+        ("y\n", ","),  # one column: nothing to tell
+        ("", ","),  # empty file: its reader says so
+    ],
+)
+def test_csv_delimiter_from_the_header(tmp_path: Path, first_line: str, delimiter: str) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(first_line + "1,2,3\n" if first_line else "", encoding="utf-8")
+    assert csv_delimiter(path) == delimiter
+
+
+def test_csv_delimiter_of_a_file_that_is_not_text(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"\xff\xfe\x00binary;data")
+    assert csv_delimiter(path) == ","

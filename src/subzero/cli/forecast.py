@@ -25,7 +25,7 @@ import typer
 
 from subzero.cli.output import check_output_path, parse_float_list
 from subzero.domain.errors import InvalidParameter
-from subzero.files import replacing
+from subzero.files import csv_delimiter, replacing
 
 __all__ = ["DETECT_ALPHA", "register"]
 
@@ -43,7 +43,7 @@ def _history(input_path: Path | None) -> tuple[Any, int]:
     try:
         frame = pd.read_csv(
             input_path,
-            sep=_separator(input_path),
+            sep=csv_delimiter(input_path),
             dtype={"unique_id": str},
             keep_default_na=False,
             na_values=[""],
@@ -52,19 +52,6 @@ def _history(input_path: Path | None) -> tuple[Any, int]:
         raise InvalidParameter(f"--input: {input_path} is not a readable CSV file: {exc}") from None
     frame.columns = [str(c).strip() for c in frame.columns]  # " unique_id , ds , y"
     return frame, 2  # row 2 is the first data line after the header
-
-
-def _separator(path: Path) -> str:
-    """``,``, or ``;`` / tab when the header has one of those and no comma (a CSV saved
-    by a spreadsheet in a locale whose decimal mark is the comma)."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = handle.readline()
-    except UnicodeDecodeError:
-        return ","  # read_csv says what is wrong
-    if "," in header:
-        return ","
-    return next((sep for sep in (";", "\t") if sep in header), ",")
 
 
 def forecast_command(

@@ -28,7 +28,7 @@ from subzero.adapters.io.schema import (
     parse_cell,
 )
 from subzero.domain.errors import InvalidParameter
-from subzero.files import replacing
+from subzero.files import csv_delimiter, replacing
 from subzero.service.exchange import Rejection, Row
 
 __all__ = ["FORMATS", "read_directory", "write_directory"]
@@ -176,7 +176,7 @@ def _header_ok(name: str, entity: str, header: Sequence[str], out: list[Rejectio
 def _read_csv(path: Path, out: list[Rejection]) -> _RawRows | None:
     entity = path.stem
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=csv_delimiter(path))
         header = next(reader, None)
         if header is None:
             return []

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from subzero.domain.errors import InvalidParameter
-from subzero.files import replacing
+from subzero.files import csv_delimiter, replacing
 from subzero.planning.pmf import parse_pmf
 from subzero.planning.policies.kinds import (
     RQ,
@@ -182,9 +182,10 @@ def read_catalog(path: str | Path) -> list[Item]:
     p = Path(path)
     if not p.exists():
         raise InvalidParameter(f"catalog {p}: file not found")
-    with p.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"sku", "policy", "demand"} - set(reader.fieldnames or ())
+    with p.open(newline="", encoding="utf-8-sig") as fh:  # a spreadsheet's BOM is fine
+        reader = csv.DictReader(fh, delimiter=csv_delimiter(p))
+        reader.fieldnames = [name.strip() for name in reader.fieldnames or ()]
+        missing = {"sku", "policy", "demand"} - set(reader.fieldnames)
         if missing:
             raise InvalidParameter(f"catalog {p}: missing column(s) {', '.join(sorted(missing))}")
         return parse_rows(reader, str(p))
