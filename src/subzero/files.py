@@ -45,8 +45,9 @@ def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
     ``open(path, "w")`` would give (the umask applies). A symbolic link is followed: the
     file it points to is replaced, the link stays. A target that exists and is not a
     regular file (``/dev/stdout``, a FIFO, a device) cannot be replaced: it is written in
-    place, as before. The temporary file keeps the target's suffix, so writers that
-    choose a format by suffix (matplotlib, pandas' compression) behave the same.
+    place, as before; so is an existing, writable file in a folder where no new file may
+    be created. The temporary file keeps the target's suffix, so writers that choose a
+    format by suffix (matplotlib, pandas' compression) behave the same.
     """
     target = Path(path)
     if target.is_symlink():
@@ -55,7 +56,15 @@ def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield target
         return
     mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
-    temporary = _create_beside(target)
+    try:
+        temporary = _create_beside(target)
+    except PermissionError:
+        if mode is None or not os.access(target, os.W_OK):
+            raise
+        temporary = None  # a folder that takes no new files, but this one may be rewritten
+    if temporary is None:
+        yield target
+        return
     try:
         if mode is not None:
             temporary.chmod(mode)

@@ -110,3 +110,23 @@ def test_csv_delimiter_of_a_file_that_is_not_text(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_bytes(b"\xff\xfe\x00binary;data")
     assert csv_delimiter(path) == ","
+
+
+def test_a_folder_that_takes_no_new_files_still_lets_a_writable_file_be_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(Root creates files anywhere, so the refusal is simulated.)"""
+    import subzero.files as files
+
+    def refused(target: Path) -> Path:
+        raise PermissionError(13, "Permission denied", str(target.parent))
+
+    monkeypatch.setattr(files, "_create_beside", refused)
+    existing = tmp_path / "forecast.csv"
+    existing.write_text("old\n")
+    with replacing(existing) as partial:
+        assert partial == existing
+        partial.write_text("new\n")
+    assert existing.read_text() == "new\n"
+    with pytest.raises(PermissionError), replacing(tmp_path / "new.csv"):
+        pass  # a new file cannot be made there at all: said, not hidden
