@@ -318,3 +318,37 @@ def test_scenario_command_json_and_plot(tmp_path: Path) -> None:
     assert parse_disruption("acme:10:20").last_day == 20
     with pytest.raises(InvalidParameter, match="--spike"):
         parse_spike("lots")
+
+
+@pytest.mark.parametrize("serial", [False, True])
+def test_a_compiled_kernel_is_cached_once_run(serial: bool) -> None:
+    """numba writes the kernel's cache index on its first call (``cache=True``), so the
+    first-run note below is said once per machine, not on every run."""
+    from subzero.planning.simulate import _kernels, engine
+    from subzero.planning.simulate._kernels import needs_compiling
+
+    settings = RunSettings(periods=50, warmup=5, batches=5)
+    if serial:
+        system = engine.SerialSystem((4, 6), (1, 1), (1.0, 2.0), 5.0, PoissonDemand(2))
+        engine.simulate_serial(system, settings, np.random.default_rng(0))
+    else:
+        item = Item("A", BaseStock(4), PoissonDemand(2), lead_time=1)
+        engine.simulate([item], settings, np.random.default_rng(0))
+    assert needs_compiling(serial) is False
+    kernel = _kernels.simulate_serial_compiled if serial else _kernels.simulate_items_compiled
+    assert kernel._cache._cache_file._index_path.endswith(".nbi")  # where the check looks
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_the_first_run_on_a_machine_says_it_compiles(
+    cached: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from subzero.planning.simulate import _kernels
+
+    monkeypatch.setattr(_kernels, "needs_compiling", lambda serial=False: not cached)
+    args = ["--policy", "base-stock", "--S", "5", "--poisson", "2", "--periods", "200"]
+    result = CliRunner().invoke(_app(), ["simulate", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    said = "compiling the simulator for this machine" in result.stderr
+    assert said is not cached
+    json.loads(result.stdout)  # stdout stays one JSON value

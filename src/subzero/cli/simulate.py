@@ -77,6 +77,19 @@ def _settings(
     )
 
 
+def _note_first_compile(settings: Any, serial: bool = False) -> None:
+    """Say why the first run on a machine waits: numba compiles the kernel once."""
+    from subzero.planning.simulate._kernels import needs_compiling
+
+    if settings.kernel == "compiled" and needs_compiling(serial):
+        typer.secho(
+            "compiling the simulator for this machine: the first run takes about half a "
+            "minute, later runs load it from the cache",
+            err=True,
+            fg="yellow",
+        )
+
+
 def _demand(
     poisson: float | None, normal: str | None, history: str | None, quantiles: str | None
 ) -> Any:
@@ -264,6 +277,7 @@ def simulate_command(
 
     rng = np.random.default_rng(seed)
     settings = _settings(periods, warmup, batches, replications, kernel)
+    _note_first_compile(settings, serial=policy == "serial" and catalog is None)
     if catalog is not None:
         from subzero.planning.simulate.catalog import read_catalog
 
@@ -384,9 +398,11 @@ def tune_command(
     from subzero.planning.simulate.tune import tune
 
     items = read_catalog(catalog)
+    settings = _settings(periods, warmup, 10, 1)
+    _note_first_compile(settings)
     tuned = tune(
         items,
-        _settings(periods, warmup, 10, 1),
+        settings,
         np.random.default_rng(seed),
         fill_rate=fill_rate,
         max_wait=max_wait,
@@ -474,9 +490,10 @@ def scenario_command(
         change = sc.parse_disruption(disrupt)
     else:
         change = sc.LostSalesShare(float(lost_share))
-    report = sc.run_scenario(
-        read_catalog(catalog), _settings(periods, warmup, batches, replications), change, seed
-    )
+    items = read_catalog(catalog)
+    settings = _settings(periods, warmup, batches, replications)
+    _note_first_compile(settings)
+    report = sc.run_scenario(items, settings, change, seed)
     if plot:
         sc.plot_deltas(report, plot, f"{change}")
     data = report.to_json()

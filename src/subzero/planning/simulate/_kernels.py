@@ -67,6 +67,7 @@ __all__ = [
     "SERVED",
     "WAIT_SUM",
     "fill_guides",
+    "needs_compiling",
     "poisson_tables",
     "simulate_items_compiled",
     "simulate_serial_compiled",
@@ -1175,3 +1176,16 @@ def simulate_serial_compiled(  # type: ignore[no-untyped-def]
             if not ok:
                 overflow[chunk] += 1
     return overflow.sum()
+
+
+def needs_compiling(serial: bool = False) -> bool:
+    """True when the kernel (``simulate_serial_compiled`` with ``serial``, else
+    ``simulate_items_compiled``) has no on-disk cache yet, so its first call compiles it
+    (about half a minute on the 2-core reference machine; later processes load it).
+    Read from numba's cache index file; False when numba does not say where that is."""
+    import os
+
+    kernel = simulate_serial_compiled if serial else simulate_items_compiled
+    cache = getattr(kernel, "_cache", None)
+    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+    return isinstance(index, str) and not os.path.exists(index)
