@@ -352,3 +352,28 @@ def test_the_first_run_on_a_machine_says_it_compiles(
     said = "compiling the simulator for this machine" in result.stderr
     assert said is not cached
     json.loads(result.stdout)  # stdout stays one JSON value
+
+
+def test_output_mistakes_fail_before_the_work(tmp_path: Path) -> None:
+    """tune and demo run for minutes; a file they could not write is refused first."""
+    import os
+    import subprocess
+    import sys
+
+    subzero = str(Path(sys.executable).parent / "subzero")
+    env = {**os.environ, "SUBZERO_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
+    runs = [
+        (["tune", "--catalog", str(_catalog(tmp_path)), "--fill-rate", "0.95",
+          "--output", str(tmp_path / "missing" / "tuned.csv")], "--output: directory"),
+        (["demo", "--reset", "--plot", str(tmp_path / "missing" / "levels.png")],
+         "--plot: directory"),
+        (["demo", "--reset", "--svg", str(tmp_path)], "--svg: "),
+    ]  # fmt: skip
+    for args, message in runs:
+        done = subprocess.run(
+            [subzero, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.startswith(f"error[invalid_parameter]: {message}"), done.stderr
+        assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "demo.db").exists()  # nothing played, nothing created

@@ -30,14 +30,18 @@ def demo(
     layer (orders below zero, auto-POs, receipts, shipments), ending yesterday. The
     database is left in place: try `subzero stock`, `subzero po list`, `subzero order
     show 1` on it afterwards."""
+    from pathlib import Path
+
     from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
     from subzero.bootstrap import bootstrap, init_database, utc_now
-    from subzero.cli.output import emit_json, progress_bar
+    from subzero.cli.output import check_output_path, emit_json, progress_bar
     from subzero.config import get_settings
     from subzero.domain.errors import InvalidState
     from subzero.service.demo import DemoClock, DemoConfig, run_demo
 
+    check_output_path(None if svg is None else Path(svg), "--svg")  # not after 90 days
+    check_output_path(None if plot is None else Path(plot), "--plot")
     settings = get_settings()
     _maybe_reset(settings.database_url, reset)
     init_database(settings)
@@ -147,7 +151,10 @@ def _print_summary(report: DemoReport, days: int, database: str, svg: str | None
         "`subzero plan`, `subzero order show 1`."
     )
     if svg is not None:
-        out.save_svg(svg, title="subzero demo")
+        from subzero.files import replacing
+
+        with replacing(svg) as partial:
+            out.save_svg(str(partial), title="subzero demo")
 
 
 def _plot_levels(report: DemoReport, path: str) -> None:

@@ -397,6 +397,7 @@ def tune_command(
     from subzero.planning.simulate.catalog import item_row, read_catalog, write_catalog
     from subzero.planning.simulate.tune import tune
 
+    check_output_path(Path(output) if output else None, "--output")
     items = read_catalog(catalog)
     settings = _settings(periods, warmup, 10, 1)
     _note_first_compile(settings)
