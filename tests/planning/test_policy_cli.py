@@ -28,7 +28,7 @@ def _app() -> typer.Typer:
 def _json(*args: str) -> dict[str, object]:
     result = runner.invoke(_app(), ["policy", *args, "--json"])
     assert result.exit_code == 0, (result.output, result.exception)
-    value = json.loads(result.output)
+    value = json.loads(result.stdout)
     assert isinstance(value, dict)
     return value
 

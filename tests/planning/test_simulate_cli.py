@@ -96,7 +96,7 @@ def test_simulate_json_has_the_contract_shape_and_the_newsvendor_cost() -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     for key in (
         "cost",
         "fill_rate",
@@ -165,7 +165,7 @@ def test_simulate_variants_print_tables_and_json(args: list[str]) -> None:
     assert table.exit_code == 0, table.output
     assert "fill_rate" in table.output and "95% CI" in table.output
     js = runner.invoke(_app(), ["simulate", *args, "--periods", "5000", "--json"])
-    assert 0.0 <= json.loads(js.output)["fill_rate"]["mean"] <= 1.0
+    assert 0.0 <= json.loads(js.stdout)["fill_rate"]["mean"] <= 1.0
 
 
 @pytest.mark.parametrize(
@@ -209,7 +209,7 @@ def test_catalog_round_trip_and_simulation(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         _app(), ["simulate", "--catalog", str(_catalog(tmp_path)), "--periods", "3000", "--json"]
     )
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert [row["sku"] for row in data["items"]] == ["A", "B", "C", "D"]
     total = sum(row["cost"] for row in data["items"])
     assert data["overall"]["cost"]["mean"] == pytest.approx(total)
@@ -311,7 +311,7 @@ def test_scenario_command_json_and_plot(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["delta"]["fill_rate"]["mean"] < 0
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert parse_spike("30%:14").percent == 30.0 and parse_spike("30%:14:7").first_day == 7
