@@ -299,17 +299,18 @@ def bootstrap_lead_time_demand(
     history: npt.NDArray[np.float64],
     *,
     lead_time: int,
-    horizon: int,
+    horizon: int | None = None,
     levels: tuple[float, ...],
     n_samples: int,
     rng: np.random.Generator,
 ) -> LeadTimeDemand:
     """Lead-time demand of a series forecast by its historic mean: the sum of
     ``lead_time`` periods drawn with replacement from its own past (the bootstrap of
-    independent periods, matching the mean model and its own-history quantiles).
+    independent periods, matching the mean model and its own-history quantiles). The
+    draws reach any lead time; ``horizon`` bounds it where a caller promises 1..horizon.
 
     Raises:
-        InvalidParameter: the lead time is outside 1..horizon.
+        InvalidParameter: the lead time is below 1, or above ``horizon`` when given.
     """
     _check_lead_time(lead_time, horizon)
     past = history if history.size else np.zeros(1)
@@ -360,8 +361,7 @@ def lead_time_summary(
     """
     from subzero.planning.forecast_horizon import extend_forecast, extrapolate_variance
 
-    if lead_time < 1:
-        raise InvalidParameter(f"lead_time: {lead_time} must be at least 1")
+    _check_lead_time(lead_time)
     if error_paths.shape[0] == 0:
         raise InvalidParameter("lead-time demand: no backtest error paths to resample")
     horizon = mean_paths.shape[1]
@@ -407,8 +407,12 @@ def lead_time_summary(
     return mean, sd, quantiles
 
 
-def _check_lead_time(lead_time: int, horizon: int) -> None:
-    if not 1 <= lead_time <= horizon:
+def _check_lead_time(lead_time: int, horizon: int | None = None) -> None:
+    """1 <= lead time, and <= ``horizon`` where the figures stop there."""
+    if horizon is None:
+        if lead_time < 1:
+            raise InvalidParameter(f"lead_time: {lead_time} must be at least 1")
+    elif not 1 <= lead_time <= horizon:
         raise InvalidParameter(
             f"lead_time: {lead_time} must be between 1 and the forecast horizon {horizon}"
         )

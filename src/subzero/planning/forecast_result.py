@@ -148,12 +148,7 @@ class ForecastResult:
         for k in np.flatnonzero(own):
             past, lead = self.own_history[out["unique_id"].iloc[k]], int(out["lead_time"].iloc[k])
             boot = bootstrap_lead_time_demand(
-                past,
-                lead_time=lead,
-                horizon=max(lead, self.horizon),
-                levels=levels,
-                n_samples=4000,
-                rng=rng,
+                past, lead_time=lead, levels=levels, n_samples=4000, rng=rng
             )  # L independent draws from the past, past the horizon too: exact moments
             figures[k] = [lead * past.mean(), np.sqrt(lead * past.var()), *boot.quantiles.values()]
         means = np.zeros((len(order), self.horizon))
