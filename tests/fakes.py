@@ -17,7 +17,13 @@ from subzero.domain.events import (
 from subzero.domain.items import Customer, Item, Supplier
 from subzero.domain.ledger import StockMove
 from subzero.domain.orders import Order, OrderLine
-from subzero.domain.purchasing import POStatus, PurchaseOrder, Receipt, SupplierItem
+from subzero.domain.purchasing import (
+    OPEN_STATUSES,
+    POStatus,
+    PurchaseOrder,
+    Receipt,
+    SupplierItem,
+)
 from subzero.service.unit_of_work import (
     ForecastItem,
     ForecastRun,
@@ -204,12 +210,14 @@ class _PurchaseOrders:
         return [po for _, po in sorted(self.store.pos.items()) if po.item is item and po.is_open]
 
     def list(
-        self, *, status: POStatus | None = None, sku: str | None = None
+        self, *, status: POStatus | None = None, sku: str | None = None, open_only: bool = False
     ) -> Sequence[PurchaseOrder]:
         return [
             po
             for _, po in sorted(self.store.pos.items())
-            if (status is None or po.status is status) and (sku is None or po.item.sku == sku)
+            if (status is None or po.status is status)
+            and (sku is None or po.item.sku == sku)
+            and (not open_only or po.status in OPEN_STATUSES)
         ]
 
     def add_receipt(self, receipt: Receipt) -> None:

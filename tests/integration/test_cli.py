@@ -193,3 +193,29 @@ def test_demo_plays_through_the_real_service(cli: Any) -> None:
     assert stored["forecast_days_extended"] == 7 and stored["items"] == 12
     told = cli("plan", "--forecast", "stored", "--horizon", "28", check=True)
     assert "ends 7 day(s) before the 28-day horizon" in " ".join(told.stderr.split())
+
+
+def test_po_list_table_shows_open_orders_unless_all(cli: Any) -> None:
+    cli("supplier", "add", "ACME", "--lead-time-days", "5", check=True)
+    cli("customer", "add", "bob", check=True)
+    cli("item", "add", "W", "--supplier", "ACME", check=True)
+    cli("order", "place", "bob", "W", "2", check=True)
+    (first,) = cli.json("po", "list")
+    cli("po", "receive", str(first["po_id"]), check=True)
+    cli("order", "place", "bob", "W", "3", check=True)
+    every = cli.json("po", "list")  # the contract: --json lists every PO
+    assert [(p["po_id"], p["status"]) for p in every] == [
+        (first["po_id"], "received"),
+        (every[1]["po_id"], "draft"),
+    ]
+    ids = [str(p["po_id"]) for p in every]
+
+    def table_ids(*args: str) -> list[str]:
+        out = cli("po", "list", *args, check=True).stdout
+        return [line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")]
+
+    table = cli("po", "list", check=True).stdout
+    assert table_ids() == [ids[1]] and "--all lists them" in table
+    assert table_ids("--all") == ids
+    assert table_ids("--status", "received") == [ids[0]]  # a status asked for is shown
+    assert [p["po_id"] for p in cli.json("po", "list", "--open")] == [every[1]["po_id"]]

@@ -166,18 +166,32 @@ def po_list(
         None, "--status", help="draft, sent, partial, received or cancelled."
     ),
     sku: str | None = typer.Option(None, "--sku", help="Only this item."),
+    open_only: bool | None = typer.Option(
+        None,
+        "--open/--all",
+        help="Only open POs (draft, sent, partial), or every PO. Default: the table shows "
+        "the open ones, --json lists every PO.",
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """Purchase orders, oldest first."""
     from subzero.cli.runtime import runtime
     from subzero.service.views import purchase_orders
 
-    rows = [po.as_dict() for po in purchase_orders(runtime().read_uow(), status=status, sku=sku)]
+    if open_only is None:
+        open_only = not as_json and status is None
+    pos = purchase_orders(runtime().read_uow(), status=status, sku=sku, open_only=open_only)
+    rows = [po.as_dict() for po in pos]
     if as_json:
         emit_json(rows)
         return
     cols = ["po_id", "supplier", "sku", "qty", "received", "status", "expected_date", "reason"]
-    print_table("purchase orders", cols, [[r[c] for c in cols] for r in rows])
+    print_table(
+        f"open purchase orders ({len(rows)})" if open_only else "purchase orders",
+        cols,
+        [[r[c] for c in cols] for r in rows],
+        note="received and cancelled POs are not shown: --all lists them" if open_only else None,
+    )
 
 
 @po_app.command("receive", context_settings=_RAW)

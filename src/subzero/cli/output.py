@@ -65,17 +65,64 @@ def emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, default=_default) + "\n")
 
 
-def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a rich table to stdout."""
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    note: str | None = None,
+) -> None:
+    """Print a rich table to stdout, one line per row, and ``note`` on a line under it.
+
+    On a terminal narrower than the table, the free-text columns (any cell longer than
+    ``_FREE_TEXT`` characters, such as a PO's reason) give up width first and end in
+    "…"; identifiers and figures keep theirs. Piped or redirected, the table is printed
+    at its full width, so ``grep`` and ``awk`` see whole rows (Rich would otherwise wrap
+    it at 80 columns, a row over several lines).
+    """
     from rich.console import Console
     from rich.table import Table
 
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    console = Console()
+    widths = [max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(columns)]
+    limits = _shrink_free_text(widths, columns, console.width) if console.is_terminal else None
+    if not console.is_terminal:
+        full = sum(widths) + 3 * len(widths) + 1
+        console = Console(width=max(full, len(title), len(note or "")))
     table = Table(title=title)
-    for name in columns:
-        table.add_column(name)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    Console().print(table)
+    for i, name in enumerate(columns):
+        table.add_column(
+            name,
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=None if limits is None else limits[i],
+        )
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+    if note:
+        console.print(note, highlight=False, markup=False)
+
+
+_FREE_TEXT = 24  # a cell this long or longer marks its column as free text
+
+
+def _shrink_free_text(widths: list[int], columns: Sequence[str], room: int) -> list[int | None]:
+    """Widths for a table that would be wider than ``room``: the widest free-text column
+    loses a character at a time (not below its header's width) until the table fits."""
+    limits: list[int | None] = [None] * len(widths)
+    free = [i for i, w in enumerate(widths) if w >= _FREE_TEXT]
+    current = list(widths)
+    excess = sum(current) + 3 * len(current) + 1 - room
+    while excess > 0 and free:
+        i = max(free, key=lambda j: current[j])
+        if current[i] <= max(len(columns[i]), 8):
+            break
+        current[i] -= 1
+        limits[i] = current[i]
+        excess -= 1
+    return limits
 
 
 def parse_float_list(text: str, *, name: str) -> list[float]:

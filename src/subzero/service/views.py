@@ -157,16 +157,20 @@ def stock(uow: UnitOfWork, sku: str) -> StockPosition:
 
 
 def purchase_orders(
-    uow: UnitOfWork, *, status: str | None = None, sku: str | None = None
+    uow: UnitOfWork, *, status: str | None = None, sku: str | None = None, open_only: bool = False
 ) -> list[PurchaseOrderView]:
-    """Purchase orders, oldest first, optionally by status (draft, sent, …) or SKU."""
+    """Purchase orders, oldest first, optionally by status (draft, sent, …) or SKU, or
+    only the open ones (draft, sent, partial)."""
     try:
         wanted = POStatus(status) if status else None
     except ValueError:
         valid = ", ".join(s.value for s in POStatus)
         raise InvalidParameter(f"PO status {status!r}; use one of {valid}") from None
     with uow:
-        return [_po_view(po) for po in uow.purchase_orders.list(status=wanted, sku=sku)]
+        return [
+            _po_view(po)
+            for po in uow.purchase_orders.list(status=wanted, sku=sku, open_only=open_only)
+        ]
 
 
 def _po_view(po: PurchaseOrder) -> PurchaseOrderView:

@@ -244,12 +244,14 @@ class SqlPurchaseOrders:
         return self.session.scalars(stmt).unique().all()
 
     def list(
-        self, *, status: POStatus | None = None, sku: str | None = None
+        self, *, status: POStatus | None = None, sku: str | None = None, open_only: bool = False
     ) -> Sequence[PurchaseOrder]:
         c = tables.purchase_orders.c
         stmt = select(PurchaseOrder).order_by(c.id)
         if status is not None:
             stmt = stmt.where(c.status == status)
+        if open_only:
+            stmt = stmt.where(c.status.in_(OPEN_STATUSES))
         if sku is not None:
             stmt = stmt.join(Item, c.item_id == tables.items.c.id).where(tables.items.c.sku == sku)
         return self.session.scalars(stmt).unique().all()

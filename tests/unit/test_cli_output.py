@@ -1,0 +1,73 @@
+"""How CLI tables are laid out: one line per row, on a narrow terminal and in a pipe."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from subzero.cli.output import print_table
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+COLUMNS = ["po_id", "supplier", "sku", "qty", "status", "reason"]
+ROWS = [
+    [1190, "Orient-Components", "FLT-1001", 2, "sent", "base-stock:S=37: inventory position 35"],
+    [994, "Atlas-Supply", "BRK-1006", 3, "partial", "make-to-order: backorder of order 812"],
+]
+
+
+def _lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return [ANSI.sub("", line) for line in capsys.readouterr().out.splitlines()]
+
+
+def _data_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("│")]
+
+
+def test_narrow_terminal_shortens_free_text_first(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: stdout is a terminal
+    monkeypatch.setenv("COLUMNS", "80")
+    print_table("purchase orders", COLUMNS, ROWS)
+    lines = _lines(capsys)
+    assert max(len(line) for line in lines) <= 80
+    rows = _data_lines(lines)
+    assert len(rows) == len(ROWS)  # one line per row, nothing wrapped
+    for line, row in zip(rows, ROWS, strict=True):
+        cells = [cell.strip() for cell in line.strip("│").split("│")]
+        assert cells[:5] == [str(v) for v in row[:5]]  # ids and figures whole
+        assert cells[5].endswith("…") and row[5].startswith(cells[5][:-1])
+
+
+def test_wide_terminal_prints_everything(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    print_table("purchase orders", COLUMNS, ROWS)
+    rows = _data_lines(_lines(capsys))
+    assert all(str(row[5]) in line for line, row in zip(rows, ROWS, strict=True))
+    assert not any("…" in line for line in rows)
+
+
+def test_pipe_gets_whole_rows_whatever_columns_says(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")  # rich: not a terminal
+    monkeypatch.setenv("COLUMNS", "40")
+    long_title = "a title longer than the table itself, " * 3
+    print_table(long_title, ["sku", "reason"], [["W", "x" * 150]])
+    lines = _lines(capsys)
+    assert lines[0].strip() == long_title.strip()  # the title on one line too
+    (row,) = _data_lines(lines)
+    assert "x" * 150 in row and "…" not in row
+
+
+def test_note_is_printed_whole_under_the_table(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")
+    print_table("t", ["a"], [[1]], note="closed ones are not shown: --all lists them")
+    lines = _lines(capsys)
+    assert lines[-1].strip() == "closed ones are not shown: --all lists them"
