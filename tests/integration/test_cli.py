@@ -219,3 +219,39 @@ def test_po_list_table_shows_open_orders_unless_all(cli: Any) -> None:
     assert table_ids("--all") == ids
     assert table_ids("--status", "received") == [ids[0]]  # a status asked for is shown
     assert [p["po_id"] for p in cli.json("po", "list", "--open")] == [every[1]["po_id"]]
+
+
+def test_kpis_from_the_ledger(cli: Any) -> None:
+    cli("supplier", "add", "ACME", "--lead-time-days", "5", check=True)
+    cli("customer", "add", "bob", check=True)
+    cli("customer", "add", "alice", "--priority", "1", check=True)
+    cli("item", "add", "W", "--supplier", "ACME", "--on-hand", "3", check=True)
+    cli("order", "place", "bob", "W", "5", check=True)
+    cli("order", "place", "alice", "W", "1", check=True)
+    today = dt.datetime.now(dt.UTC).date()
+    report = cli.json("kpis", "--by", "customer")
+    assert report["until"] == today.isoformat()
+    assert report["since"] == (today - dt.timedelta(days=27)).isoformat()
+    assert report["by"] == "customer"
+    kpi_keys = {
+        "lines",
+        "units_ordered",
+        "fill_rate",
+        "backorder_rate",
+        "mean_wait_days",
+        "p95_wait_days",
+        "promise_reliability",
+        "satisfaction",
+    }
+    assert report["overall"].keys() == kpi_keys
+    assert (report["overall"]["lines"], report["overall"]["fill_rate"]) == (2, 0.5)
+    # alice got nothing from stock: the worst customer comes first
+    assert [(g["key"], g["fill_rate"]) for g in report["groups"]] == [("alice", 0.0), ("bob", 0.6)]
+    earlier = [(today - dt.timedelta(days=d)).isoformat() for d in (40, 30)]
+    assert cli.json("kpis", "--since", earlier[0], "--until", earlier[1])["overall"]["lines"] == 0
+    table = cli("kpis", "--by", "customer", check=True).stdout
+    assert "alice" in table and "60.0%" in table
+    bad = cli("kpis", "--customer", "carol")
+    assert (
+        bad.returncode == 1 and bad.stderr.startswith("error[not_found]") and "carol" in bad.stderr
+    )

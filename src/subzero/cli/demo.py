@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from subzero.planning.kpis import ServiceKpis
     from subzero.service.demo import DemoReport
 
 __all__ = ["register"]
@@ -39,6 +38,7 @@ def demo(
     from subzero.config import get_settings
     from subzero.domain.errors import InvalidState
     from subzero.service.demo import DemoClock, DemoConfig, run_demo
+    from subzero.service.kpis import kpi_fields
 
     check_output_path(None if svg is None else Path(svg), "--svg")  # not after 90 days
     check_output_path(None if plot is None else Path(plot), "--plot")
@@ -77,15 +77,15 @@ def demo(
         "orders": report.orders,
         "cancelled_orders": report.cancelled_orders,
         "purchase_orders": report.purchase_orders,
-        **_kpi_fields(report.kpis),
+        **kpi_fields(report.kpis),
         "mean_on_hand_units": round(report.mean_on_hand, 1),
         "mean_backordered_units": round(report.mean_backordered, 1),
         "policies_set_on": report.policy_day.isoformat(),
         "policies_changed": report.policies_set,
-        "before_policies": _kpi_fields(report.kpis_before),
+        "before_policies": kpi_fields(report.kpis_before),
         "after_policies": {
             "from": report.steady_from.isoformat(),
-            **_kpi_fields(report.kpis_after),
+            **kpi_fields(report.kpis_after),
         },
         "database": settings.database_url,
     }
@@ -95,17 +95,6 @@ def demo(
         emit_json(summary)
         return
     _print_summary(report, days, settings.database_url, svg)
-
-
-def _kpi_fields(k: ServiceKpis) -> dict[str, float]:
-    return {
-        "fill_rate": round(k.fill_rate, 4),
-        "backorder_rate": round(k.backorder_rate, 4),
-        "mean_wait_days": round(k.mean_wait_days, 2),
-        "p95_wait_days": round(k.p95_wait_days, 2),
-        "promise_reliability": round(k.promise_reliability, 4),
-        "satisfaction": round(k.satisfaction, 1),
-    }
 
 
 def _print_summary(report: DemoReport, days: int, database: str, svg: str | None) -> None:

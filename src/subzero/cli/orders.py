@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import typer
@@ -284,6 +285,71 @@ def refused(
     )
 
 
+def kpis(
+    since: str | None = typer.Option(
+        None, "--since", help="First day of order placement (YYYY-MM-DD; default: 27 days ago)."
+    ),
+    until: str | None = typer.Option(
+        None, "--until", help="Last day of order placement (YYYY-MM-DD; default: today)."
+    ),
+    by: str | None = typer.Option(
+        None, "--by", help="Also one row per item, customer or supplier, worst first."
+    ),
+    sku: str | None = typer.Option(None, "--sku", help="Only this item."),
+    customer: str | None = typer.Option(None, "--customer", help="Only this customer."),
+    supplier: str | None = typer.Option(None, "--supplier", help="Only this supplier's items."),
+    as_json: bool = _JSON,
+) -> None:
+    """How satisfied customers are, from the ledger: fill rate from stock, share of lines
+    backordered, mean and 95th-percentile wait, share of promises kept and the 0-100
+    satisfaction score, over the lines placed in a window (the last 28 days by default).
+    The definitions are the simulator's and the demo's (docs/simulator.md)."""
+    from subzero.bootstrap import utc_now
+    from subzero.cli.runtime import runtime
+    from subzero.service.kpis import kpi_report
+
+    now = utc_now()
+    last = parse_day(until) or now.date()
+    first = parse_day(since) or last - dt.timedelta(days=27)
+    report = kpi_report(
+        runtime().read_uow(),
+        since=first,
+        until=last,
+        now=now,
+        by=by,
+        sku=sku,
+        customer=customer,
+        supplier=supplier,
+    ).as_dict()
+    if as_json:
+        emit_json(report)
+        return
+    cols = [
+        "lines",
+        "fill_rate",
+        "backorder_rate",
+        "mean_wait_days",
+        "p95_wait_days",
+        "promise_reliability",
+        "satisfaction",
+    ]
+    rows = [["all", *(_kpi_cell(c, report["overall"][c]) for c in cols)]]
+    rows += [[g["key"], *(_kpi_cell(c, g[c]) for c in cols)] for g in report["groups"]]
+    print_table(
+        f"service KPIs of the lines placed {report['since']} … {report['until']}",
+        [by or "", *cols],
+        rows,
+    )
+
+
+def _kpi_cell(name: str, value: float) -> str:
+    if name in ("fill_rate", "backorder_rate", "promise_reliability"):
+        return f"{value:.1%}"
+    if name.endswith("_days"):
+        return f"{value:.1f}"
+    return str(value)
+
+
 def replenish(as_json: bool = _JSON) -> None:
     """Run replenishment now for every item. Idempotent: a second run changes nothing."""
     from subzero.cli.runtime import runtime
@@ -329,4 +395,5 @@ def register(app: typer.Typer) -> None:
     app.command("replenish")(replenish)
     app.command("backorders")(backorders)
     app.command("refused")(refused)
+    app.command("kpis")(kpis)
     app.add_typer(events_app, name="events")

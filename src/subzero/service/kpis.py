@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from subzero.domain.errors import InvalidParameter, NotFound
 from subzero.domain.orders import OrderLine
 from subzero.service.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from subzero.planning.kpis import ServiceKpis
 
-__all__ = ["ledger_kpis", "line_kpis"]
+__all__ = ["KPI_GROUPS", "KpiReport", "kpi_fields", "kpi_report", "ledger_kpis", "line_kpis"]
 
 _DAY = 86400.0
 
@@ -56,3 +58,106 @@ def ledger_kpis(
     """KPIs (``line_kpis``) over the order lines placed in [start, end), as of ``now``."""
     with uow:
         return line_kpis(uow.orders.lines_placed_between(start, end), now=now)
+
+
+KPI_GROUPS = ("item", "customer", "supplier")
+
+
+def kpi_fields(k: ServiceKpis) -> dict[str, float | int]:
+    """JSON-ready KPIs, rounded as every report shows them."""
+    return {
+        "lines": k.lines,
+        "units_ordered": k.units_ordered,
+        "fill_rate": round(k.fill_rate, 4),
+        "backorder_rate": round(k.backorder_rate, 4),
+        "mean_wait_days": round(k.mean_wait_days, 2),
+        "p95_wait_days": round(k.p95_wait_days, 2),
+        "promise_reliability": round(k.promise_reliability, 4),
+        "satisfaction": round(k.satisfaction, 1),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class KpiReport:
+    """Service KPIs of the order lines placed from ``since`` to ``until`` (whole UTC
+    days, both included), as of ``as_of``: overall and, with ``by``, per group, worst
+    satisfaction first."""
+
+    since: dt.date
+    until: dt.date
+    as_of: dt.datetime
+    overall: ServiceKpis
+    by: str | None
+    groups: tuple[tuple[str, ServiceKpis], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "as_of": self.as_of.isoformat(),
+            "overall": kpi_fields(self.overall),
+            "by": self.by,
+            "groups": [{"key": key, **kpi_fields(k)} for key, k in self.groups],
+        }
+
+
+def kpi_report(
+    uow: UnitOfWork,
+    *,
+    since: dt.date,
+    until: dt.date,
+    now: dt.datetime,
+    by: str | None = None,
+    sku: str | None = None,
+    customer: str | None = None,
+    supplier: str | None = None,
+) -> KpiReport:
+    """The live system's service KPIs (``line_kpis``, the simulator's definitions) over
+    the lines placed in a window, optionally for one item, customer or supplier only,
+    and split by item, customer or supplier (an item's lines count for its supplier).
+
+    Raises:
+        InvalidParameter: ``by`` is not one of ``KPI_GROUPS``, or ``until`` is before
+            ``since``.
+        NotFound: an unknown SKU, customer or supplier.
+    """
+    if by is not None and by not in KPI_GROUPS:
+        raise InvalidParameter(f"--by {by!r}: use one of {', '.join(KPI_GROUPS)}")
+    if until < since:
+        raise InvalidParameter(f"--until {until} is before --since {since}")
+    start = dt.datetime.combine(since, dt.time(0), dt.UTC)
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(0), dt.UTC)
+    with uow:
+        if sku is not None and uow.items.get(sku) is None:
+            raise NotFound(f"SKU {sku!r} not found")
+        if customer is not None and uow.customers.get(customer) is None:
+            raise NotFound(f"customer {customer!r} not found")
+        if supplier is not None and uow.suppliers.get(supplier) is None:
+            raise NotFound(f"supplier {supplier!r} not found")
+        lines = [
+            line
+            for line in uow.orders.lines_placed_between(start, end)
+            if (sku is None or line.item.sku == sku)
+            and (customer is None or line.order.customer.name == customer)
+            and (supplier is None or line.item.supplier.name == supplier)
+        ]
+        split: dict[str, list[OrderLine]] = {}
+        if by is not None:
+            for line in lines:
+                split.setdefault(_group_key(line, by), []).append(line)
+        overall = line_kpis(lines, now=now)
+        groups = sorted(
+            ((key, line_kpis(members, now=now)) for key, members in split.items()),
+            key=lambda kv: (kv[1].satisfaction, kv[0]),
+        )
+    return KpiReport(
+        since=since, until=until, as_of=now, overall=overall, by=by, groups=tuple(groups)
+    )
+
+
+def _group_key(line: OrderLine, by: str) -> str:
+    if by == "item":
+        return line.item.sku
+    if by == "customer":
+        return str(line.order.customer.name)
+    return str(line.item.supplier.name)
