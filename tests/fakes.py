@@ -122,6 +122,18 @@ class _Items:
     def on_hand_total(self) -> int:
         return sum(i.on_hand for i in self.store.items.values())
 
+    def on_hand_before(self, start: dt.datetime) -> dict[int, int]:
+        totals: dict[int, int] = {}
+        for m in self.store.moves:
+            if m.at < start:
+                totals[m.item_id] = totals.get(m.item_id, 0) + m.qty
+        return totals
+
+    def moves_between(self, start: dt.datetime, end: dt.datetime) -> Sequence[StockMove]:
+        return sorted(
+            (m for m in self.store.moves if start <= m.at < end), key=lambda m: (m.at, m.id or 0)
+        )
+
 
 class _Orders:
     def __init__(self, store: _Store) -> None:

@@ -242,13 +242,23 @@ def test_kpis_from_the_ledger(cli: Any) -> None:
         "p95_wait_days",
         "promise_reliability",
         "satisfaction",
+        "otif",
+        "otif_lines",
+        "units_shipped",
+        "mean_on_hand",
+        "inventory_turns",
     }
     assert report["overall"].keys() == kpi_keys
+    assert all(g.keys() == {"key", *kpi_keys} for g in report["groups"])
     assert (report["overall"]["lines"], report["overall"]["fill_rate"]) == (2, 0.5)
     # alice got nothing from stock: the worst customer comes first
     assert [(g["key"], g["fill_rate"]) for g in report["groups"]] == [("alice", 0.0), ("bob", 0.6)]
     earlier = [(today - dt.timedelta(days=d)).isoformat() for d in (40, 30)]
     assert cli.json("kpis", "--since", earlier[0], "--until", earlier[1])["overall"]["lines"] == 0
+    cli("order", "ship", "1", check=True)  # bob's 3 allocated units: not in full
+    stock = cli.json("kpis", "--by", "item")["groups"][0]
+    assert (stock["key"], stock["units_shipped"], stock["otif_lines"]) == ("W", 3, 0)
+    assert stock["mean_on_hand"] == 0.0 and stock["inventory_turns"] is None
     table = cli("kpis", "--by", "customer", check=True).stdout
     assert "alice" in table and "60.0%" in table
     bad = cli("kpis", "--customer", "carol")

@@ -71,3 +71,23 @@ def test_note_is_printed_whole_under_the_table(
     print_table("t", ["a"], [[1]], note="closed ones are not shown: --all lists them")
     lines = _lines(capsys)
     assert lines[-1].strip() == "closed ones are not shown: --all lists them"
+
+
+def test_narrow_terminal_wraps_headers_before_figures(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", "60")
+    columns = ["sku", "fill rate", "wait (d)", "p95 wait (d)", "promises kept", "satisfaction"]
+    rows = [
+        ["W-1", "96.0%", "1.6", "3.5", "98.4%", "93.8"],
+        ["X-22", "100.0%", "0.0", "0.0", "100.0%", "100.0"],
+    ]
+    print_table("service KPIs", columns, rows)
+    lines = _lines(capsys)
+    assert max(len(line) for line in lines) <= 60
+    data = _data_lines(lines)
+    header_lines = [line for line in lines if line.startswith("┃")]
+    assert len(header_lines) > 1  # "p95 wait (d)" and "promises kept" wrapped
+    for line, row in zip(data, rows, strict=True):
+        assert [cell.strip() for cell in line.strip("│").split("│")] == row

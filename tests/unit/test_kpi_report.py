@@ -1,9 +1,11 @@
 """The live KPI report (``subzero kpis``): the simulator's definitions over the ledger's
-order lines, per window and per item, customer or supplier."""
+order lines, per window and per item, customer or supplier, plus what only the ledger
+knows (on time in full, stock turns)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from tests.unit.conftest import Shop
@@ -11,37 +13,45 @@ from tests.unit.conftest import Shop
 from subzero.domain import commands as c
 from subzero.domain.errors import InvalidParameter, NotFound
 from subzero.planning.kpis import satisfaction_score
-from subzero.service.kpis import kpi_report
+from subzero.service.kpis import GroupKpis, KpiReport, kpi_report
 from subzero.service.views import purchase_orders
 
 
 @pytest.fixture
 def history(shop: Shop) -> Shop:
-    """Monday 2 March: bob orders 5 W (3 on hand: 2 backordered, promised in 5 days) and
-    alice 4 V (from stock). Thursday the 2 W arrive for bob (3 days' wait, promise
-    kept); at 09:00 alice orders 1 W, which waits."""
+    """Monday 2 March 09:00: bob orders 5 W (3 on hand: 2 backordered, promised in 5
+    days) and alice 4 V (10 on hand; ready, promised that day). Tuesday alice's V ships
+    (a day after its promise). Thursday the 2 W arrive and bob's 5 ship (3 days' wait,
+    before the promise). Friday 09:00 alice orders 1 W, which waits; the report is
+    read Friday 21:00."""
     shop.bus.handle(c.AddSupplier("NORD", 2))
     shop.bus.handle(c.AddItem("V", "NORD", 10))
-    shop.order("bob", "W", 5)
-    shop.order("alice", "V", 4)
-    shop.clock.advance(days=3)
+    bob = shop.order("bob", "W", 5)
+    alice = shop.order("alice", "V", 4)
+    shop.clock.advance(days=1)
+    shop.bus.handle(c.ShipOrder(alice))
+    shop.clock.advance(days=2)
     (po,) = purchase_orders(shop.uow(), sku="W")
     shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, None))
+    shop.bus.handle(c.ShipOrder(bob))
     shop.clock.advance(days=1)
     shop.order("alice", "W", 1)
     shop.clock.advance(hours=12)
     return shop
 
 
-def _report(shop: Shop, **kw: object):  # type: ignore[no-untyped-def]
+def _report(shop: Shop, **kw: Any) -> KpiReport:
     args = {"since": dt.date(2026, 3, 2), "until": dt.date(2026, 3, 6), "now": shop.clock.now()}
-    return kpi_report(shop.uow(), **{**args, **kw})  # type: ignore[arg-type]
+    return kpi_report(shop.uow(), **{**args, **kw})
+
+
+def _groups(report: KpiReport) -> dict[str, GroupKpis]:
+    return {g.key: g for g in report.groups}
 
 
 def test_per_customer_kpis_follow_the_definitions(history: Shop) -> None:
     report = _report(history, by="customer")
-    groups = dict(report.groups)
-    bob, alice = groups["bob"], groups["alice"]
+    bob, alice = _groups(report)["bob"].service, _groups(report)["alice"].service
     # bob: 3 of 5 units from stock, one line backordered 3 days, ready before its promise
     assert (bob.lines, bob.units_ordered, bob.fill_rate) == (1, 5, 0.6)
     assert bob.backorder_rate == 1.0 and bob.mean_wait_days == pytest.approx(3.0)
@@ -56,30 +66,68 @@ def test_per_customer_kpis_follow_the_definitions(history: Shop) -> None:
     assert (alice.lines, alice.fill_rate, alice.backorder_rate) == (2, 0.8, 0.5)
     assert alice.mean_wait_days == pytest.approx(0.5)
     assert alice.promise_reliability == 1.0
-    assert [key for key, _ in report.groups] == ["bob", "alice"]  # worst first
-    overall = report.overall
+    assert [g.key for g in report.groups] == ["bob", "alice"]  # worst first
+    overall = report.overall.service
     assert (overall.lines, overall.units_ordered, overall.fill_rate) == (3, 10, 0.7)
 
 
+def test_otif_judges_shipments_against_the_first_promise(history: Shop) -> None:
+    groups = _groups(_report(history, by="customer"))
+    # bob's line shipped in full on Thursday, promised for Saturday: on time in full
+    assert (groups["bob"].ledger.otif, groups["bob"].ledger.otif_lines) == (1.0, 1)
+    # alice's V was ready Monday but shipped Tuesday: late; her waiting W is not judged
+    assert (groups["alice"].ledger.otif, groups["alice"].ledger.otif_lines) == (0.0, 1)
+    # the customer's rows carry no stock figures: the stock is not theirs
+    assert groups["alice"].ledger.inventory_turns is None
+    assert groups["alice"].ledger.mean_on_hand is None
+    later = _report(history, now=history.clock.now() + dt.timedelta(days=10))
+    assert (later.overall.ledger.otif_lines, later.overall.ledger.otif) == (3, pytest.approx(1 / 3))
+
+
+def test_inventory_turns_from_end_of_day_stock(history: Shop) -> None:
+    items = _groups(_report(history, by="item"))
+    # V: 10 on hand Monday, 6 from Tuesday to Friday; 4 shipped in 5 days
+    v = items["V"].ledger
+    assert v.units_shipped == 4 and v.mean_on_hand == pytest.approx(34 / 5)
+    assert v.inventory_turns == pytest.approx(4 / 5 * 365 / (34 / 5))
+    # W: 3 on hand Monday to Wednesday; Thursday 2 arrive and all 5 ship
+    w = items["W"].ledger
+    assert w.units_shipped == 5 and w.mean_on_hand == pytest.approx(9 / 5)
+    suppliers = _groups(_report(history, by="supplier"))
+    assert suppliers["NORD"].ledger.inventory_turns == pytest.approx(v.inventory_turns)
+    overall = _report(history).overall.ledger
+    assert overall.units_shipped == 9 and overall.mean_on_hand == pytest.approx(43 / 5)
+    # days after today are not averaged: the window ends at today's stock
+    assert _report(history, until=dt.date(2026, 3, 20)).overall.ledger.mean_on_hand == (
+        pytest.approx(43 / 5)
+    )
+
+
 def test_per_item_and_supplier_and_filters(history: Shop) -> None:
-    by_supplier = dict(_report(history, by="supplier").groups)
-    assert by_supplier["ACME"].lines == 2 and by_supplier["ACME"].fill_rate == 0.5
-    assert by_supplier["NORD"].lines == 1 and by_supplier["NORD"].fill_rate == 1.0
-    by_item = dict(_report(history, by="item").groups)
-    assert by_item.keys() == {"W", "V"} and by_item["W"].units_ordered == 6
+    by_supplier = _groups(_report(history, by="supplier"))
+    assert by_supplier["ACME"].service.lines == 2 and by_supplier["ACME"].service.fill_rate == 0.5
+    assert by_supplier["NORD"].service.lines == 1 and by_supplier["NORD"].service.fill_rate == 1.0
+    by_item = _groups(_report(history, by="item"))
+    assert by_item.keys() == {"W", "V"} and by_item["W"].service.units_ordered == 6
     only = _report(history, customer="alice", by="item")
-    assert only.overall.lines == 2 and dict(only.groups)["W"].units_ordered == 1
-    assert _report(history, sku="V").overall.units_ordered == 4
-    assert _report(history, supplier="NORD", customer="bob").overall.lines == 0
+    assert only.overall.service.lines == 2
+    assert _groups(only)["W"].service.units_ordered == 1
+    assert _groups(only)["W"].ledger.inventory_turns is None  # one customer's view
+    assert _report(history, sku="V").overall.service.units_ordered == 4
+    assert _report(history, sku="V").overall.ledger.units_shipped == 4
+    assert _report(history, supplier="NORD", customer="bob").overall.service.lines == 0
 
 
 def test_window_counts_lines_by_the_day_they_were_placed(history: Shop) -> None:
-    thursday = _report(history, since=dt.date(2026, 3, 5))
-    assert (thursday.overall.lines, thursday.overall.units_ordered) == (1, 1)
+    friday = _report(history, since=dt.date(2026, 3, 6))
+    assert (friday.overall.service.lines, friday.overall.service.units_ordered) == (1, 1)
     monday = _report(history, until=dt.date(2026, 3, 2))
-    assert (monday.overall.lines, monday.overall.units_ordered) == (2, 9)
+    assert (monday.overall.service.lines, monday.overall.service.units_ordered) == (2, 9)
+    # shipped after the window, still judged for OTIF (bob Thursday, alice Tuesday)
+    assert monday.overall.ledger.otif_lines == 2
     empty = _report(history, since=dt.date(2026, 3, 3), until=dt.date(2026, 3, 4))
-    assert empty.overall.lines == 0 and empty.as_dict()["groups"] == []
+    assert empty.overall.service.lines == 0 and empty.as_dict()["groups"] == []
+    assert empty.overall.ledger.otif is None
 
 
 def test_bad_requests_name_the_value(history: Shop) -> None:

@@ -301,9 +301,10 @@ def kpis(
     as_json: bool = _JSON,
 ) -> None:
     """How satisfied customers are, from the ledger: fill rate from stock, share of lines
-    backordered, mean and 95th-percentile wait, share of promises kept and the 0-100
-    satisfaction score, over the lines placed in a window (the last 28 days by default).
-    The definitions are the simulator's and the demo's (docs/simulator.md)."""
+    backordered, mean and 95th-percentile wait, share of promises kept, on time in full
+    (OTIF), the 0-100 satisfaction score and stock turns, over the lines placed in a
+    window (the last 28 days by default). The definitions are the simulator's and the
+    demo's (docs/simulator.md)."""
     from subzero.bootstrap import utc_now
     from subzero.cli.runtime import runtime
     from subzero.service.kpis import kpi_report
@@ -324,26 +325,30 @@ def kpis(
     if as_json:
         emit_json(report)
         return
-    cols = [
-        "lines",
-        "fill_rate",
-        "backorder_rate",
-        "mean_wait_days",
-        "p95_wait_days",
-        "promise_reliability",
-        "satisfaction",
-    ]
-    rows = [["all", *(_kpi_cell(c, report["overall"][c]) for c in cols)]]
-    rows += [[g["key"], *(_kpi_cell(c, g[c]) for c in cols)] for g in report["groups"]]
+    columns = {  # JSON key: table header
+        "lines": "lines",
+        "fill_rate": "fill rate",
+        "backorder_rate": "backordered",
+        "mean_wait_days": "wait (d)",
+        "p95_wait_days": "p95 wait (d)",
+        "promise_reliability": "promises kept",
+        "otif": "OTIF",
+        "inventory_turns": "turns/yr",
+        "satisfaction": "satisfaction",
+    }
+    rows = [["all", *(_kpi_cell(c, report["overall"][c]) for c in columns)]]
+    rows += [[g["key"], *(_kpi_cell(c, g[c]) for c in columns)] for g in report["groups"]]
     print_table(
         f"service KPIs of the lines placed {report['since']} … {report['until']}",
-        [by or "", *cols],
+        [by or "", *columns.values()],
         rows,
     )
 
 
-def _kpi_cell(name: str, value: float) -> str:
-    if name in ("fill_rate", "backorder_rate", "promise_reliability"):
+def _kpi_cell(name: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if name in ("fill_rate", "backorder_rate", "promise_reliability", "otif"):
         return f"{value:.1%}"
     if name.endswith("_days"):
         return f"{value:.1f}"

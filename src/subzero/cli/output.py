@@ -74,30 +74,30 @@ def print_table(
 ) -> None:
     """Print a rich table to stdout, one line per row, and ``note`` on a line under it.
 
-    On a terminal narrower than the table, the free-text columns (any cell longer than
-    ``_FREE_TEXT`` characters, such as a PO's reason) give up width first and end in
-    "…"; identifiers and figures keep theirs. Piped or redirected, the table is printed
-    at its full width, so ``grep`` and ``awk`` see whole rows (Rich would otherwise wrap
-    it at 80 columns, a row over several lines).
+    On a terminal narrower than the table, the free-text columns (a cell of
+    ``_FREE_TEXT`` characters or more, such as a PO's reason) give up width first and
+    end in "…"; then headers of several words wrap ("p95 wait (d)" over two lines), so
+    identifiers and figures keep their width as long as they can. Piped or redirected,
+    the table is printed at its full width, so ``grep`` and ``awk`` see whole rows (Rich
+    would otherwise fit it to 80 columns, a row over several lines).
     """
     from rich.console import Console
     from rich.table import Table
 
     cells = [["" if v is None else str(v) for v in row] for row in rows]
     console = Console()
-    widths = [max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(columns)]
-    limits = _shrink_free_text(widths, columns, console.width) if console.is_terminal else None
-    if not console.is_terminal:
+    longest = [max((len(row[i]) for row in cells), default=0) for i in range(len(columns))]
+    widths = [max(len(name), n) for name, n in zip(columns, longest, strict=True)]
+    free = [n >= _FREE_TEXT for n in longest]
+    limits: list[int | None] = [None] * len(columns)
+    if console.is_terminal:
+        limits = _shrink_free_text(widths, columns, free, console.width)
+    else:
         full = sum(widths) + 3 * len(widths) + 1
         console = Console(width=max(full, len(title), len(note or "")))
     table = Table(title=title)
     for i, name in enumerate(columns):
-        table.add_column(
-            name,
-            no_wrap=True,
-            overflow="ellipsis",
-            max_width=None if limits is None else limits[i],
-        )
+        table.add_column(name, no_wrap=free[i], overflow="ellipsis", max_width=limits[i])
     for row in cells:
         table.add_row(*row)
     console.print(table)
@@ -108,17 +108,20 @@ def print_table(
 _FREE_TEXT = 24  # a cell this long or longer marks its column as free text
 
 
-def _shrink_free_text(widths: list[int], columns: Sequence[str], room: int) -> list[int | None]:
+def _shrink_free_text(
+    widths: list[int], columns: Sequence[str], free: list[bool], room: int
+) -> list[int | None]:
     """Widths for a table that would be wider than ``room``: the widest free-text column
-    loses a character at a time (not below its header's width) until the table fits."""
+    loses a character at a time (not below its header's width, nor 8) until it fits."""
     limits: list[int | None] = [None] * len(widths)
-    free = [i for i, w in enumerate(widths) if w >= _FREE_TEXT]
     current = list(widths)
     excess = sum(current) + 3 * len(current) + 1 - room
-    while excess > 0 and free:
-        i = max(free, key=lambda j: current[j])
+    candidates = [i for i, is_free in enumerate(free) if is_free]
+    while excess > 0 and candidates:
+        i = max(candidates, key=lambda j: current[j])
         if current[i] <= max(len(columns[i]), 8):
-            break
+            candidates.remove(i)
+            continue
         current[i] -= 1
         limits[i] = current[i]
         excess -= 1

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from subzero.domain.errors import InvalidParameter, NotFound
+from subzero.domain.items import Item
+from subzero.domain.ledger import MoveKind, StockMove
 from subzero.domain.orders import OrderLine
 from subzero.service.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from subzero.planning.kpis import ServiceKpis
 
-__all__ = ["KPI_GROUPS", "KpiReport", "kpi_fields", "kpi_report", "ledger_kpis", "line_kpis"]
+__all__ = [
+    "KPI_GROUPS",
+    "GroupKpis",
+    "KpiReport",
+    "LedgerKpis",
+    "kpi_fields",
+    "kpi_report",
+    "ledger_kpis",
+    "line_kpis",
+]
 
 _DAY = 86400.0
 
@@ -78,6 +89,52 @@ def kpi_fields(k: ServiceKpis) -> dict[str, float | int]:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerKpis:
+    """What only the ledger knows of a group of lines.
+
+    Attributes:
+        otif: share of the judged lines shipped in full by the end of their first
+            promised day (on time, in full); None when no line can be judged yet.
+        otif_lines: lines judged: shipped in full, or still open after their first
+            promised day. A line with cancelled units is left out (the customer's choice).
+        units_shipped: units of the group's items shipped in the window.
+        mean_on_hand: the items' mean end-of-day stock on hand over the window's days
+            up to today; None for a customer's lines (the stock is not theirs).
+        inventory_turns: units shipped per year / mean on hand; None without stock.
+    """
+
+    otif: float | None
+    otif_lines: int
+    units_shipped: int
+    mean_on_hand: float | None
+    inventory_turns: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        def rounded(value: float | None, digits: int) -> float | None:
+            return None if value is None else round(value, digits)
+
+        return {
+            "otif": rounded(self.otif, 4),
+            "otif_lines": self.otif_lines,
+            "units_shipped": self.units_shipped,
+            "mean_on_hand": rounded(self.mean_on_hand, 1),
+            "inventory_turns": rounded(self.inventory_turns, 2),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKpis:
+    """The KPIs of one row of the report: ``key`` is a SKU, customer or supplier."""
+
+    key: str
+    service: ServiceKpis
+    ledger: LedgerKpis
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, **kpi_fields(self.service), **self.ledger.as_dict()}
+
+
+@dataclass(frozen=True, slots=True)
 class KpiReport:
     """Service KPIs of the order lines placed from ``since`` to ``until`` (whole UTC
     days, both included), as of ``as_of``: overall and, with ``by``, per group, worst
@@ -86,18 +143,20 @@ class KpiReport:
     since: dt.date
     until: dt.date
     as_of: dt.datetime
-    overall: ServiceKpis
+    overall: GroupKpis
     by: str | None
-    groups: tuple[tuple[str, ServiceKpis], ...]
+    groups: tuple[GroupKpis, ...]
 
     def as_dict(self) -> dict[str, Any]:
+        overall = self.overall.as_dict()
+        del overall["key"]
         return {
             "since": self.since.isoformat(),
             "until": self.until.isoformat(),
             "as_of": self.as_of.isoformat(),
-            "overall": kpi_fields(self.overall),
+            "overall": overall,
             "by": self.by,
-            "groups": [{"key": key, **kpi_fields(k)} for key, k in self.groups],
+            "groups": [g.as_dict() for g in self.groups],
         }
 
 
@@ -112,9 +171,11 @@ def kpi_report(
     customer: str | None = None,
     supplier: str | None = None,
 ) -> KpiReport:
-    """The live system's service KPIs (``line_kpis``, the simulator's definitions) over
-    the lines placed in a window, optionally for one item, customer or supplier only,
-    and split by item, customer or supplier (an item's lines count for its supplier).
+    """The live system's KPIs over the lines placed in a window: the service KPIs of
+    ``line_kpis`` (the simulator's definitions), OTIF and stock turns
+    (:class:`LedgerKpis`); optionally for one item, customer or supplier only, and
+    split by item, customer or supplier (an item's lines and stock count for its
+    supplier).
 
     Raises:
         InvalidParameter: ``by`` is not one of ``KPI_GROUPS``, or ``until`` is before
@@ -134,6 +195,12 @@ def kpi_report(
             raise NotFound(f"customer {customer!r} not found")
         if supplier is not None and uow.suppliers.get(supplier) is None:
             raise NotFound(f"supplier {supplier!r} not found")
+        items = [
+            item
+            for item in uow.items.list()
+            if (sku is None or item.sku == sku)
+            and (supplier is None or item.supplier.name == supplier)
+        ]
         lines = [
             line
             for line in uow.orders.lines_placed_between(start, end)
@@ -141,14 +208,30 @@ def kpi_report(
             and (customer is None or line.order.customer.name == customer)
             and (supplier is None or line.item.supplier.name == supplier)
         ]
+        # lines placed in the window may ship after it: their shipments run up to now
+        moves = uow.items.moves_between(start, max(end, now + dt.timedelta(seconds=1)))
+        stock = _Stock(uow.items.on_hand_before(start), moves, since, until, now)
+        shipped_at = _shipment_times(lines, moves)
         split: dict[str, list[OrderLine]] = {}
         if by is not None:
             for line in lines:
                 split.setdefault(_group_key(line, by), []).append(line)
-        overall = line_kpis(lines, now=now)
+        stocked = customer is None and by != "customer"
+
+        def group(key: str, members: list[OrderLine], item_ids: set[int] | None) -> GroupKpis:
+            return GroupKpis(
+                key,
+                line_kpis(members, now=now),
+                stock.kpis(item_ids, *_otif(members, shipped_at, now)),
+            )
+
+        overall = group("", lines, {i.id for i in items if i.id is not None} if stocked else None)
         groups = sorted(
-            ((key, line_kpis(members, now=now)) for key, members in split.items()),
-            key=lambda kv: (kv[1].satisfaction, kv[0]),
+            (
+                group(key, members, _items_of(items, by, key) if stocked else None)
+                for key, members in split.items()
+            ),
+            key=lambda g: (g.service.satisfaction, g.key),
         )
     return KpiReport(
         since=since, until=until, as_of=now, overall=overall, by=by, groups=tuple(groups)
@@ -161,3 +244,93 @@ def _group_key(line: OrderLine, by: str) -> str:
     if by == "customer":
         return str(line.order.customer.name)
     return str(line.item.supplier.name)
+
+
+def _items_of(items: Sequence[Item], by: str | None, key: str) -> set[int]:
+    return {
+        i.id
+        for i in items
+        if i.id is not None and (i.sku == key if by == "item" else i.supplier.name == key)
+    }
+
+
+def _shipment_times(
+    lines: Sequence[OrderLine], moves: Sequence[StockMove]
+) -> dict[tuple[int, int], dt.datetime]:
+    """When each (order, item) of ``lines`` had shipped all its lines' units, if it has:
+    shipments are booked per order and item (``order:ID``)."""
+    needed: dict[tuple[int, int], int] = {}
+    for line in lines:
+        key = (line.order.id or 0, line.item.id or 0)
+        needed[key] = needed.get(key, 0) + line.qty
+    done: dict[tuple[int, int], dt.datetime] = {}
+    shipped: dict[tuple[int, int], int] = {}
+    for move in moves:  # in booking order
+        if move.kind is not MoveKind.SHIPMENT or not move.ref.startswith("order:"):
+            continue
+        key = (int(move.ref.removeprefix("order:")), move.item_id)
+        if key not in needed or key in done:
+            continue
+        shipped[key] = shipped.get(key, 0) - move.qty
+        if shipped[key] >= needed[key]:
+            done[key] = move.at
+    return done
+
+
+def _otif(
+    lines: Sequence[OrderLine], shipped_at: dict[tuple[int, int], dt.datetime], now: dt.datetime
+) -> tuple[int, int]:
+    """(lines on time in full, lines judged) of ``LedgerKpis.otif``."""
+    hits = judged = 0
+    for line in lines:
+        if line.cancelled:
+            continue
+        promised = line.first_promised_date
+        full_at = shipped_at.get((line.order.id or 0, line.item.id or 0))
+        if full_at is not None:
+            judged += 1
+            hits += promised is None or full_at.date() <= promised
+        elif promised is not None and now.date() > promised:
+            judged += 1
+    return hits, judged
+
+
+class _Stock:
+    """End-of-day stock on hand per item over the window's days up to today, and the
+    units shipped in the window, from the ledger's moves."""
+
+    def __init__(
+        self,
+        opening: dict[int, int],
+        moves: Sequence[StockMove],
+        since: dt.date,
+        until: dt.date,
+        now: dt.datetime,
+    ) -> None:
+        import numpy as np
+
+        last = min(until, now.date())
+        self.days = max((last - since).days + 1, 0)
+        ids = sorted({*opening, *(m.item_id for m in moves)})
+        row = {item_id: k for k, item_id in enumerate(ids)}
+        net = np.zeros((len(ids), self.days))
+        self.shipped = dict.fromkeys(ids, 0)
+        for m in moves:
+            day = (m.at.date() - since).days
+            if day >= self.days:
+                continue  # after the window (or today's last day)
+            net[row[m.item_id], day] += m.qty
+            if m.kind is MoveKind.SHIPMENT:
+                self.shipped[m.item_id] -= m.qty
+        start = np.array([opening.get(i, 0) for i in ids], dtype=np.float64)
+        level = start[:, None] + np.cumsum(net, axis=1)
+        self.mean = {i: float(level[row[i]].mean()) if self.days else 0.0 for i in ids}
+
+    def kpis(self, item_ids: set[int] | None, hits: int, judged: int) -> LedgerKpis:
+        otif = hits / judged if judged else None
+        if item_ids is None:
+            return LedgerKpis(otif, judged, 0, None, None)
+        shipped = sum(self.shipped.get(i, 0) for i in item_ids)
+        mean = sum(self.mean.get(i, 0.0) for i in item_ids) if self.days else None
+        turns = shipped / self.days * 365.0 / mean if mean else None
+        return LedgerKpis(otif, judged, shipped, mean, turns)

@@ -107,6 +107,20 @@ class SqlItems:
             self.session.scalar(select(func.coalesce(func.sum(tables.items.c.on_hand), 0))) or 0
         )
 
+    def on_hand_before(self, start: dt.datetime) -> dict[int, int]:
+        """Each item's on hand just before ``start``, from the ledger (items with moves)."""
+        c = tables.stock_moves.c
+        rows = self.session.execute(
+            select(c.item_id, func.sum(c.qty)).where(c.at < start).group_by(c.item_id)
+        )
+        return {int(item_id): int(total) for item_id, total in rows}
+
+    def moves_between(self, start: dt.datetime, end: dt.datetime) -> Sequence[StockMove]:
+        """The stock moves in [start, end), in the order they were booked."""
+        c = tables.stock_moves.c
+        stmt = select(StockMove).where(c.at >= start, c.at < end).order_by(c.at, c.id)
+        return self.session.scalars(stmt).all()
+
 
 class SqlOrders:
     def __init__(self, session: Session) -> None:
