@@ -137,7 +137,7 @@ def _print_summary(report: DemoReport, days: int, database: str, svg: str | None
     )
     out.print(
         f"Database left at {database}: try `subzero stock`, `subzero backorders`, "
-        "`subzero plan`, `subzero order show 1`."
+        "`subzero kpis --by supplier`, `subzero plan`, `subzero order show 1`."
     )
     if svg is not None:
         from subzero.files import replacing
