@@ -318,7 +318,7 @@ class _Stock:
         for m in moves:
             day = (m.at.date() - since).days
             if day >= self.days:
-                continue  # after the window (or today's last day)
+                continue  # after the last day counted (the window's, or today)
             net[row[m.item_id], day] += m.qty
             if m.kind is MoveKind.SHIPMENT:
                 self.shipped[m.item_id] -= m.qty
