@@ -155,6 +155,19 @@ class _Orders:
     def open_lines(self, item: Item) -> Sequence[OrderLine]:
         return [ln for ln in self._lines() if ln.item is item and ln.open_qty > 0]
 
+    def list(
+        self, *, customer: str | None = None, sku: str | None = None, open_only: bool = False
+    ) -> Sequence[Order]:
+        return [
+            o
+            for _, o in sorted(self.store.orders.items())
+            if (customer is None or o.customer.name == customer)
+            and any(
+                (sku is None or ln.item.sku == sku) and (not open_only or ln.open_qty > 0)
+                for ln in o.lines
+            )
+        ]
+
     def lines_placed_between(self, start: dt.datetime, end: dt.datetime) -> Sequence[OrderLine]:
         return [ln for ln in self._lines() if start <= ln.placed_at < end]
 

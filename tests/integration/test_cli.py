@@ -265,3 +265,39 @@ def test_kpis_from_the_ledger(cli: Any) -> None:
     assert (
         bad.returncode == 1 and bad.stderr.startswith("error[not_found]") and "carol" in bad.stderr
     )
+
+
+def test_order_customer_and_item_lists(cli: Any) -> None:
+    cli("supplier", "add", "ACME", "--lead-time-days", "5", check=True)
+    cli("customer", "add", "bob", check=True)
+    cli("customer", "add", "alice", "--priority", "1", check=True)
+    cli("item", "add", "W", "--supplier", "ACME", "--on-hand", "3", check=True)
+    cli("item", "add", "X", "--supplier", "ACME", "--on-hand", "5", "--no-negative", check=True)
+    shipped = cli.json("order", "place", "bob", "W", "2")["order_id"]
+    cli("order", "ship", str(shipped), check=True)
+    waiting = cli.json("order", "place", "alice", "W", "3", "--line", "X:1")["order_id"]
+    ready = cli.json("order", "place", "bob", "X", "1")["order_id"]
+
+    def ids(*args: str) -> list[int]:
+        return [o["order_id"] for o in cli.json("order", "list", *args)]
+
+    assert ids() == [waiting, ready]  # open ones, oldest first
+    assert ids("--all") == [shipped, waiting, ready]
+    assert ids("--all", "--customer", "bob") == [shipped, ready]
+    assert ids("--sku", "W") == [waiting]
+    assert ids("--all", "--sku", "X", "--customer", "alice") == [waiting]
+    (order,) = cli.json("order", "list", "--customer", "alice")
+    assert order["status"] == "backordered"
+    assert [(ln["sku"], ln["backordered"]) for ln in order["lines"]] == [("W", 2), ("X", 0)]
+    table = cli("order", "list", check=True).stdout
+    assert "open orders (2)" in table and "W, X" in table and "--all lists them" in table
+    bad = cli("order", "list", "--customer", "carol")
+    assert bad.returncode == 1 and bad.stderr.startswith("error[not_found]")
+    assert cli.json("customer", "list") == [
+        {"name": "alice", "priority": 1},
+        {"name": "bob", "priority": 5},
+    ]
+    assert [(i["sku"], i["allow_negative"]) for i in cli.json("item", "list")] == [
+        ("W", True),
+        ("X", False),
+    ]

@@ -9,9 +9,10 @@ from subzero.cli.output import emit_json
 __all__ = ["register"]
 
 supplier_app = typer.Typer(help="Suppliers and their lead times.", no_args_is_help=True)
-customer_app = typer.Typer(help="Customers and their priorities.", no_args_is_help=True)
+customer_app = typer.Typer(help="Customers and their priorities: add, list.", no_args_is_help=True)
 item_app = typer.Typer(
-    help="Items (SKUs): supplier, opening stock, below-zero rules.", no_args_is_help=True
+    help="Items (SKUs): supplier, opening stock, below-zero rules: add, list.",
+    no_args_is_help=True,
 )
 
 
@@ -172,6 +173,20 @@ def customer_add(
     typer.echo(f"customer {name}: priority {priority}")
 
 
+@customer_app.command("list")
+def customer_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Every customer, by name, with its priority (1 is served first)."""
+    from subzero.cli.output import print_table
+    from subzero.cli.runtime import runtime
+    from subzero.service.views import customers
+
+    rows = [c.as_dict() for c in customers(runtime().read_uow())]
+    if as_json:
+        emit_json(rows)
+        return
+    print_table("customers", ["name", "priority"], [[r["name"], r["priority"]] for r in rows])
+
+
 @item_app.command("add")
 def item_add(
     sku: str = typer.Argument(..., help="The item's SKU."),
@@ -209,6 +224,23 @@ def item_add(
         )
     )
     typer.echo(f"item {sku}: {on_hand} on hand, supplier {supplier}, policy {policy}")
+
+
+@item_app.command("list")
+def item_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Every item, by SKU: supplier, replenishment policy, whether it may go below zero
+    (and how far), JIT and VMI bounds. Stock figures: subzero stock."""
+    from subzero.cli.output import print_table
+    from subzero.cli.runtime import runtime
+    from subzero.service.views import items
+
+    rows = [i.as_dict() for i in items(runtime().read_uow())]
+    if as_json:
+        emit_json(rows)
+        return
+    cols = ["sku", "supplier", "policy", "allow_negative", "backorder_limit", "jit"]
+    cols += ["vmi_min", "vmi_max"]
+    print_table("items", cols, [[r[c] for c in cols] for r in rows])
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,9 @@ from subzero.cli.output import emit_json, parse_day, print_table
 
 __all__ = ["register"]
 
-order_app = typer.Typer(help="Customer orders: place, show, cancel, ship.", no_args_is_help=True)
+order_app = typer.Typer(
+    help="Customer orders: place, list, show, cancel, ship.", no_args_is_help=True
+)
 po_app = typer.Typer(
     help="Purchase orders: list, send, receive; suppliers confirm and reschedule.",
     no_args_is_help=True,
@@ -101,6 +103,53 @@ def order_place(
             f"{refused.message}; the request is kept as demand (subzero refused)"
         ) from None
     _order_after(order_id, as_json)
+
+
+@order_app.command("list")
+def order_list(
+    customer: str | None = typer.Option(None, "--customer", help="Only this customer's."),
+    sku: str | None = typer.Option(None, "--sku", help="Only orders with a line of this item."),
+    every: bool = typer.Option(
+        False, "--all", help="Shipped and cancelled orders too (default: the open ones)."
+    ),
+    as_json: bool = _JSON,
+) -> None:
+    """Orders, oldest first: by default the open ones (units still to ship), each with its
+    status, units waiting and the latest promised date of its open lines."""
+    from subzero.cli.runtime import runtime
+    from subzero.service.views import orders
+
+    views = orders(runtime().read_uow(), customer=customer, sku=sku, open_only=not every)
+    data = [v.as_dict(with_history=False) for v in views]
+    if as_json:
+        emit_json(data)
+        return
+    rows = []
+    for order in data:
+        lines = order["lines"]
+        promised = [
+            ln["promised_date"]
+            for ln in lines
+            if ln["promised_date"] and ln["status"] not in ("shipped", "cancelled")
+        ]
+        rows.append(
+            [
+                order["order_id"],
+                order["customer"],
+                order["placed_at"][:16].replace("T", " "),
+                order["status"],
+                ", ".join(ln["sku"] for ln in lines),
+                sum(ln["qty"] for ln in lines),
+                sum(ln["backordered"] for ln in lines),
+                max(promised, default=None),
+            ]
+        )
+    print_table(
+        f"{'orders' if every else 'open orders'} ({len(rows)})",
+        ["order_id", "customer", "placed", "status", "items", "units", "backordered", "promised"],
+        rows,
+        note=None if every else "shipped and cancelled orders are not shown: --all lists them",
+    )
 
 
 @order_app.command("show", context_settings=_RAW)

@@ -14,12 +14,17 @@ from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = [
     "BackorderView",
+    "CustomerView",
+    "ItemView",
     "LineView",
     "OrderView",
     "PurchaseOrderView",
     "RefusalView",
     "backorders",
+    "customers",
+    "items",
     "order_view",
+    "orders",
     "purchase_orders",
     "refusals",
     "stock",
@@ -140,6 +145,86 @@ def order_view(uow: UnitOfWork, order_id: int, *, with_history: bool = True) -> 
         if order is None:
             raise NotFound(f"order {order_id} not found")
         return _order_view(uow, order, with_history=with_history)
+
+
+def orders(
+    uow: UnitOfWork,
+    *,
+    customer: str | None = None,
+    sku: str | None = None,
+    open_only: bool = False,
+) -> list[OrderView]:
+    """Orders without their histories, oldest first: optionally one customer's, those
+    with a line of ``sku``, and only those with units still to ship.
+
+    Raises:
+        NotFound: an unknown customer or SKU.
+    """
+    with uow:
+        if customer is not None and uow.customers.get(customer) is None:
+            raise NotFound(f"customer {customer!r} not found")
+        if sku is not None and uow.items.get(sku) is None:
+            raise NotFound(f"SKU {sku!r} not found")
+        found = uow.orders.list(customer=customer, sku=sku, open_only=open_only)
+        return [_order_view(uow, order, with_history=False) for order in found]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    name: str
+    priority: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "priority": self.priority}
+
+
+def customers(uow: UnitOfWork) -> list[CustomerView]:
+    """Every customer by name, with its priority (1 is served first)."""
+    with uow:
+        return [CustomerView(c.name, c.priority) for c in uow.customers.list()]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    sku: str
+    supplier: str
+    policy: str
+    allow_negative: bool
+    backorder_limit: int | None
+    jit: bool
+    vmi_min: int | None
+    vmi_max: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "supplier": self.supplier,
+            "policy": self.policy,
+            "allow_negative": self.allow_negative,
+            "backorder_limit": self.backorder_limit,
+            "jit": self.jit,
+            "vmi_min": self.vmi_min,
+            "vmi_max": self.vmi_max,
+        }
+
+
+def items(uow: UnitOfWork) -> list[ItemView]:
+    """Every item by SKU with its supplier and rules: replenishment policy, whether it
+    may go below zero (and how far), JIT, and the VMI bounds agreed with its supplier."""
+    with uow:
+        return [
+            ItemView(
+                sku=i.sku,
+                supplier=i.supplier.name,
+                policy=i.policy,
+                allow_negative=i.allow_negative,
+                backorder_limit=i.backorder_limit,
+                jit=i.jit,
+                vmi_min=i.vmi_min,
+                vmi_max=i.vmi_max,
+            )
+            for i in uow.items.list()
+        ]
 
 
 def stock(uow: UnitOfWork, sku: str) -> StockPosition:

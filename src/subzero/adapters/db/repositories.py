@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
 from subzero.adapters.db import tables
@@ -143,6 +143,26 @@ class SqlOrders:
             .order_by(c.id)
             .execution_options(populate_existing=True)
         )
+        return self.session.scalars(stmt).unique().all()
+
+    def list(
+        self, *, customer: str | None = None, sku: str | None = None, open_only: bool = False
+    ) -> Sequence[Order]:
+        """Orders, oldest first: a customer's, those with a line of ``sku``, or those with
+        units neither shipped nor cancelled (of that SKU, when both are given)."""
+        o, ln = tables.orders.c, tables.order_lines.c
+        stmt = select(Order).order_by(o.id)
+        if customer is not None:
+            who = select(tables.customers.c.id).where(tables.customers.c.name == customer)
+            stmt = stmt.where(o.customer_id == who.scalar_subquery())
+        line_filter = []
+        if sku is not None:
+            what = select(tables.items.c.id).where(tables.items.c.sku == sku)
+            line_filter.append(ln.item_id == what.scalar_subquery())
+        if open_only:
+            line_filter.append(ln.qty > ln.shipped + ln.cancelled)
+        if line_filter:
+            stmt = stmt.where(exists().where(ln.order_id == o.id, *line_filter))
         return self.session.scalars(stmt).unique().all()
 
     def lines_placed_between(self, start: dt.datetime, end: dt.datetime) -> Sequence[OrderLine]:
