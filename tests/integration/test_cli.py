@@ -301,3 +301,24 @@ def test_order_customer_and_item_lists(cli: Any) -> None:
         ("W", True),
         ("X", False),
     ]
+
+
+def test_cancel_one_line_or_only_what_waits(cli: Any) -> None:
+    cli("supplier", "add", "ACME", "--lead-time-days", "5", check=True)
+    cli("customer", "add", "alice", check=True)
+    cli("item", "add", "W", "--supplier", "ACME", "--on-hand", "3", check=True)
+    cli("item", "add", "V", "--supplier", "ACME", "--on-hand", "4", check=True)
+    order = cli.json("order", "place", "alice", "W", "5", "--line", "V:1")
+    v_line = order["lines"][1]["line_id"]
+    oid = str(order["order_id"])
+    after = cli.json("order", "cancel", oid, "--backordered")
+    assert [(ln["allocated"], ln["backordered"], ln["cancelled"]) for ln in after["lines"]] == [
+        (3, 0, 2),
+        (1, 0, 0),
+    ]
+    assert [p for p in cli.json("po", "list") if p["status"] == "draft"] == []
+    bad = cli("order", "cancel", oid, "--line", "999")
+    assert bad.returncode == 1 and bad.stderr.startswith("error[not_found]: line 999")
+    after = cli.json("order", "cancel", oid, "--line", str(v_line))
+    assert [ln["cancelled"] for ln in after["lines"]] == [2, 1]
+    assert cli.json("stock", "V")["allocated"] == 0 and cli.json("stock", "W")["allocated"] == 3

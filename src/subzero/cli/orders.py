@@ -162,14 +162,29 @@ def order_show(
 
 @order_app.command("cancel", context_settings=_RAW)
 def order_cancel(
-    order_id: str = typer.Argument(..., help="Order id."), as_json: bool = _JSON
+    order_id: str = typer.Argument(..., help="Order id."),
+    lines: list[str] | None = typer.Option(
+        None, "--line", help="Only this line (its id in order show; repeatable)."
+    ),
+    backordered: bool = typer.Option(
+        False,
+        "--backordered",
+        help="Only the units still waiting: what is allocated stays to ship "
+        "(the customer takes a partial shipment instead of waiting).",
+    ),
+    as_json: bool = _JSON,
 ) -> None:
-    """Cancel every open unit; released stock goes to the next waiting backorder."""
+    """Cancel every open unit, or a line's, or only what still waits; released stock goes
+    to the next waiting backorder, and a draft PO the order alone caused shrinks."""
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import CancelOrder
 
-    oid = runtime().bus.handle(CancelOrder(_whole("order id", order_id)))
-    _order_after(oid, as_json)
+    command = CancelOrder(
+        _whole("order id", order_id),
+        tuple(_whole("line id", line) for line in lines or ()),
+        backordered_only=backordered,
+    )
+    _order_after(runtime().bus.handle(command), as_json)
 
 
 @order_app.command("ship", context_settings=_RAW)

@@ -77,7 +77,13 @@ class PlaceOrder(Command):
 
 @dataclass(frozen=True, slots=True)
 class CancelOrder(Command):
+    """Cancel an order's open units: every line's, or only ``line_ids``; with
+    ``backordered_only`` only the units still waiting (the allocated ones stay to ship:
+    the customer takes a partial shipment instead of waiting)."""
+
     order_id: int
+    line_ids: tuple[int, ...] = ()
+    backordered_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,13 @@ class OrderLine:
         self.allocated = 0
         return released
 
+    def cancel_backordered(self) -> int:
+        """Cancel the units still waiting, keeping the allocated ones for shipping;
+        returns the units cancelled."""
+        units = self.backordered
+        self.cancelled += units
+        return units
+
 
 class Order:
     """A customer's order: one or more lines placed at the same moment."""

@@ -135,21 +135,36 @@ def _locked_order(uow: UnitOfWork, order_id: int) -> tuple[Order, dict[str, Item
 
 
 def cancel_order(cmd: CancelOrder, *, uow: UnitOfWork, ctx: Context) -> int:
-    """Cancel every open unit of an order. Released allocations go to the next waiting
-    backorder; a draft purchase order that the order alone caused is reduced."""
+    """Cancel the open units of an order (every line, or ``cmd.line_ids``; only the
+    backordered units with ``cmd.backordered_only``). Released allocations go to the
+    next waiting backorder; a draft purchase order that the order alone caused is
+    reduced."""
     order, items = _locked_order(uow, cmd.order_id)
     if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
         raise InvalidState(f"order {order.id} is {order.status}; nothing to cancel")
     assert order.id is not None
-    for line in order.lines:
-        units = line.open_qty
+    on_order = {line.id for line in order.lines}
+    unknown = [lid for lid in cmd.line_ids if lid not in on_order]
+    if unknown:
+        raise NotFound(f"line {unknown[0]} is not on order {order.id}")
+    chosen = [ln for ln in order.lines if not cmd.line_ids or ln.id in cmd.line_ids]
+    touched: set[str] = set()
+    for line in chosen:
+        units = line.backordered if cmd.backordered_only else line.open_qty
         if units == 0:
             continue
-        released = line.cancel()
+        released = 0 if cmd.backordered_only else line.cancel()
+        if cmd.backordered_only:
+            line.cancel_backordered()
         assert line.id is not None
         uow.record(LineCancelled(order.id, line.id, line.item.sku, units, released), ctx.now)
-    for item in items.values():
-        rebalance(uow, item, ctx, source="release")
+        touched.add(line.item.sku)
+    if not touched:
+        what = "backordered units" if cmd.backordered_only else "open units"
+        lines = ", ".join(map(str, cmd.line_ids)) if cmd.line_ids else "any line"
+        raise InvalidState(f"order {order.id}: no {what} on {lines}; nothing to cancel")
+    for sku in sorted(touched):
+        rebalance(uow, items[sku], ctx, source="release")
     uow.commit()
     return order.id
 
