@@ -259,6 +259,10 @@ def test_kpis_from_the_ledger(cli: Any) -> None:
     stock = cli.json("kpis", "--by", "item")["groups"][0]
     assert (stock["key"], stock["units_shipped"], stock["otif_lines"]) == ("W", 3, 0)
     assert stock["mean_on_hand"] == 0.0 and stock["inventory_turns"] is None
+    weekly = cli.json("kpis", "--by", "week", "--plot", "kpis.svg")
+    (week,) = weekly["groups"]  # every line was placed today
+    assert week["key"] == (today - dt.timedelta(days=today.weekday())).isoformat()
+    assert "<svg" in (cli.cwd / "kpis.svg").read_text()
     table = cli("kpis", "--by", "customer", check=True).stdout
     assert "alice" in table and "60.0%" in table
     bad = cli("kpis", "--customer", "carol")

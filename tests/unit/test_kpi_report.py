@@ -5,13 +5,14 @@ knows (on time in full, stock turns)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.unit.conftest import Shop
 
 from subzero.domain import commands as c
-from subzero.domain.errors import InvalidParameter, NotFound
+from subzero.domain.errors import InvalidParameter, InvalidState, NotFound
 from subzero.planning.kpis import satisfaction_score
 from subzero.service.kpis import GroupKpis, KpiReport, kpi_report
 from subzero.service.views import purchase_orders
@@ -141,3 +142,28 @@ def test_bad_requests_name_the_value(history: Shop) -> None:
         _report(history, by="region")
     with pytest.raises(InvalidParameter, match="before"):
         _report(history, since=dt.date(2026, 3, 6), until=dt.date(2026, 3, 5))
+
+
+def test_weeks_in_order_with_their_own_stock_days(history: Shop) -> None:
+    history.clock.advance(days=2, hours=12)  # Monday 9 March, 09:00
+    history.order("bob", "V", 1)
+    report = _report(history, until=dt.date(2026, 3, 9), by="week")
+    assert [g.key for g in report.groups] == ["2026-03-02", "2026-03-09"]  # by date
+    first, second = report.groups
+    assert (first.service.lines, second.service.lines) == (3, 1)
+    # the first week's stock, Monday to Sunday: W 3,3,3,0,0,0,0 and V 10,6,6,6,6,6,6
+    assert first.ledger.mean_on_hand == pytest.approx(55 / 7)
+    assert first.ledger.inventory_turns == pytest.approx(9 / 7 * 365 / (55 / 7))
+    assert second.ledger.units_shipped == 0 and second.ledger.mean_on_hand == pytest.approx(6)
+
+
+def test_weekly_plot_is_drawn_and_an_empty_window_refused(history: Shop, tmp_path: Path) -> None:
+    from subzero.cli.kpi_plot import plot_weekly_kpis
+
+    out = tmp_path / "kpis.png"
+    plot_weekly_kpis(_report(history, by="week").as_dict(), out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    empty = _report(history, since=dt.date(2026, 3, 3), until=dt.date(2026, 3, 4), by="week")
+    with pytest.raises(InvalidState, match="nothing to draw"):
+        plot_weekly_kpis(empty.as_dict(), tmp_path / "empty.png")
+    assert not (tmp_path / "empty.png").exists()

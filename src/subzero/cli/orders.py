@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -357,11 +358,16 @@ def kpis(
         None, "--until", help="Last day of order placement (YYYY-MM-DD; default: today)."
     ),
     by: str | None = typer.Option(
-        None, "--by", help="Also one row per item, customer or supplier, worst first."
+        None,
+        "--by",
+        help="Also one row per item, customer or supplier (worst first), or per week.",
     ),
     sku: str | None = typer.Option(None, "--sku", help="Only this item."),
     customer: str | None = typer.Option(None, "--customer", help="Only this customer."),
     supplier: str | None = typer.Option(None, "--supplier", help="Only this supplier's items."),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="Draw the KPIs week by week to this PNG, SVG or PDF file."
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """How satisfied customers are, from the ledger: fill rate from stock, share of lines
@@ -370,22 +376,36 @@ def kpis(
     window (the last 28 days by default). The definitions are the simulator's and the
     demo's (docs/simulator.md)."""
     from subzero.bootstrap import utc_now
+    from subzero.cli.output import check_output_path
     from subzero.cli.runtime import runtime
     from subzero.service.kpis import kpi_report
 
+    check_output_path(plot, "--plot")
+    if plot is not None:
+        from subzero.planning.forecast_plot import check_plot_path
+
+        check_plot_path(plot)
     now = utc_now()
     last = parse_day(until) or now.date()
     first = parse_day(since) or last - dt.timedelta(days=27)
-    report = kpi_report(
-        runtime().read_uow(),
-        since=first,
-        until=last,
-        now=now,
-        by=by,
-        sku=sku,
-        customer=customer,
-        supplier=supplier,
-    ).as_dict()
+
+    def report_by(group: str | None) -> dict[str, Any]:
+        return kpi_report(
+            runtime().read_uow(),
+            since=first,
+            until=last,
+            now=now,
+            by=group,
+            sku=sku,
+            customer=customer,
+            supplier=supplier,
+        ).as_dict()
+
+    report = report_by(by)
+    if plot is not None:
+        from subzero.cli.kpi_plot import plot_weekly_kpis
+
+        plot_weekly_kpis(report if by == "week" else report_by("week"), plot)
     if as_json:
         emit_json(report)
         return

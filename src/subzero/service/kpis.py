@@ -71,7 +71,7 @@ def ledger_kpis(
         return line_kpis(uow.orders.lines_placed_between(start, end), now=now)
 
 
-KPI_GROUPS = ("item", "customer", "supplier")
+KPI_GROUPS = ("item", "customer", "supplier", "week")
 
 
 def kpi_fields(k: ServiceKpis) -> dict[str, float | int]:
@@ -217,21 +217,23 @@ def kpi_report(
             for line in lines:
                 split.setdefault(_group_key(line, by), []).append(line)
         stocked = customer is None and by != "customer"
+        every = {i.id for i in items if i.id is not None}
 
-        def group(key: str, members: list[OrderLine], item_ids: set[int] | None) -> GroupKpis:
-            return GroupKpis(
-                key,
-                line_kpis(members, now=now),
-                stock.kpis(item_ids, *_otif(members, shipped_at, now)),
-            )
+        def group(key: str, members: list[OrderLine]) -> GroupKpis:
+            counted = _otif(members, shipped_at, now)
+            if not stocked:
+                ledger = stock.kpis(None, *counted)
+            elif by == "week" and key:  # the shop's stock, on that week's days
+                monday = dt.date.fromisoformat(key)
+                ledger = stock.kpis(every, *counted, monday, monday + dt.timedelta(days=6))
+            else:
+                ledger = stock.kpis(_items_of(items, by, key) if key else every, *counted)
+            return GroupKpis(key, line_kpis(members, now=now), ledger)
 
-        overall = group("", lines, {i.id for i in items if i.id is not None} if stocked else None)
+        overall = group("", lines)
         groups = sorted(
-            (
-                group(key, members, _items_of(items, by, key) if stocked else None)
-                for key, members in split.items()
-            ),
-            key=lambda g: (g.service.satisfaction, g.key),
+            (group(key, members) for key, members in split.items()),
+            key=lambda g: (g.key,) if by == "week" else (g.service.satisfaction, g.key),
         )
     return KpiReport(
         since=since, until=until, as_of=now, overall=overall, by=by, groups=tuple(groups)
@@ -243,6 +245,9 @@ def _group_key(line: OrderLine, by: str) -> str:
         return line.item.sku
     if by == "customer":
         return str(line.order.customer.name)
+    if by == "week":  # the Monday of the week the line was placed
+        day = line.placed_at.date()
+        return (day - dt.timedelta(days=day.weekday())).isoformat()
     return str(line.item.supplier.name)
 
 
@@ -296,8 +301,8 @@ def _otif(
 
 
 class _Stock:
-    """End-of-day stock on hand per item over the window's days up to today, and the
-    units shipped in the window, from the ledger's moves."""
+    """End-of-day stock on hand and units shipped per item and day, over the window's
+    days up to today, from the ledger's moves."""
 
     def __init__(
         self,
@@ -309,28 +314,43 @@ class _Stock:
     ) -> None:
         import numpy as np
 
+        self.since = since
         last = min(until, now.date())
         self.days = max((last - since).days + 1, 0)
         ids = sorted({*opening, *(m.item_id for m in moves)})
-        row = {item_id: k for k, item_id in enumerate(ids)}
+        self.row = {item_id: k for k, item_id in enumerate(ids)}
         net = np.zeros((len(ids), self.days))
-        self.shipped = dict.fromkeys(ids, 0)
+        self.shipped = np.zeros((len(ids), self.days))
         for m in moves:
             day = (m.at.date() - since).days
             if day >= self.days:
                 continue  # after the last day counted (the window's, or today)
-            net[row[m.item_id], day] += m.qty
+            net[self.row[m.item_id], day] += m.qty
             if m.kind is MoveKind.SHIPMENT:
-                self.shipped[m.item_id] -= m.qty
+                self.shipped[self.row[m.item_id], day] -= m.qty
         start = np.array([opening.get(i, 0) for i in ids], dtype=np.float64)
-        level = start[:, None] + np.cumsum(net, axis=1)
-        self.mean = {i: float(level[row[i]].mean()) if self.days else 0.0 for i in ids}
+        self.level = start[:, None] + np.cumsum(net, axis=1)
 
-    def kpis(self, item_ids: set[int] | None, hits: int, judged: int) -> LedgerKpis:
+    def kpis(
+        self,
+        item_ids: set[int] | None,
+        hits: int,
+        judged: int,
+        first: dt.date | None = None,
+        last: dt.date | None = None,
+    ) -> LedgerKpis:
+        """The group's figures over its items (None: a customer's lines), on the days
+        from ``first`` to ``last`` (default: all the window's days up to today)."""
         otif = hits / judged if judged else None
         if item_ids is None:
             return LedgerKpis(otif, judged, 0, None, None)
-        shipped = sum(self.shipped.get(i, 0) for i in item_ids)
-        mean = sum(self.mean.get(i, 0.0) for i in item_ids) if self.days else None
-        turns = shipped / self.days * 365.0 / mean if mean else None
+        lo = 0 if first is None else max((first - self.since).days, 0)
+        hi = self.days if last is None else min((last - self.since).days + 1, self.days)
+        rows = [self.row[i] for i in item_ids if i in self.row]
+        days = max(hi - lo, 0)
+        if not days:
+            return LedgerKpis(otif, judged, 0, None, None)
+        shipped = int(self.shipped[rows, lo:hi].sum())
+        mean = float(self.level[rows, lo:hi].sum(axis=0).mean()) if rows else 0.0
+        turns = shipped / days * 365.0 / mean if mean else None
         return LedgerKpis(otif, judged, shipped, mean, turns)
