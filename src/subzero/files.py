@@ -7,7 +7,7 @@ the target in one step. A reader, or a script waiting for the file, sees the old
 the new one, never half of one, and a run that fails or is killed while writing leaves
 the old file as it was. Files subzero reads (histories, catalogues, exchange files) may
 come from a spreadsheet: :func:`csv_delimiter` finds their separator. Standard library
-only, so any layer may use it.
+only, so any layer may use it (:func:`save_figure` imports matplotlib when called).
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-__all__ = ["csv_delimiter", "replacing"]
+__all__ = ["csv_delimiter", "replacing", "save_figure"]
 
 
 def csv_delimiter(path: str | os.PathLike[str]) -> str:
@@ -74,6 +75,18 @@ def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], **savefig: Any) -> None:
+    """Save a matplotlib figure whole (:func:`replacing`; the format follows the
+    suffix) and close it, also when saving fails."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with replacing(path) as partial:
+            fig.savefig(partial, **savefig)
+    finally:
+        plt.close(fig)
 
 
 def _create_beside(target: Path) -> Path:

@@ -130,3 +130,24 @@ def test_a_folder_that_takes_no_new_files_still_lets_a_writable_file_be_rewritte
     assert existing.read_text() == "new\n"
     with pytest.raises(PermissionError), replacing(tmp_path / "new.csv"):
         pass  # a new file cannot be made there at all: said, not hidden
+
+
+def test_save_figure_writes_whole_and_always_closes(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from subzero.files import save_figure
+
+    target = tmp_path / "plot.svg"
+    target.write_text("old picture")
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3])
+    save_figure(fig, target)
+    assert "<svg" in target.read_text() and not plt.fignum_exists(fig.number)
+    fig, _ = plt.subplots()
+    with pytest.raises(ValueError, match="not supported"):
+        save_figure(fig, tmp_path / "plot.nope")  # matplotlib knows no such format
+    assert not plt.fignum_exists(fig.number)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plot.svg"]  # nothing left beside

@@ -177,13 +177,9 @@ def _plot_levels(report: DemoReport, path: str) -> None:
     ax.legend(loc="upper left")
     fig.autofmt_xdate()
     fig.tight_layout()
-    from subzero.files import replacing
+    from subzero.files import save_figure
 
-    try:
-        with replacing(path) as partial:
-            fig.savefig(partial)
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def _maybe_reset(url: str, reset: bool) -> None:

@@ -56,10 +56,6 @@ def plot_weekly_kpis(report: dict[str, Any], path: Path) -> None:
     ax.legend(loc="lower left", fontsize="small")
     fig.autofmt_xdate()
     fig.tight_layout()
-    from subzero.files import replacing
+    from subzero.files import save_figure
 
-    try:
-        with replacing(path) as partial:
-            fig.savefig(partial)
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)

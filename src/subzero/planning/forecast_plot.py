@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from subzero.domain.errors import InvalidParameter
-from subzero.files import replacing
+from subzero.files import save_figure
 from subzero.planning.forecast_history import STOCKOUT_COLUMN, stockout_flags
 
 if TYPE_CHECKING:
@@ -184,14 +184,7 @@ def plot_forecast(
     """Save the forecast picture to ``path`` (PNG, SVG or PDF); returns the series drawn."""
     check_plot_path(path)
     chosen = pick_series(history, ids, limit)
-    fig = forecast_figure(history, forecast, choices, chosen)
-    import matplotlib.pyplot as plt
-
-    try:
-        with replacing(path) as partial:
-            fig.savefig(partial, dpi=110)
-    finally:
-        plt.close(fig)
+    save_figure(forecast_figure(history, forecast, choices, chosen), path, dpi=110)
     return chosen
 
 
@@ -254,10 +247,4 @@ def plot_accuracy(path: Path, sku: str, runs: Sequence[dict[str, Any]], *, limit
         [bool(r["biased"]) for r in runs],
         limit=limit,
     )
-    import matplotlib.pyplot as plt
-
-    try:
-        with replacing(path) as partial:
-            fig.savefig(partial, dpi=110)
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, dpi=110)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from subzero.domain.errors import InvalidParameter
-from subzero.files import replacing
+from subzero.files import save_figure
 from subzero.planning.simulate.demand import DemandPattern, Shock
 from subzero.planning.simulate.engine import Disruption, Item, RunSettings, simulate
 from subzero.planning.simulate.stats import (
@@ -205,8 +205,4 @@ def plot_deltas(report: ScenarioReport, path: str | Path, title: str) -> None:
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
-    try:
-        with replacing(path) as partial:
-            fig.savefig(partial, dpi=100)
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, dpi=100)
