@@ -7,11 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from subzero.domain.errors import InvalidParameter, NotFound
+from subzero.domain.errors import InvalidParameter
 from subzero.domain.items import Item
 from subzero.domain.ledger import MoveKind, StockMove
 from subzero.domain.orders import OrderLine
 from subzero.service.unit_of_work import UnitOfWork
+from subzero.service.views import check_names
 
 if TYPE_CHECKING:
     from subzero.planning.kpis import ServiceKpis
@@ -189,12 +190,7 @@ def kpi_report(
     start = dt.datetime.combine(since, dt.time(0), dt.UTC)
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(0), dt.UTC)
     with uow:
-        if sku is not None and uow.items.get(sku) is None:
-            raise NotFound(f"SKU {sku!r} not found")
-        if customer is not None and uow.customers.get(customer) is None:
-            raise NotFound(f"customer {customer!r} not found")
-        if supplier is not None and uow.suppliers.get(supplier) is None:
-            raise NotFound(f"supplier {supplier!r} not found")
+        check_names(uow, sku=sku, customer=customer, supplier=supplier)
         items = [
             item
             for item in uow.items.list()

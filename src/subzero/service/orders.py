@@ -150,12 +150,12 @@ def cancel_order(cmd: CancelOrder, *, uow: UnitOfWork, ctx: Context) -> int:
     chosen = [ln for ln in order.lines if not cmd.line_ids or ln.id in cmd.line_ids]
     touched: set[str] = set()
     for line in chosen:
-        units = line.backordered if cmd.backordered_only else line.open_qty
+        if cmd.backordered_only:
+            units, released = line.cancel_backordered(), 0
+        else:
+            units, released = line.open_qty, line.cancel()
         if units == 0:
             continue
-        released = 0 if cmd.backordered_only else line.cancel()
-        if cmd.backordered_only:
-            line.cancel_backordered()
         assert line.id is not None
         uow.record(LineCancelled(order.id, line.id, line.item.sku, units, released), ctx.now)
         touched.add(line.item.sku)

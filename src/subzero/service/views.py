@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from subzero.domain.errors import InvalidParameter, NotFound
@@ -21,6 +21,7 @@ __all__ = [
     "PurchaseOrderView",
     "RefusalView",
     "backorders",
+    "check_names",
     "customers",
     "items",
     "order_view",
@@ -147,6 +148,27 @@ def order_view(uow: UnitOfWork, order_id: int, *, with_history: bool = True) -> 
         return _order_view(uow, order, with_history=with_history)
 
 
+def check_names(
+    uow: UnitOfWork,
+    *,
+    sku: str | None = None,
+    customer: str | None = None,
+    supplier: str | None = None,
+) -> None:
+    """Refuse a filter naming an item, customer or supplier that does not exist (inside
+    the caller's ``with uow``).
+
+    Raises:
+        NotFound: the first unknown name.
+    """
+    if sku is not None and uow.items.get(sku) is None:
+        raise NotFound(f"SKU {sku!r} not found")
+    if customer is not None and uow.customers.get(customer) is None:
+        raise NotFound(f"customer {customer!r} not found")
+    if supplier is not None and uow.suppliers.get(supplier) is None:
+        raise NotFound(f"supplier {supplier!r} not found")
+
+
 def orders(
     uow: UnitOfWork,
     *,
@@ -161,10 +183,7 @@ def orders(
         NotFound: an unknown customer or SKU.
     """
     with uow:
-        if customer is not None and uow.customers.get(customer) is None:
-            raise NotFound(f"customer {customer!r} not found")
-        if sku is not None and uow.items.get(sku) is None:
-            raise NotFound(f"SKU {sku!r} not found")
+        check_names(uow, sku=sku, customer=customer)
         found = uow.orders.list(customer=customer, sku=sku, open_only=open_only)
         return [_order_view(uow, order, with_history=False) for order in found]
 
@@ -175,7 +194,7 @@ class CustomerView:
     priority: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "priority": self.priority}
+        return asdict(self)
 
 
 def customers(uow: UnitOfWork) -> list[CustomerView]:
@@ -196,16 +215,7 @@ class ItemView:
     vmi_max: int | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "sku": self.sku,
-            "supplier": self.supplier,
-            "policy": self.policy,
-            "allow_negative": self.allow_negative,
-            "backorder_limit": self.backorder_limit,
-            "jit": self.jit,
-            "vmi_min": self.vmi_min,
-            "vmi_max": self.vmi_max,
-        }
+        return asdict(self)
 
 
 def items(uow: UnitOfWork) -> list[ItemView]:
