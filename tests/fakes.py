@@ -245,6 +245,13 @@ class _PurchaseOrders:
             and (not open_only or po.status in OPEN_STATUSES)
         ]
 
+    def sent_between(self, start: dt.datetime, end: dt.datetime) -> Sequence[PurchaseOrder]:
+        return [
+            po
+            for _, po in sorted(self.store.pos.items())
+            if po.sent_at is not None and start <= po.sent_at < end
+        ]
+
     def add_receipt(self, receipt: Receipt) -> None:
         self.store.receipts.append(receipt)
 

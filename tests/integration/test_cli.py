@@ -248,8 +248,9 @@ def test_kpis_from_the_ledger(cli: Any) -> None:
         "mean_on_hand",
         "inventory_turns",
     }
-    assert report["overall"].keys() == kpi_keys
-    assert all(g.keys() == {"key", *kpi_keys} for g in report["groups"])
+    assert report["overall"].keys() == {*kpi_keys, "costs"}
+    assert all(g.keys() == {"key", "costs", *kpi_keys} for g in report["groups"])
+    assert report["cost_rates"] == {"holding": None, "backorder": None, "fixed_cost": None}
     assert (report["overall"]["lines"], report["overall"]["fill_rate"]) == (2, 0.5)
     # alice got nothing from stock: the worst customer comes first
     assert [(g["key"], g["fill_rate"]) for g in report["groups"]] == [("alice", 0.0), ("bob", 0.6)]
@@ -269,6 +270,24 @@ def test_kpis_from_the_ledger(cli: Any) -> None:
     assert (
         bad.returncode == 1 and bad.stderr.startswith("error[not_found]") and "carol" in bad.stderr
     )
+    # costs over the window's 28 days: W's 3 units shipped today (none held tonight),
+    # bob's 2 and alice's 1 backordered units have not waited a night, the PO is a draft
+    priced = cli.json("kpis", "--holding", "0.5", "--backorder", "2", "--fixed-cost", "9")
+    assert priced["cost_rates"] == {"holding": 0.5, "backorder": 2.0, "fixed_cost": 9.0}
+    costs = priced["overall"]["costs"]
+    drivers = ("days", "held_unit_days", "backordered_unit_days", "purchase_orders")
+    assert [costs[k] for k in drivers] == [28, 0, 0, 0]
+    assert (costs["holding_cost"], costs["ordering_cost"], costs["total_cost"]) == (0, 0, 0)
+    cli("po", "send", str(cli.json("po", "list")[0]["po_id"]), check=True)
+    costs = cli.json("kpis", "--fixed-cost", "9", "--by", "item")["groups"][0]["costs"]
+    assert (costs["purchase_orders"], costs["ordering_cost"], costs["total_cost"]) == (1, 9, 9)
+    assert costs["holding_cost"] is None  # no --holding: not priced
+    table = cli("kpis", "--holding", "0.5", check=True).stdout
+    assert "costs (priced)" in table and "not priced: --backorder, --fixed-cost" in table
+    assert "costs" not in cli("kpis", check=True).stdout
+    assert "held (unit-days)" in cli("kpis", "--costs", check=True).stdout
+    negative = cli("kpis", "--backorder", "-1")
+    assert negative.returncode == 1 and "--backorder -1" in negative.stderr
 
 
 def test_order_customer_and_item_lists(cli: Any) -> None:

@@ -12,8 +12,9 @@ import pytest
 from tests.unit.conftest import Shop
 
 from subzero.domain import commands as c
-from subzero.domain.errors import InvalidParameter, InvalidState, NotFound
+from subzero.domain.errors import InsufficientStock, InvalidParameter, InvalidState, NotFound
 from subzero.planning.kpis import satisfaction_score
+from subzero.service.costs import CostRates
 from subzero.service.kpis import GroupKpis, KpiReport, kpi_report
 from subzero.service.views import purchase_orders
 
@@ -167,3 +168,99 @@ def test_weekly_plot_is_drawn_and_an_empty_window_refused(history: Shop, tmp_pat
     with pytest.raises(InvalidState, match="nothing to draw"):
         plot_weekly_kpis(empty.as_dict(), tmp_path / "empty.png")
     assert not (tmp_path / "empty.png").exists()
+
+
+def test_costs_price_the_simulators_drivers(history: Shop) -> None:
+    """The simulator's cost terms over the ledger (docs/simulator.md): h·Σ end-of-day
+    stock on hand + p·Σ end-of-day backordered units + K per order."""
+    rates = CostRates(holding=0.5, backorder=2.0, fixed=10.0)
+    report = _report(history, rates=rates, by="customer")
+    costs = report.overall.costs
+    # end-of-day stock Monday to Friday: 13, 9, 9, 6, 6 (W 3,3,3,0,0 and V 10,6,6,6,6)
+    assert (costs.days, costs.held_unit_days) == (5, 43)
+    assert report.overall.ledger.mean_on_hand == pytest.approx(43 / 5)  # all customers: the shop
+    # bob's 2 backordered units waited Monday, Tuesday and Wednesday night; alice's W
+    # was placed today and has not yet waited a night
+    assert costs.backordered_unit_days == 2 * 3
+    # W's PO was received (so sent) on Thursday; nothing refused, nothing expedited
+    assert (costs.purchase_orders, costs.lost_units, costs.expedited_units) == (1, 0, 0)
+    assert (costs.holding, costs.backorder, costs.ordering) == (21.5, 12.0, 10.0)
+    assert costs.total == pytest.approx(43.5) and costs.total_per_day == pytest.approx(43.5 / 5)
+    # a customer's row has the waits of its lines, not the shop's stock or POs
+    bob, alice = _groups(report)["bob"].costs, _groups(report)["alice"].costs
+    assert (bob.backordered_unit_days, bob.held_unit_days, bob.purchase_orders) == (6, None, None)
+    assert bob.total == 12.0 and alice.backordered_unit_days == 0
+    # two nights later alice's unit has waited two nights too
+    later = _report(history, rates=rates, now=history.clock.now() + dt.timedelta(days=2))
+    assert later.overall.costs.backordered_unit_days == 6 + 2
+    # without rates the drivers are there and no money but what prices say
+    plain = _report(history).overall.costs
+    assert plain.held_unit_days == 43 and plain.holding is None and plain.total is None
+    assert plain.as_dict()["expedite_premium"] == 0.0
+
+
+def test_costs_split_by_item_and_week(history: Shop) -> None:
+    rates = CostRates(holding=1.0)
+    items = _groups(_report(history, rates=rates, by="item"))
+    assert (items["W"].costs.held_unit_days, items["V"].costs.held_unit_days) == (9, 34)
+    assert (items["W"].costs.purchase_orders, items["V"].costs.purchase_orders) == (1, 0)
+    assert items["W"].costs.total == 9.0  # p and K not given: only holding is priced
+    history.clock.advance(days=2, hours=12)  # Monday 9 March, 09:00
+    history.order("bob", "V", 1)
+    weeks = _report(history, rates=rates, until=dt.date(2026, 3, 9), by="week").groups
+    # the first week's stock Monday to Sunday (55 unit-days, as in the turns test); the
+    # second week has one day so far
+    assert [(w.costs.days, w.costs.held_unit_days) for w in weeks] == [(7, 55), (1, 6)]
+    assert [w.costs.purchase_orders for w in weeks] == [1, 0]
+
+
+def test_refused_units_are_lost_sales(shop: Shop) -> None:
+    shop.bus.handle(c.AddItem("X", "ACME", 2, allow_negative=False))
+    with pytest.raises(InsufficientStock):
+        shop.order("alice", "X", 3)
+    shop.order("bob", "X", 2)
+    shop.clock.advance(hours=1)
+    today = shop.clock.now().date()
+    costs = _report(
+        shop, since=today, until=today, rates=CostRates(backorder=4.0), sku="X"
+    ).overall.costs
+    # alice asked for 3 and ordered none: 3 units lost, priced at p each
+    assert costs.lost_units == 3 and costs.lost_sales == 12.0 and costs.total == 12.0
+    assert _report(shop, since=today, until=today, sku="W").overall.costs.lost_units == 0
+
+
+def test_expedite_premium_is_the_price_above_the_own_suppliers() -> None:
+    from decimal import Decimal
+
+    from subzero.domain.items import Item, Supplier
+    from subzero.domain.purchasing import PurchaseOrder, SupplierItem
+    from subzero.service.costs import expedite_premium
+
+    acme, fast = Supplier("ACME", 5), Supplier("FAST", 1)
+    acme.id, fast.id = 1, 2
+    item = Item("W", acme)
+    item.id = 7
+    own = SupplierItem(item, acme)
+    own.unit_price = Decimal("2.00")
+    own.set_breaks([(10, Decimal("1.50"))])
+    now = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+
+    def po(qty: int, price: str | None, *, expedite: bool = True) -> PurchaseOrder:
+        return PurchaseOrder(
+            item,
+            fast,
+            qty,
+            now=now,
+            reason="test",
+            unit_price=None if price is None else Decimal(price),
+            expedite=expedite,
+        )
+
+    terms = {(7, 1): own}
+    # 4 units at 2.60 against 2.00; 10 units at 1.80 against the break's 1.50
+    assert expedite_premium([po(4, "2.60"), po(10, "1.80")], terms) == (14, pytest.approx(5.4))
+    # not expedited: no premium; no price: units but no premium; never below zero
+    assert expedite_premium([po(4, "9", expedite=False), po(3, None)], terms) == (3, 0.0)
+    assert expedite_premium([po(4, "1.00")], terms) == (4, 0.0)
+    with pytest.raises(InvalidParameter, match="--holding"):
+        CostRates(holding=-1.0)

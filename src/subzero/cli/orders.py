@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from subzero.cli.output import emit_json, parse_day, print_table
+
+if TYPE_CHECKING:
+    from subzero.service.costs import CostRates
 
 __all__ = ["register"]
 
@@ -368,18 +371,34 @@ def kpis(
     plot: Path | None = typer.Option(
         None, "--plot", help="Draw the KPIs week by week to this PNG, SVG or PDF file."
     ),
+    holding: float | None = typer.Option(
+        None, "--holding", help="Holding cost h per unit per day on hand (prices the costs)."
+    ),
+    backorder: float | None = typer.Option(
+        None, "--backorder", help="Backorder cost p per unit per day waited, and per unit lost."
+    ),
+    fixed_cost: float | None = typer.Option(
+        None, "--fixed-cost", help="Fixed cost K per purchase order sent."
+    ),
+    costs: bool = typer.Option(
+        False, "--costs", help="Also show the cost drivers (shown anyway with a cost rate)."
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """How satisfied customers are, from the ledger: fill rate from stock, share of lines
     backordered, mean and 95th-percentile wait, share of promises kept, on time in full
     (OTIF), the 0-100 satisfaction score and stock turns, over the lines placed in a
-    window (the last 28 days by default). The definitions are the simulator's and the
+    window (the last 28 days by default); and what it cost: stock held, units waiting,
+    units lost, purchase orders and expedites, priced with --holding, --backorder and
+    --fixed-cost as in `subzero simulate`. The definitions are the simulator's and the
     demo's (docs/simulator.md)."""
     from subzero.bootstrap import utc_now
     from subzero.cli.output import check_output_path
     from subzero.cli.runtime import runtime
+    from subzero.service.costs import CostRates
     from subzero.service.kpis import kpi_report
 
+    rates = CostRates(holding, backorder, fixed_cost)
     check_output_path(plot, "--plot")
     if plot is not None:
         from subzero.planning.forecast_plot import check_plot_path
@@ -399,6 +418,7 @@ def kpis(
             sku=sku,
             customer=customer,
             supplier=supplier,
+            rates=rates,
         ).as_dict()
 
     report = report_by(by)
@@ -426,6 +446,48 @@ def kpis(
         f"service KPIs of the lines placed {report['since']} … {report['until']}",
         [by or "", *columns.values()],
         rows,
+    )
+    if costs or rates.given:
+        _print_costs(report, by, rates)
+
+
+def _print_costs(report: dict[str, Any], by: str | None, rates: CostRates) -> None:
+    drivers = {  # key of "costs": table header
+        "held_unit_days": "held (unit-days)",
+        "backordered_unit_days": "waited (unit-days)",
+        "lost_units": "lost",
+        "purchase_orders": "POs",
+        "expedited_units": "expedited",
+        "expedite_premium": "expedite premium",
+    }
+    money = {
+        "holding_cost": "holding",
+        "backorder_cost": "backorder",
+        "lost_sales_cost": "lost sales",
+        "ordering_cost": "ordering",
+        "total_cost": "total",
+        "total_cost_per_day": "per day",
+    }
+    columns = {**drivers, **(money if rates.given else {})}
+    groups = [("all", report["overall"]), *((g["key"], g) for g in report["groups"])]
+
+    def cell(key: str, value: float | None) -> str:
+        if value is None:
+            return "-"
+        return f"{value:,.2f}" if key in money or key == "expedite_premium" else f"{value:,.0f}"
+
+    missing = rates.missing()
+    note: str | None
+    if not rates.given:
+        note = "price them with --holding, --backorder and --fixed-cost (as subzero simulate)"
+    else:
+        note = f"not priced: {', '.join(missing)} not given" if missing else None
+    print_table(
+        f"costs over {report['overall']['costs']['days']} days"
+        + (" (priced)" if rates.given else ": the drivers"),
+        [by or "", *columns.values()],
+        [[key, *(cell(c, g["costs"][c]) for c in columns)] for key, g in groups],
+        note=note,
     )
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from subzero.domain.errors import InvalidParameter
 from subzero.domain.items import Item
 from subzero.domain.ledger import MoveKind, StockMove
 from subzero.domain.orders import OrderLine
+from subzero.domain.purchasing import PurchaseOrder
+from subzero.service.costs import CostRates, LedgerCosts, backordered_unit_days, expedite_premium
 from subzero.service.unit_of_work import UnitOfWork
 from subzero.service.views import check_names
 
@@ -125,14 +127,21 @@ class LedgerKpis:
 
 @dataclass(frozen=True, slots=True)
 class GroupKpis:
-    """The KPIs of one row of the report: ``key`` is a SKU, customer or supplier."""
+    """The KPIs of one row of the report: ``key`` is a SKU, customer, supplier or week;
+    ``costs`` its cost drivers and, with rates, its costs (``service.costs``)."""
 
     key: str
     service: ServiceKpis
     ledger: LedgerKpis
+    costs: LedgerCosts
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, **kpi_fields(self.service), **self.ledger.as_dict()}
+        return {
+            "key": self.key,
+            **kpi_fields(self.service),
+            **self.ledger.as_dict(),
+            "costs": self.costs.as_dict(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +156,7 @@ class KpiReport:
     overall: GroupKpis
     by: str | None
     groups: tuple[GroupKpis, ...]
+    rates: CostRates = field(default_factory=CostRates)
 
     def as_dict(self) -> dict[str, Any]:
         overall = self.overall.as_dict()
@@ -155,6 +165,11 @@ class KpiReport:
             "since": self.since.isoformat(),
             "until": self.until.isoformat(),
             "as_of": self.as_of.isoformat(),
+            "cost_rates": {
+                "holding": self.rates.holding,
+                "backorder": self.rates.backorder,
+                "fixed_cost": self.rates.fixed,
+            },
             "overall": overall,
             "by": self.by,
             "groups": [g.as_dict() for g in self.groups],
@@ -171,12 +186,14 @@ def kpi_report(
     sku: str | None = None,
     customer: str | None = None,
     supplier: str | None = None,
+    rates: CostRates | None = None,
 ) -> KpiReport:
     """The live system's KPIs over the lines placed in a window: the service KPIs of
     ``line_kpis`` (the simulator's definitions), OTIF and stock turns
-    (:class:`LedgerKpis`); optionally for one item, customer or supplier only, and
-    split by item, customer or supplier (an item's lines and stock count for its
-    supplier).
+    (:class:`LedgerKpis`) and the cost drivers, priced at ``rates``
+    (:class:`~subzero.service.costs.LedgerCosts`); optionally for one item, customer or
+    supplier only, and split by item, customer or supplier (an item's lines, stock and
+    purchase orders count for its supplier).
 
     Raises:
         InvalidParameter: ``by`` is not one of ``KPI_GROUPS``, or ``until`` is before
@@ -208,23 +225,32 @@ def kpi_report(
         moves = uow.items.moves_between(start, max(end, now + dt.timedelta(seconds=1)))
         stock = _Stock(uow.items.on_hand_before(start), moves, since, until, now)
         shipped_at = _shipment_times(lines, moves)
+        money = _CostInputs(uow, start, end, since, until, now, rates or CostRates())
         split: dict[str, list[OrderLine]] = {}
         if by is not None:
             for line in lines:
                 split.setdefault(_group_key(line, by), []).append(line)
-        stocked = customer is None and by != "customer"
+        # the stock is the shop's: a customer's lines carry no stock figures, the whole
+        # shop's lines do (also the overall row of a report by customer)
+        shop_wide = customer is None
         every = {i.id for i in items if i.id is not None}
 
         def group(key: str, members: list[OrderLine]) -> GroupKpis:
             counted = _otif(members, shipped_at, now)
-            if not stocked:
+            waited = backordered_unit_days(members, now=now)
+            if not shop_wide or (by == "customer" and key):
                 ledger = stock.kpis(None, *counted)
+                costs = money.costs(stock, None, waited)
             elif by == "week" and key:  # the shop's stock, on that week's days
                 monday = dt.date.fromisoformat(key)
-                ledger = stock.kpis(every, *counted, monday, monday + dt.timedelta(days=6))
+                sunday = monday + dt.timedelta(days=6)
+                ledger = stock.kpis(every, *counted, monday, sunday)
+                costs = money.costs(stock, every, waited, monday, sunday)
             else:
-                ledger = stock.kpis(_items_of(items, by, key) if key else every, *counted)
-            return GroupKpis(key, line_kpis(members, now=now), ledger)
+                ids = _items_of(items, by, key) if key else every
+                ledger = stock.kpis(ids, *counted)
+                costs = money.costs(stock, ids, waited)
+            return GroupKpis(key, line_kpis(members, now=now), ledger, costs)
 
         overall = group("", lines)
         groups = sorted(
@@ -232,7 +258,13 @@ def kpi_report(
             key=lambda g: (g.key,) if by == "week" else (g.service.satisfaction, g.key),
         )
     return KpiReport(
-        since=since, until=until, as_of=now, overall=overall, by=by, groups=tuple(groups)
+        since=since,
+        until=until,
+        as_of=now,
+        overall=overall,
+        by=by,
+        groups=tuple(groups),
+        rates=money.rates,
     )
 
 
@@ -340,13 +372,93 @@ class _Stock:
         otif = hits / judged if judged else None
         if item_ids is None:
             return LedgerKpis(otif, judged, 0, None, None)
-        lo = 0 if first is None else max((first - self.since).days, 0)
-        hi = self.days if last is None else min((last - self.since).days + 1, self.days)
+        lo, hi = self.span(first, last)
         rows = [self.row[i] for i in item_ids if i in self.row]
-        days = max(hi - lo, 0)
+        days = hi - lo
         if not days:
             return LedgerKpis(otif, judged, 0, None, None)
         shipped = int(self.shipped[rows, lo:hi].sum())
         mean = float(self.level[rows, lo:hi].sum(axis=0).mean()) if rows else 0.0
         turns = shipped / days * 365.0 / mean if mean else None
         return LedgerKpis(otif, judged, shipped, mean, turns)
+
+    def span(self, first: dt.date | None, last: dt.date | None) -> tuple[int, int]:
+        """Column range of the days from ``first`` to ``last`` (default: all)."""
+        lo = 0 if first is None else max((first - self.since).days, 0)
+        hi = self.days if last is None else min((last - self.since).days + 1, self.days)
+        return lo, max(hi, lo)
+
+    def held(self, item_ids: set[int], lo: int, hi: int) -> float:
+        """Σ end-of-day stock on hand (never below zero) of the items on those days."""
+        rows = [self.row[i] for i in item_ids if i in self.row]
+        return float(self.level[rows, lo:hi].clip(min=0).sum()) if rows else 0.0
+
+
+class _CostInputs:
+    """The window's purchase orders, expedite prices and lost units, to price a group's
+    cost drivers (``service.costs``)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        start: dt.datetime,
+        end: dt.datetime,
+        since: dt.date,
+        until: dt.date,
+        now: dt.datetime,
+        rates: CostRates,
+    ) -> None:
+        from subzero.service.demand import refused_extra
+
+        self.rates = rates
+        self.pos: list[PurchaseOrder] = list(uow.purchase_orders.sent_between(start, end))
+        expedited = any(po.expedite for po in self.pos)
+        self.terms = {
+            (t.item.id or 0, t.supplier.id or 0): t
+            for t in (uow.items.all_terms() if expedited else ())
+        }
+        ids = {i.sku: i.id for i in uow.items.list()}
+        last = min(until, now.date())
+        self.lost = [
+            (ids.get(sku), day, units)
+            for sku, day, units in refused_extra(uow, since=start)
+            if since <= day <= last
+        ]
+
+    def costs(
+        self,
+        stock: _Stock,
+        item_ids: set[int] | None,
+        waited: int,
+        first: dt.date | None = None,
+        last: dt.date | None = None,
+    ) -> LedgerCosts:
+        """A group's costs: its items' stock, POs and lost units on the days from
+        ``first`` to ``last`` (default: the window's, up to today), and the backorders of
+        its lines; a customer's lines (``item_ids`` None) have only the backorders."""
+        lo, hi = stock.span(first, last)
+        if item_ids is None:
+            return LedgerCosts(hi - lo, None, waited, None, None, None, None, self.rates)
+        day0 = stock.since + dt.timedelta(days=lo)
+        day1 = stock.since + dt.timedelta(days=hi)  # exclusive
+
+        def within(day: dt.date) -> bool:
+            return day0 <= day < day1 if first is not None else True
+
+        pos = [
+            po
+            for po in self.pos
+            if po.item.id in item_ids and po.sent_at is not None and within(po.sent_at.date())
+        ]
+        units, premium = expedite_premium(pos, self.terms)
+        lost = sum(n for item_id, day, n in self.lost if item_id in item_ids and within(day))
+        return LedgerCosts(
+            hi - lo,
+            stock.held(item_ids, lo, hi),
+            waited,
+            lost,
+            len(pos),
+            units,
+            premium,
+            self.rates,
+        )

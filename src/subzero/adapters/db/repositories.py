@@ -290,6 +290,12 @@ class SqlPurchaseOrders:
             stmt = stmt.join(Item, c.item_id == tables.items.c.id).where(tables.items.c.sku == sku)
         return self.session.scalars(stmt).unique().all()
 
+    def sent_between(self, start: dt.datetime, end: dt.datetime) -> Sequence[PurchaseOrder]:
+        """The POs sent to their supplier in [start, end), in id order."""
+        c = tables.purchase_orders.c
+        stmt = select(PurchaseOrder).where(c.sent_at >= start, c.sent_at < end).order_by(c.id)
+        return self.session.scalars(stmt).unique().all()
+
     def add_receipt(self, receipt: Receipt) -> None:
         self.session.add(receipt)
 
