@@ -345,3 +345,31 @@ def test_cancel_one_line_or_only_what_waits(cli: Any) -> None:
     after = cli.json("order", "cancel", oid, "--line", str(v_line))
     assert [ln["cancelled"] for ln in after["lines"]] == [2, 1]
     assert cli.json("stock", "V")["allocated"] == 0 and cli.json("stock", "W")["allocated"] == 3
+
+
+def test_alerts_command(cli: Any) -> None:
+    cli("supplier", "add", "ACME", "--lead-time-days", "5", check=True)
+    cli("customer", "add", "bob", check=True)
+    cli("item", "add", "W", "--supplier", "ACME", "--on-hand", "3", check=True)
+    assert cli("alerts", check=True).stdout.strip() == "no alerts"
+    order = cli.json("order", "place", "bob", "W", "5")["order_id"]
+    cli("po", "send", check=True)
+    assert cli.json("alerts") == []  # the promise holds, the PO is not due yet
+    cli("order", "cancel", str(order), check=True)  # the sent PO now covers nobody
+    (excess,) = cli.json("alerts")
+    assert excess.keys() == {
+        "kind",
+        "severity",
+        "sku",
+        "message",
+        "since",
+        "order_id",
+        "line_id",
+        "po_id",
+    }
+    assert (excess["kind"], excess["severity"], excess["sku"]) == ("excess_on_order", "low", "W")
+    assert cli.json("alerts", "--kind", "po_overdue") == []
+    table = cli("alerts", check=True).stdout
+    assert "1 low" in table and "excess on order" in table
+    bad = cli("alerts", "--kind", "nope")
+    assert bad.returncode == 1 and "promise_late" in bad.stderr

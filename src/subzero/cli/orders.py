@@ -330,6 +330,51 @@ def backorders(
     print_table(f"backorders ({len(rows)} lines)", cols, [[r[c] for c in cols] for r in rows])
 
 
+def alerts(
+    age_days: float = typer.Option(
+        7.0, "--age-days", help="A line waiting this many days or more is ageing."
+    ),
+    kind: list[str] | None = typer.Option(
+        None, "--kind", help="Only alerts of this kind (repeatable)."
+    ),
+    as_json: bool = _JSON,
+) -> None:
+    """Early warning, most urgent first: promises already late, backorders ageing,
+    promises at risk (their supply is overdue), purchase orders overdue, stock on order
+    beyond need, forecasts biased. Exit code 0 either way; --json for scripts."""
+    from subzero.bootstrap import utc_now
+    from subzero.cli.runtime import runtime, stock_reader
+    from subzero.domain.errors import InvalidParameter
+    from subzero.service.alerts import ALERT_KINDS
+    from subzero.service.alerts import alerts as warnings
+    from subzero.service.stock_view import stock_positions
+
+    unknown = sorted(set(kind or ()) - set(ALERT_KINDS))
+    if unknown:
+        raise InvalidParameter(f"--kind {unknown[0]!r}: use one of {', '.join(ALERT_KINDS)}")
+    found = warnings(
+        runtime().read_uow(),
+        stock_positions(stock_reader()),
+        now=utc_now(),
+        age_days=age_days,
+    )
+    rows = [a.as_dict() for a in found if not kind or a.kind in kind]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        typer.echo("no alerts")
+        return
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["severity"]] = counts.get(r["severity"], 0) + 1
+    print_table(
+        "alerts (" + ", ".join(f"{n} {s}" for s, n in counts.items()) + ")",
+        ["severity", "kind", "sku", "message"],
+        [[r["severity"], r["kind"].replace("_", " "), r["sku"], r["message"]] for r in rows],
+    )
+
+
 def refused(
     since: str | None = typer.Option(None, "--since", help="From this day (YYYY-MM-DD)."),
     sku: str | None = typer.Option(None, "--sku", help="Only this item."),
@@ -545,6 +590,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(po_app, name="po")
     app.command("replenish")(replenish)
     app.command("backorders")(backorders)
+    app.command("alerts")(alerts)
     app.command("refused")(refused)
     app.command("kpis")(kpis)
     app.add_typer(events_app, name="events")

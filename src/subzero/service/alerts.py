@@ -1,0 +1,210 @@
+"""Early warning: what needs the planner before a customer notices.
+
+One pass over the live state gives the alerts the brief asks for, most urgent first:
+
+* **promise_late** (high) — a waiting line whose current promised date has passed;
+* **backorder_ageing** (medium; high at twice the limit) — a line waiting ``age_days``
+  days or more whose promise still holds;
+* **promise_at_risk** (medium) — a waiting line, not yet late, whose item has a sent
+  purchase order overdue: the supply it waits for is late;
+* **po_overdue** (high when customers wait for the item, else medium) — a sent purchase
+  order with units outstanding past its expected date: a supply delay;
+* **excess_on_order** (low) — an item whose inventory position exceeds the most its
+  policy ever aims for while units are on order (a backorder was cancelled after its PO
+  was sent: drafts shrink by themselves, sent POs need the supplier, ``po reschedule``);
+* **forecast_bias** (medium) — the last measured forecast of an item is biased (the bias
+  test of ``planning.forecast_accuracy``).
+
+A line gets at most one alert, the most severe of the first three.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from subzero.domain.errors import InvalidParameter
+from subzero.domain.position import StockPosition
+from subzero.domain.purchasing import OPEN_STATUSES
+from subzero.service.unit_of_work import UnitOfWork
+
+__all__ = ["ALERT_KINDS", "SEVERITIES", "Alert", "alerts"]
+
+ALERT_KINDS = (
+    "promise_late",
+    "backorder_ageing",
+    "promise_at_risk",
+    "po_overdue",
+    "excess_on_order",
+    "forecast_bias",
+)
+SEVERITIES = ("high", "medium", "low")
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One warning: what, how urgent, about what, and since when."""
+
+    kind: str
+    severity: str
+    sku: str
+    message: str
+    since: dt.date | None = None
+    order_id: int | None = None
+    line_id: int | None = None
+    po_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "sku": self.sku,
+            "message": self.message,
+            "since": None if self.since is None else self.since.isoformat(),
+            "order_id": self.order_id,
+            "line_id": self.line_id,
+            "po_id": self.po_id,
+        }
+
+
+def alerts(
+    uow: UnitOfWork,
+    positions: Sequence[StockPosition],
+    *,
+    now: dt.datetime,
+    age_days: float = 7.0,
+) -> list[Alert]:
+    """Every alert of the module docstring, most severe first, then oldest first.
+
+    Args:
+        positions: every item's stock position (``service.stock_view.stock_positions``).
+        age_days: a waiting line this old or older is ageing.
+
+    Raises:
+        InvalidParameter: ``age_days`` ≤ 0.
+    """
+    from subzero.planning.policies.kinds import policy_from_text, target_level
+    from subzero.service.forecasting import accuracy_report
+
+    if not age_days > 0:
+        raise InvalidParameter(f"--age-days {age_days}; must be > 0")
+    today = now.date()
+    out: list[Alert] = []
+    with uow:
+        open_pos = [po for po in uow.purchase_orders.open_all() if po.status in OPEN_STATUSES]
+        overdue = [
+            po
+            for po in open_pos
+            if po.sent_at is not None and po.qty > po.received and po.expected_date < today
+        ]
+        late_supply = {po.item.sku: po.id or 0 for po in overdue}
+        waiting: dict[str, int] = {}
+        for ln in uow.orders.waiting_lines():
+            waiting[ln.item.sku] = waiting.get(ln.item.sku, 0) + ln.backordered
+            alert = _line_alert(ln, now, age_days, late_supply.get(ln.item.sku))
+            if alert is not None:
+                out.append(alert)
+        for po in overdue:
+            outstanding = po.qty - po.received
+            late = (today - po.expected_date).days
+            short = waiting.get(po.item.sku, 0)
+            out.append(
+                Alert(
+                    "po_overdue",
+                    "high" if short else "medium",
+                    po.item.sku,
+                    f"PO {po.id} to {po.supplier.name}: {outstanding} of {po.qty} units "
+                    f"expected {po.expected_date}, {late} day{'s' * (late != 1)} overdue"
+                    + (f"; {short} units backordered wait for {po.item.sku}" if short else ""),
+                    po.expected_date,
+                    po_id=po.id,
+                )
+            )
+        sent_on_order: dict[str, list[int]] = {}
+        for po in open_pos:
+            if po.sent_at is not None and po.qty > po.received:
+                sent_on_order.setdefault(po.item.sku, []).append(po.id or 0)
+        items = {item.sku: item for item in uow.items.list()}
+        # an order rounded up to a supplier's MOQ or lot is not excess
+        slack: dict[str, int] = {}
+        for t in uow.items.all_terms():
+            slack[t.item.sku] = max(slack.get(t.item.sku, 0), max(t.moq, t.lot_size) - 1)
+        for pos in positions:
+            item = items.get(pos.sku)
+            if pos.sku not in sent_on_order or item is None:
+                continue
+            aim = max(target_level(policy_from_text(item.policy)), item.vmi_max or 0)
+            excess = min(pos.inventory_position - aim, pos.on_order)
+            if excess > slack.get(pos.sku, 0):
+                ids = ", ".join(str(i) for i in sent_on_order[pos.sku])
+                out.append(
+                    Alert(
+                        "excess_on_order",
+                        "low",
+                        pos.sku,
+                        f"{excess} units on order beyond need: position {pos.inventory_position}"
+                        f" above the policy's {aim} ({item.policy}); sent PO {ids} "
+                        "could be cut with the supplier (po reschedule)",
+                    )
+                )
+        _, accuracy = accuracy_report(uow)
+    for row in accuracy:
+        if row.get("biased"):
+            over = row["bias"] > 0
+            out.append(
+                Alert(
+                    "forecast_bias",
+                    "medium",
+                    row["sku"],
+                    f"forecast {'over' if over else 'under'}-forecasts by "
+                    f"{abs(row['bias']):.2f} a day on average (tracking signal "
+                    f"{row['tracking_signal']:+.1f} over {row['bias_periods']} days): "
+                    + ("stock and POs run high" if over else "backorders will follow"),
+                )
+            )
+    rank = {s: k for k, s in enumerate(SEVERITIES)}
+    kinds = {k: n for n, k in enumerate(ALERT_KINDS)}
+    return sorted(
+        out,
+        key=lambda a: (rank[a.severity], kinds[a.kind], a.since or today, a.sku),
+    )
+
+
+def _line_alert(ln: Any, now: dt.datetime, age_days: float, late_po: int | None) -> Alert | None:
+    today = now.date()
+    age = (now - ln.placed_at).total_seconds() / 86400.0
+    who = f"order {ln.order.id} line {ln.id} ({ln.order.customer.name})"
+    what = f"{ln.backordered} {ln.item.sku} waiting {age:.0f} day{'s' * (round(age) != 1)}"
+    ids = {"order_id": ln.order.id, "line_id": ln.id}
+    promised = ln.promised_date
+    if promised is not None and promised < today:
+        late = (today - promised).days
+        return Alert(
+            "promise_late",
+            "high",
+            ln.item.sku,
+            f"{who}: {what}, promised {promised}, {late} day{'s' * (late != 1)} late",
+            promised,
+            **ids,
+        )
+    if age >= age_days:
+        return Alert(
+            "backorder_ageing",
+            "high" if age >= 2 * age_days else "medium",
+            ln.item.sku,
+            f"{who}: {what}" + (f", promised {promised}" if promised else ", no promise yet"),
+            ln.placed_at.date(),
+            **ids,
+        )
+    if late_po is not None:
+        return Alert(
+            "promise_at_risk",
+            "medium",
+            ln.item.sku,
+            f"{who}: {what}, promised {promised or 'nothing yet'}; PO {late_po} for it is overdue",
+            promised,
+            **ids,
+        )
+    return None
