@@ -283,7 +283,8 @@ def test_kpis_from_the_ledger(cli: Any) -> None:
     assert (costs["purchase_orders"], costs["ordering_cost"], costs["total_cost"]) == (1, 9, 9)
     assert costs["holding_cost"] is None  # no --holding: not priced
     table = cli("kpis", "--holding", "0.5", check=True).stdout
-    assert "costs (priced)" in table and "not priced: --backorder, --fixed-cost" in table
+    assert "costs over 28 days (priced)" in table
+    assert "not priced: --backorder, --fixed-cost" in table
     assert "costs" not in cli("kpis", check=True).stdout
     assert "held (unit-days)" in cli("kpis", "--costs", check=True).stdout
     negative = cli("kpis", "--backorder", "-1")

@@ -101,7 +101,7 @@ def test_a_biased_forecast_is_an_alert(shop: Shop) -> None:
         uow.commit()
     (bias,) = _alerts(shop)
     assert (bias.kind, bias.sku, bias.severity) == ("forecast_bias", "W", "medium")
-    assert "under-forecasts by 1.50 a day" in bias.message
+    assert "too low by 1.50 units a day" in bias.message
 
 
 def test_a_bad_age_is_refused(shop: Shop) -> None:

@@ -149,7 +149,7 @@ def alerts(
                         "could be cut with the supplier (po reschedule)",
                     )
                 )
-        _, accuracy = accuracy_report(uow)
+    _, accuracy = accuracy_report(uow)  # its own unit of work
     for row in accuracy:
         if row.get("biased"):
             over = row["bias"] > 0
@@ -158,8 +158,8 @@ def alerts(
                     "forecast_bias",
                     "medium",
                     row["sku"],
-                    f"forecast {'over' if over else 'under'}-forecasts by "
-                    f"{abs(row['bias']):.2f} a day on average (tracking signal "
+                    f"the forecast is too {'high' if over else 'low'} by "
+                    f"{abs(row['bias']):.2f} units a day on average (tracking signal "
                     f"{row['tracking_signal']:+.1f} over {row['bias_periods']} days): "
                     + ("stock and POs run high" if over else "backorders will follow"),
                 )
