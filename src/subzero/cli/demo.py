@@ -137,7 +137,8 @@ def _print_summary(report: DemoReport, days: int, database: str, svg: str | None
     )
     out.print(
         f"Database left at {database}: try `subzero stock`, `subzero backorders`, "
-        "`subzero kpis --by supplier`, `subzero plan`, `subzero order show 1`."
+        "`subzero alerts`, `subzero kpis --by supplier --costs`, `subzero plan`, "
+        "`subzero order show 1`."
     )
     if svg is not None:
         from subzero.files import replacing

@@ -179,16 +179,27 @@ def order_cancel(
     as_json: bool = _JSON,
 ) -> None:
     """Cancel every open unit, or a line's, or only what still waits; released stock goes
-    to the next waiting backorder, and a draft PO the order alone caused shrinks."""
-    from subzero.cli.runtime import runtime
+    to the next waiting backorder, and a draft PO the order alone caused shrinks. A sent
+    PO that now brings more than anyone needs is named on stderr (`subzero alerts`)."""
+    from subzero.cli.runtime import runtime, stock_reader
     from subzero.domain.commands import CancelOrder
+    from subzero.service.alerts import excess_on_order
+    from subzero.service.stock_view import stock_position
+    from subzero.service.views import order_view
 
     command = CancelOrder(
         _whole("order id", order_id),
         tuple(_whole("line id", line) for line in lines or ()),
         backordered_only=backordered,
     )
-    _order_after(runtime().bus.handle(command), as_json)
+    view = order_view(runtime().read_uow(), runtime().bus.handle(command), with_history=False)
+    _show_order(view, as_json, with_history=False)
+    # drafts shrink by themselves; a sent PO now bringing more than anyone needs is the
+    # planner's to take up with the supplier
+    reader = stock_reader()
+    positions = [stock_position(reader, sku) for sku in sorted({ln.sku for ln in view.lines})]
+    for alert in excess_on_order(runtime().read_uow(), positions):
+        typer.echo(f"note: {alert.sku}: {alert.message}", err=True)
 
 
 @order_app.command("ship", context_settings=_RAW)

@@ -27,10 +27,10 @@ from typing import Any
 
 from subzero.domain.errors import InvalidParameter
 from subzero.domain.position import StockPosition
-from subzero.domain.purchasing import OPEN_STATUSES
+from subzero.domain.purchasing import OPEN_STATUSES, PurchaseOrder
 from subzero.service.unit_of_work import UnitOfWork
 
-__all__ = ["ALERT_KINDS", "SEVERITIES", "Alert", "alerts"]
+__all__ = ["ALERT_KINDS", "SEVERITIES", "Alert", "alerts", "excess_on_order"]
 
 ALERT_KINDS = (
     "promise_late",
@@ -85,7 +85,6 @@ def alerts(
     Raises:
         InvalidParameter: ``age_days`` ≤ 0.
     """
-    from subzero.planning.policies.kinds import policy_from_text, target_level
     from subzero.service.forecasting import accuracy_report
 
     if not age_days > 0:
@@ -122,33 +121,7 @@ def alerts(
                     po_id=po.id,
                 )
             )
-        sent_on_order: dict[str, list[int]] = {}
-        for po in open_pos:
-            if po.sent_at is not None and po.qty > po.received:
-                sent_on_order.setdefault(po.item.sku, []).append(po.id or 0)
-        items = {item.sku: item for item in uow.items.list()}
-        # an order rounded up to a supplier's MOQ or lot is not excess
-        slack: dict[str, int] = {}
-        for t in uow.items.all_terms():
-            slack[t.item.sku] = max(slack.get(t.item.sku, 0), max(t.moq, t.lot_size) - 1)
-        for pos in positions:
-            item = items.get(pos.sku)
-            if pos.sku not in sent_on_order or item is None:
-                continue
-            aim = max(target_level(policy_from_text(item.policy)), item.vmi_max or 0)
-            excess = min(pos.inventory_position - aim, pos.on_order)
-            if excess > slack.get(pos.sku, 0):
-                ids = ", ".join(str(i) for i in sent_on_order[pos.sku])
-                out.append(
-                    Alert(
-                        "excess_on_order",
-                        "low",
-                        pos.sku,
-                        f"{excess} units on order beyond need: position {pos.inventory_position}"
-                        f" above the policy's {aim} ({item.policy}); sent PO {ids} "
-                        "could be cut with the supplier (po reschedule)",
-                    )
-                )
+        out.extend(_excess(uow, positions, open_pos))
     _, accuracy = accuracy_report(uow)  # its own unit of work
     for row in accuracy:
         if row.get("biased"):
@@ -208,3 +181,49 @@ def _line_alert(ln: Any, now: dt.datetime, age_days: float, late_po: int | None)
             **ids,
         )
     return None
+
+
+def excess_on_order(uow: UnitOfWork, positions: Sequence[StockPosition]) -> list[Alert]:
+    """The ``excess_on_order`` alerts of the items of ``positions`` (e.g. right after a
+    cancel)."""
+    with uow:
+        return _excess(uow, positions, uow.purchase_orders.open_all())
+
+
+def _excess(
+    uow: UnitOfWork, positions: Sequence[StockPosition], open_pos: Sequence[PurchaseOrder]
+) -> list[Alert]:
+    """Items whose position exceeds the most their policy (or VMI maximum) aims for by
+    more than a supplier's MOQ or lot explains, while sent POs bring units."""
+    from subzero.planning.policies.kinds import policy_from_text, target_level
+
+    sent: dict[str, list[int]] = {}
+    for po in open_pos:
+        if po.status in OPEN_STATUSES and po.sent_at is not None and po.qty > po.received:
+            sent.setdefault(po.item.sku, []).append(po.id or 0)
+    if not any(pos.sku in sent for pos in positions):
+        return []
+    items = {item.sku: item for item in uow.items.list()}
+    slack: dict[str, int] = {}  # an order rounded up to a supplier's MOQ or lot is not excess
+    for t in uow.items.all_terms():
+        slack[t.item.sku] = max(slack.get(t.item.sku, 0), max(t.moq, t.lot_size) - 1)
+    out = []
+    for pos in positions:
+        item = items.get(pos.sku)
+        if pos.sku not in sent or item is None:
+            continue
+        aim = max(target_level(policy_from_text(item.policy)), item.vmi_max or 0)
+        excess = min(pos.inventory_position - aim, pos.on_order)
+        if excess > slack.get(pos.sku, 0):
+            ids = ", ".join(str(i) for i in sent[pos.sku])
+            out.append(
+                Alert(
+                    "excess_on_order",
+                    "low",
+                    pos.sku,
+                    f"{excess} units on order beyond need: position {pos.inventory_position}"
+                    f" above the policy's {aim} ({item.policy}); sent PO {ids} "
+                    "could be cut with the supplier (po reschedule)",
+                )
+            )
+    return out
