@@ -52,30 +52,25 @@ class CostRates:
     fixed: float | None = None
 
     def __post_init__(self) -> None:
-        for flag, rate in (
+        for flag, rate in self._by_flag():
+            if rate is not None and not (math.isfinite(rate) and rate >= 0):
+                raise InvalidParameter(f"{flag} {rate}: a cost rate must be a number ≥ 0")
+
+    def _by_flag(self) -> tuple[tuple[str, float | None], ...]:
+        return (
             ("--holding", self.holding),
             ("--backorder", self.backorder),
             ("--fixed-cost", self.fixed),
-        ):
-            if rate is not None and not (math.isfinite(rate) and rate >= 0):
-                raise InvalidParameter(f"{flag} {rate}: a cost rate must be a number ≥ 0")
+        )
 
     @property
     def given(self) -> bool:
         """At least one rate was given."""
-        return any(r is not None for r in (self.holding, self.backorder, self.fixed))
+        return any(rate is not None for _, rate in self._by_flag())
 
     def missing(self) -> list[str]:
         """The options of the rates not given."""
-        return [
-            flag
-            for flag, rate in (
-                ("--holding", self.holding),
-                ("--backorder", self.backorder),
-                ("--fixed-cost", self.fixed),
-            )
-            if rate is None
-        ]
+        return [flag for flag, rate in self._by_flag() if rate is None]
 
 
 @dataclass(frozen=True, slots=True)
