@@ -247,6 +247,7 @@ def test_kpis_from_the_ledger(cli: Any) -> None:
         "units_shipped",
         "mean_on_hand",
         "inventory_turns",
+        "cancelled_waiting",
     }
     assert report["overall"].keys() == {*kpi_keys, "costs"}
     assert all(g.keys() == {"key", "costs", *kpi_keys} for g in report["groups"])

@@ -264,3 +264,19 @@ def test_expedite_premium_is_the_price_above_the_own_suppliers() -> None:
     assert expedite_premium([po(4, "1.00")], terms) == (4, 0.0)
     with pytest.raises(InvalidParameter, match="--holding"):
         CostRates(holding=-1.0)
+
+
+def test_lines_cancelled_while_waiting_are_counted_apart(shop: Shop) -> None:
+    bob = shop.order("bob", "W", 5)  # 3 from stock, 2 wait
+    shop.order("alice", "W", 2)  # all 2 wait
+    shop.clock.advance(days=2)
+    shop.bus.handle(c.CancelOrder(bob))  # bob gives up
+    today = shop.clock.now().date()
+    report = _report(shop, since=today - dt.timedelta(days=2), until=today, by="customer")
+    # the service KPIs leave bob's line out (line_kpis); the ledger says he gave up
+    assert report.overall.service.lines == 1
+    assert report.overall.ledger.cancelled_waiting == 1
+    groups = _groups(report)
+    assert groups["bob"].ledger.cancelled_waiting == 1
+    assert groups["alice"].ledger.cancelled_waiting == 0
+    assert report.as_dict()["overall"]["cancelled_waiting"] == 1

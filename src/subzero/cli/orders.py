@@ -496,12 +496,19 @@ def kpis(
         "inventory_turns": "turns/yr",
         "satisfaction": "satisfaction",
     }
+    if report["overall"]["cancelled_waiting"]:
+        columns["cancelled_waiting"] = "gave up"
     rows = [["all", *(_kpi_cell(c, report["overall"][c]) for c in columns)]]
     rows += [[g["key"], *(_kpi_cell(c, g[c]) for c in columns)] for g in report["groups"]]
     print_table(
         f"service KPIs of the lines placed {report['since']} … {report['until']}",
         [by or "", *columns.values()],
         rows,
+        note=(
+            "gave up: lines cancelled while they waited, left out of the other figures"
+            if "cancelled_waiting" in columns
+            else None
+        ),
     )
     if costs or rates.given:
         _print_costs(report, by, rates)

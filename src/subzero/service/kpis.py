@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from subzero.domain.errors import InvalidParameter
@@ -104,6 +104,9 @@ class LedgerKpis:
         mean_on_hand: the items' mean end-of-day stock on hand over the window's days
             up to today; None for a customer's lines (the stock is not theirs).
         inventory_turns: units shipped per year / mean on hand; None without stock.
+        cancelled_waiting: lines the customer cancelled while they waited, before they
+            were ever ready. The service KPIs leave them out (``line_kpis``), so this
+            count says what they do not: customers who gave up on a backorder.
     """
 
     otif: float | None
@@ -111,6 +114,7 @@ class LedgerKpis:
     units_shipped: int
     mean_on_hand: float | None
     inventory_turns: float | None
+    cancelled_waiting: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         def rounded(value: float | None, digits: int) -> float | None:
@@ -122,6 +126,7 @@ class LedgerKpis:
             "units_shipped": self.units_shipped,
             "mean_on_hand": rounded(self.mean_on_hand, 1),
             "inventory_turns": rounded(self.inventory_turns, 2),
+            "cancelled_waiting": self.cancelled_waiting,
         }
 
 
@@ -250,6 +255,12 @@ def kpi_report(
                 ids = _items_of(items, by, key) if key else every
                 ledger = stock.kpis(ids, *counted)
                 costs = money.costs(stock, ids, waited)
+            gave_up = sum(
+                1
+                for ln in members
+                if ln.cancelled and ln.filled_at is None and ln.served_from_stock < ln.qty
+            )
+            ledger = replace(ledger, cancelled_waiting=gave_up)
             return GroupKpis(key, line_kpis(members, now=now), ledger, costs)
 
         overall = group("", lines)
