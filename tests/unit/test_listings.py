@@ -74,3 +74,28 @@ def test_customers_and_items(ledger: tuple[Shop, int, int, int]) -> None:
     }
     assert (by_sku["V"]["supplier"], by_sku["V"]["policy"]) == ("NORD", "base-stock:S=4")
     assert by_sku["V"]["allow_negative"] is False
+
+
+def test_backorders_and_pos_by_customer_and_supplier(ledger: tuple[Shop, int, int, int]) -> None:
+    from subzero.service.views import backorders
+
+    shop, _, waiting, _ = ledger
+    shop.bus.handle(c.AddItem("U", "NORD", 0))
+    other = shop.order("bob", "U", 2)  # waits for NORD
+    now = shop.clock.now()
+
+    def lines(**kw: str) -> list[int]:
+        return [b.order_id for b in backorders(shop.uow(), now=now, **kw)]
+
+    assert lines() == [waiting, other]
+    assert lines(customer="alice") == [waiting]
+    assert lines(supplier="NORD") == [other]
+    assert lines(customer="alice", supplier="NORD") == []
+    with pytest.raises(NotFound, match="'carol'"):
+        lines(customer="carol")
+    by_supplier = purchase_orders(shop.uow(), supplier="NORD")
+    # V (base-stock S=4) reorders the unit bob took; U orders what bob waits for
+    assert [(p.supplier, p.sku) for p in by_supplier] == [("NORD", "V"), ("NORD", "U")]
+    assert {p.supplier for p in purchase_orders(shop.uow(), supplier="ACME")} == {"ACME"}
+    with pytest.raises(NotFound, match="'ZED'"):
+        purchase_orders(shop.uow(), supplier="ZED")

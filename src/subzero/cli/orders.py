@@ -246,6 +246,7 @@ def po_list(
         None, "--status", help="draft, sent, partial, received or cancelled."
     ),
     sku: str | None = typer.Option(None, "--sku", help="Only this item."),
+    supplier: str | None = typer.Option(None, "--supplier", help="Only this supplier's POs."),
     open_only: bool | None = typer.Option(
         None,
         "--open/--all",
@@ -260,7 +261,9 @@ def po_list(
 
     if open_only is None:
         open_only = not as_json and status is None
-    pos = purchase_orders(runtime().read_uow(), status=status, sku=sku, open_only=open_only)
+    pos = purchase_orders(
+        runtime().read_uow(), status=status, sku=sku, open_only=open_only, supplier=supplier
+    )
     rows = [po.as_dict() for po in pos]
     if as_json:
         emit_json(rows)
@@ -315,6 +318,8 @@ def po_send(
 
 def backorders(
     sku: str | None = typer.Option(None, "--sku", help="Only this item."),
+    customer: str | None = typer.Option(None, "--customer", help="Only this customer."),
+    supplier: str | None = typer.Option(None, "--supplier", help="Only this supplier's items."),
     as_json: bool = _JSON,
 ) -> None:
     """Every waiting (backordered) line, oldest first, with its promise and whether
@@ -323,7 +328,10 @@ def backorders(
     from subzero.cli.runtime import runtime
     from subzero.service.views import backorders as waiting
 
-    rows = [b.as_dict() for b in waiting(runtime().read_uow(), now=utc_now(), sku=sku)]
+    found = waiting(
+        runtime().read_uow(), now=utc_now(), sku=sku, customer=customer, supplier=supplier
+    )
+    rows = [b.as_dict() for b in found]
     if as_json:
         emit_json(rows)
         return

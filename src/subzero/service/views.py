@@ -252,19 +252,31 @@ def stock(uow: UnitOfWork, sku: str) -> StockPosition:
 
 
 def purchase_orders(
-    uow: UnitOfWork, *, status: str | None = None, sku: str | None = None, open_only: bool = False
+    uow: UnitOfWork,
+    *,
+    status: str | None = None,
+    sku: str | None = None,
+    open_only: bool = False,
+    supplier: str | None = None,
 ) -> list[PurchaseOrderView]:
-    """Purchase orders, oldest first, optionally by status (draft, sent, …) or SKU, or
-    only the open ones (draft, sent, partial)."""
+    """Purchase orders, oldest first, optionally by status (draft, sent, …), SKU or
+    supplier, or only the open ones (draft, sent, partial).
+
+    Raises:
+        InvalidParameter: an unknown status.
+        NotFound: an unknown supplier.
+    """
     try:
         wanted = POStatus(status) if status else None
     except ValueError:
         valid = ", ".join(s.value for s in POStatus)
         raise InvalidParameter(f"PO status {status!r}; use one of {valid}") from None
     with uow:
+        check_names(uow, supplier=supplier)
         return [
             _po_view(po)
             for po in uow.purchase_orders.list(status=wanted, sku=sku, open_only=open_only)
+            if supplier is None or po.supplier.name == supplier
         ]
 
 
@@ -315,9 +327,22 @@ class BackorderView:
         }
 
 
-def backorders(uow: UnitOfWork, *, now: dt.datetime, sku: str | None = None) -> list[BackorderView]:
-    """Every waiting line, oldest first: the planner's daily worklist."""
+def backorders(
+    uow: UnitOfWork,
+    *,
+    now: dt.datetime,
+    sku: str | None = None,
+    customer: str | None = None,
+    supplier: str | None = None,
+) -> list[BackorderView]:
+    """Every waiting line, oldest first: the planner's daily worklist; optionally only
+    one item's, one customer's or one supplier's items'.
+
+    Raises:
+        NotFound: an unknown customer or supplier.
+    """
     with uow:
+        check_names(uow, customer=customer, supplier=supplier)
         return [
             BackorderView(
                 order_id=ln.order.id or 0,
@@ -334,6 +359,8 @@ def backorders(uow: UnitOfWork, *, now: dt.datetime, sku: str | None = None) -> 
                 late=ln.promised_date is not None and ln.promised_date < now.date(),
             )
             for ln in uow.orders.waiting_lines(sku=sku)
+            if (customer is None or ln.order.customer.name == customer)
+            and (supplier is None or ln.item.supplier.name == supplier)
         ]
 
 
