@@ -293,3 +293,26 @@ def test_override_a_range_of_days_and_revise_one(runtime: Runtime, clock: Any, c
     assert bad.returncode == 1 and "--until 'soon' is not a date YYYY-MM-DD" in bad.stderr
     listed = cli("override", "list", check=True).stdout
     assert "value added per reason" in listed and "campaign grew" in listed
+
+
+def test_a_biased_forecast_raises_an_alert(runtime: Runtime, clock: Any) -> None:
+    """W's demand triples after the first run: the second run measures the first as
+    under-forecasting W (the bias test), and ``subzero alerts`` says so; V keeps its
+    level and raises nothing."""
+    from subzero.service.alerts import alerts
+    from subzero.service.stock_view import stock_positions
+
+    _shop(runtime)
+    rng = np.random.default_rng(11)
+    _days(runtime, clock, rng, 45)
+    runtime.bus.handle(c.RunForecast(horizon=28, expensive_budget_seconds=0.0))
+    for _ in range(21):
+        runtime.bus.handle(c.PlaceOrder("bob", (c.OrderLineRequest("W", 9),)))
+        if v := int(rng.poisson(1.0)):
+            runtime.bus.handle(c.PlaceOrder("bob", (c.OrderLineRequest("V", v),)))
+        clock.advance(days=1)
+    runtime.bus.handle(c.RunForecast(horizon=28, expensive_budget_seconds=0.0))
+    found = alerts(runtime.uow(), stock_positions(runtime.stock), now=clock.now)
+    bias = [a for a in found if a.kind == "forecast_bias"]
+    assert [(a.sku, a.severity) for a in bias] == [("W", "medium")]
+    assert "too low" in bias[0].message
