@@ -192,7 +192,8 @@ def order_cancel(
         tuple(_whole("line id", line) for line in lines or ()),
         backordered_only=backordered,
     )
-    view = order_view(runtime().read_uow(), runtime().bus.handle(command), with_history=False)
+    cancelled = runtime().bus.handle(command)
+    view = order_view(runtime().read_uow(), cancelled, with_history=False)
     _show_order(view, as_json, with_history=False)
     # drafts shrink by themselves; a sent PO now bringing more than anyone needs is the
     # planner's to take up with the supplier
