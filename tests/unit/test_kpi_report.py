@@ -280,3 +280,8 @@ def test_lines_cancelled_while_waiting_are_counted_apart(shop: Shop) -> None:
     assert groups["bob"].ledger.cancelled_waiting == 1
     assert groups["alice"].ledger.cancelled_waiting == 0
     assert report.as_dict()["overall"]["cancelled_waiting"] == 1
+    # bob's 2 units waited two nights before he gave up, and are charged for them; his
+    # cancel freed the units alice's 2 waited for two nights
+    assert groups["bob"].costs.backordered_unit_days == 2 * 2
+    assert groups["alice"].costs.backordered_unit_days == 2 * 2
+    assert report.overall.costs.backordered_unit_days == 8

@@ -8,9 +8,8 @@ The ledger gives the same drivers:
   stock on hand of the group's items (the stock moves);
 * **backordered unit-days** — for the lines placed in the window, their backordered
   units times the days' ends they waited (placement day to the day the line was ready,
-  or to today if it still waits); like the wait KPI, a line's backordered units wait
-  until the whole line is ready, and a line cancelled before it was ever ready is left
-  out;
+  to the day the customer cancelled it while it waited, or to today if it still waits);
+  like the wait KPI, a line's backordered units wait until the whole line is ready;
 * **lost units** — refused requests beyond what the same customer then ordered of the
   item that day (``service.demand.refused_extra``), on the window's days;
 * **purchase orders** sent in the window (each costs K);
@@ -26,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -143,16 +142,30 @@ class LedgerCosts:
         }
 
 
-def backordered_unit_days(lines: Iterable[OrderLine], *, now: dt.datetime) -> int:
-    """Σ backordered units × days' ends waited over ``lines`` (see the module docstring)."""
+def backordered_unit_days(
+    lines: Iterable[OrderLine],
+    *,
+    now: dt.datetime,
+    cancelled_at: Mapping[int, dt.datetime] | None = None,
+) -> int:
+    """Σ backordered units × days' ends waited over ``lines`` (see the module docstring).
+
+    ``cancelled_at``: when each line (by id) was last cancelled (``LineCancelled``); a
+    line cancelled before it was ever ready waited until then (left out when unknown).
+    """
     total = 0
     for line in lines:
-        if line.cancelled and line.filled_at is None:
-            continue
         short = line.qty - line.served_from_stock
-        if short > 0:
-            ready = (line.filled_at or now).date()
-            total += short * max((ready - line.placed_at.date()).days, 0)
+        if short <= 0:
+            continue
+        if line.cancelled and line.filled_at is None:
+            gave_up = (cancelled_at or {}).get(line.id or 0)
+            if gave_up is None:
+                continue
+            end = gave_up
+        else:
+            end = line.filled_at or now
+        total += short * max((end.date() - line.placed_at.date()).days, 0)
     return total
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from subzero.domain.errors import InvalidParameter
+from subzero.domain.events import LineCancelled
 from subzero.domain.items import Item
 from subzero.domain.ledger import MoveKind, StockMove
 from subzero.domain.orders import OrderLine
@@ -242,7 +243,7 @@ def kpi_report(
 
         def group(key: str, members: list[OrderLine]) -> GroupKpis:
             counted = _otif(members, shipped_at, now)
-            waited = backordered_unit_days(members, now=now)
+            waited = backordered_unit_days(members, now=now, cancelled_at=money.cancelled_at)
             if not shop_wide or (by == "customer" and key):
                 ledger = stock.kpis(None, *counted)
                 costs = money.costs(stock, None, waited)
@@ -427,6 +428,11 @@ class _CostInputs:
         self.terms = {
             (t.item.id or 0, t.supplier.id or 0): t
             for t in (uow.items.all_terms() if expedited else ())
+        }
+        # when lines were cancelled: a line given up while waiting is charged its wait
+        self.cancelled_at = {
+            int(event.payload["line_id"]): event.at
+            for event in uow.events.of_type(LineCancelled.type, since=start)
         }
         ids = {i.sku: i.id for i in uow.items.list()}
         last = min(until, now.date())
