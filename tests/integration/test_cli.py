@@ -369,6 +369,7 @@ def test_alerts_command(cli: Any) -> None:
         "order_id",
         "line_id",
         "po_id",
+        "supplier",
     }
     assert (excess["kind"], excess["severity"], excess["sku"]) == ("excess_on_order", "low", "W")
     assert cli.json("alerts", "--kind", "po_overdue") == []

@@ -107,3 +107,39 @@ def test_a_biased_forecast_is_an_alert(shop: Shop) -> None:
 def test_a_bad_age_is_refused(shop: Shop) -> None:
     with pytest.raises(InvalidParameter, match="--age-days"):
         _alerts(shop, age_days=0)
+
+
+def test_a_supplier_slower_than_stated_is_an_alert(shop: Shop) -> None:
+    from subzero.service.alerts import SLOW_WINDOW_DAYS
+
+    shop.bus.handle(c.AddSupplier("NORD", 2))  # stated: 2 days
+    shop.bus.handle(c.AddItem("V", "NORD", 0))
+    for days in (5, 5, 4, 5, 6):  # delivers in 5 days on average
+        shop.order("bob", "V", 1)
+        shop.bus.handle(c.SendPurchaseOrders())
+        shop.clock.advance(days=days)
+        for po in purchase_orders(shop.uow(), sku="V", status="sent"):
+            shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, None))
+    (slow,) = [a for a in _alerts(shop) if a.kind == "supplier_slow"]
+    assert (slow.supplier, slow.sku, slow.severity) == ("NORD", None, "medium")
+    assert "took 5.0 days on average over its 5 deliveries" in slow.message
+    assert "3.0 more than the stated 2" in slow.message
+    # ACME delivered nothing: nothing to judge; and old deliveries stop counting
+    shop.clock.advance(days=SLOW_WINDOW_DAYS)
+    assert [a for a in _alerts(shop) if a.kind == "supplier_slow"] == []
+
+
+def test_a_supplier_on_its_stated_time_is_not_an_alert(shop: Shop) -> None:
+    shop.bus.handle(c.AddSupplier("NORD", 3))
+    shop.bus.handle(c.AddItem("V", "NORD", 0))
+    for days in (3, 4, 2, 3, 4, 3):  # 3.2 days on average: within a day of the stated 3
+        shop.order("bob", "V", 1)
+        shop.bus.handle(c.SendPurchaseOrders())
+        shop.clock.advance(days=days)
+        for po in purchase_orders(shop.uow(), sku="V", status="sent"):
+            shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, None))
+    uow = shop.uow()
+    with uow:
+        nord = uow.suppliers.get("NORD")
+        assert nord is not None and len(uow.purchase_orders.deliveries(nord)) == 6
+    assert [a for a in _alerts(shop) if a.kind == "supplier_slow"] == []

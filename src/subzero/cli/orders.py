@@ -360,8 +360,9 @@ def alerts(
     as_json: bool = _JSON,
 ) -> None:
     """Early warning, most urgent first: promises already late, backorders ageing,
-    promises at risk (their supply is overdue), purchase orders overdue, stock on order
-    beyond need, forecasts biased. Exit code 0 either way; --json for scripts."""
+    promises at risk (their supply is overdue), purchase orders overdue, suppliers slower
+    than stated, stock on order beyond need, forecasts biased. Exit code 0 either way;
+    --json for scripts."""
     from subzero.bootstrap import utc_now
     from subzero.cli.runtime import runtime, stock_reader
     from subzero.domain.errors import InvalidParameter
@@ -391,7 +392,7 @@ def alerts(
     print_table(
         "alerts (" + ", ".join(f"{n} {s}" for s, n in counts.items()) + ")",
         ["severity", "kind", "sku", "message"],
-        [[r["severity"], r["kind"].replace("_", " "), r["sku"], r["message"]] for r in rows],
+        [[r["severity"], r["kind"].replace("_", " "), r["sku"] or "", r["message"]] for r in rows],
     )
 
 

@@ -9,6 +9,10 @@ One pass over the live state gives the alerts the brief asks for, most urgent fi
   purchase order overdue: the supply it waits for is late;
 * **po_overdue** (high when customers wait for the item, else medium) — a sent purchase
   order with units outstanding past its expected date: a supply delay;
+* **supplier_slow** (medium) — a supplier's deliveries of the last ``SLOW_WINDOW_DAYS``
+  days (at least ``MIN_DELIVERIES``) took over a day longer on average than its stated
+  lead time, beyond three standard errors: promises, which use the stated lead time,
+  will come late;
 * **excess_on_order** (low) — an item whose inventory position exceeds the most its
   policy ever aims for while units are on order (a backorder was cancelled after its PO
   was sent: drafts shrink by themselves, sent POs need the supplier, ``po reschedule``);
@@ -30,31 +34,36 @@ from subzero.domain.position import StockPosition
 from subzero.domain.purchasing import OPEN_STATUSES, PurchaseOrder
 from subzero.service.unit_of_work import UnitOfWork
 
-__all__ = ["ALERT_KINDS", "SEVERITIES", "Alert", "alerts", "excess_on_order"]
+__all__ = ["ALERT_KINDS", "SEVERITIES", "SLOW_WINDOW_DAYS", "Alert", "alerts", "excess_on_order"]
 
 ALERT_KINDS = (
     "promise_late",
     "backorder_ageing",
     "promise_at_risk",
     "po_overdue",
+    "supplier_slow",
     "excess_on_order",
     "forecast_bias",
 )
 SEVERITIES = ("high", "medium", "low")
+SLOW_WINDOW_DAYS = 56
+"""Deliveries received in this many days judge whether a supplier runs slow."""
 
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One warning: what, how urgent, about what, and since when."""
+    """One warning: what, how urgent, about what (an item, a supplier or both), and
+    since when."""
 
     kind: str
     severity: str
-    sku: str
+    sku: str | None
     message: str
     since: dt.date | None = None
     order_id: int | None = None
     line_id: int | None = None
     po_id: int | None = None
+    supplier: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +75,7 @@ class Alert:
             "order_id": self.order_id,
             "line_id": self.line_id,
             "po_id": self.po_id,
+            "supplier": self.supplier,
         }
 
 
@@ -119,9 +129,11 @@ def alerts(
                     + (f"; {short} units backordered wait for {po.item.sku}" if short else ""),
                     po.expected_date,
                     po_id=po.id,
+                    supplier=po.supplier.name,
                 )
             )
         out.extend(_excess(uow, positions, open_pos))
+        out.extend(_slow_suppliers(uow, now))
     _, accuracy = accuracy_report(uow)  # its own unit of work
     for row in accuracy:
         if row.get("biased"):
@@ -141,7 +153,7 @@ def alerts(
     kinds = {k: n for n, k in enumerate(ALERT_KINDS)}
     return sorted(
         out,
-        key=lambda a: (rank[a.severity], kinds[a.kind], a.since or today, a.sku),
+        key=lambda a: (rank[a.severity], kinds[a.kind], a.since or today, a.sku or ""),
     )
 
 
@@ -224,6 +236,40 @@ def _excess(
                     f"{excess} units on order beyond need: position {pos.inventory_position}"
                     f" above the policy's {aim} ({item.policy}); sent PO {ids} "
                     "could be cut with the supplier (po reschedule)",
+                )
+            )
+    return out
+
+
+def _slow_suppliers(uow: UnitOfWork, now: dt.datetime) -> list[Alert]:
+    """Suppliers whose recent deliveries run over a day slower than stated, beyond
+    three standard errors of their mean."""
+    from subzero.planning.leadtime import lead_times_from_deliveries
+    from subzero.service.lead_times import MIN_DELIVERIES
+
+    since = now - dt.timedelta(days=SLOW_WINDOW_DAYS)
+    out = []
+    for supplier in uow.suppliers.list():
+        recent = [(s, r) for s, r, _ in uow.purchase_orders.deliveries(supplier) if r >= since]
+        if len(recent) < MIN_DELIVERIES:
+            continue
+        days = lead_times_from_deliveries([s for s, _ in recent], [r for _, r in recent])
+        n = len(days)
+        mean = float(days.mean())
+        excess = mean - supplier.lead_time_days
+        se = float(days.std(ddof=1)) / n**0.5
+        if excess > 1.0 and excess > 3.0 * se:
+            out.append(
+                Alert(
+                    "supplier_slow",
+                    "medium",
+                    None,
+                    f"{supplier.name} took {mean:.1f} days on average over its {n} deliveries "
+                    f"of the last {SLOW_WINDOW_DAYS} days, {excess:.1f} more than the stated "
+                    f"{supplier.lead_time_days}: promises on its items, made with the stated "
+                    "lead time, will come late",
+                    since=since.date(),
+                    supplier=supplier.name,
                 )
             )
     return out
