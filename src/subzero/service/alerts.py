@@ -31,7 +31,7 @@ from typing import Any
 
 from subzero.domain.errors import InvalidParameter
 from subzero.domain.position import StockPosition
-from subzero.domain.purchasing import OPEN_STATUSES, PurchaseOrder
+from subzero.domain.purchasing import PurchaseOrder
 from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = ["ALERT_KINDS", "SEVERITIES", "SLOW_WINDOW_DAYS", "Alert", "alerts", "excess_on_order"]
@@ -102,7 +102,7 @@ def alerts(
     today = now.date()
     out: list[Alert] = []
     with uow:
-        open_pos = [po for po in uow.purchase_orders.open_all() if po.status in OPEN_STATUSES]
+        open_pos = uow.purchase_orders.open_all()
         overdue = [
             po
             for po in open_pos
@@ -211,7 +211,7 @@ def _excess(
 
     sent: dict[str, list[int]] = {}
     for po in open_pos:
-        if po.status in OPEN_STATUSES and po.sent_at is not None and po.qty > po.received:
+        if po.sent_at is not None and po.qty > po.received:
             sent.setdefault(po.item.sku, []).append(po.id or 0)
     if not any(pos.sku in sent for pos in positions):
         return []

@@ -231,7 +231,7 @@ def kpi_report(
         moves = uow.items.moves_between(start, max(end, now + dt.timedelta(seconds=1)))
         stock = _Stock(uow.items.on_hand_before(start), moves, since, until, now)
         shipped_at = _shipment_times(lines, moves)
-        money = _CostInputs(uow, start, end, since, until, now, rates or CostRates())
+        money = _CostInputs(uow, items, start, end, since, until, now, rates or CostRates())
         split: dict[str, list[OrderLine]] = {}
         if by is not None:
             for line in lines:
@@ -413,6 +413,7 @@ class _CostInputs:
     def __init__(
         self,
         uow: UnitOfWork,
+        items: Sequence[Item],
         start: dt.datetime,
         end: dt.datetime,
         since: dt.date,
@@ -434,7 +435,7 @@ class _CostInputs:
             int(event.payload["line_id"]): event.at
             for event in uow.events.of_type(LineCancelled.type, since=start)
         }
-        ids = {i.sku: i.id for i in uow.items.list()}
+        ids = {i.sku: i.id for i in items}  # the report's items: only theirs are counted
         last = min(until, now.date())
         self.lost = [
             (ids.get(sku), day, units)
