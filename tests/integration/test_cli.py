@@ -377,3 +377,37 @@ def test_alerts_command(cli: Any) -> None:
     assert "1 low" in table and "excess on order" in table
     bad = cli("alerts", "--kind", "nope")
     assert bad.returncode == 1 and "promise_late" in bad.stderr
+
+
+def test_supplier_update_restates_the_lead_time_and_re_promises(cli: Any) -> None:
+    cli("supplier", "add", "ACME", "--lead-time-days", "5", check=True)
+    cli("customer", "add", "bob", check=True)
+    cli("item", "add", "W", "--supplier", "ACME", "--on-hand", "0", check=True)
+    order = cli.json("order", "place", "bob", "W", "2")["order_id"]
+    today = dt.datetime.now(dt.UTC).date()
+
+    def promised() -> str:
+        (line,) = cli.json("order", "show", str(order))["lines"]
+        return str(line["promised_date"])
+
+    assert promised() == (today + dt.timedelta(days=5)).isoformat()
+    assert cli.json("supplier", "update", "ACME", "--lead-time-days", "8") == {
+        "name": "ACME",
+        "lead_time_days": 8,
+        "lead_time_sd": 0.0,
+        "orders_moved": 1,  # the draft took the old 5 days
+    }
+    assert promised() == (today + dt.timedelta(days=8)).isoformat()
+    (po,) = cli.json("po", "list")
+    assert po["expected_date"] == (today + dt.timedelta(days=8)).isoformat()
+    text = cli("supplier", "update", "ACME", "--lead-time-sd", "1.5", check=True).stdout
+    assert "lead time 8 d (sd 1.5)" in text and "0 open order(s) moved" in text
+    nothing = cli("supplier", "update", "ACME")
+    assert nothing.returncode == 1 and "--lead-time-days" in nothing.stderr
+    unknown = cli("supplier", "update", "NOBODY", "--lead-time-days", "3")
+    assert unknown.returncode == 1 and unknown.stderr.startswith("error[not_found]")
+    bad = cli("supplier", "update", "ACME", "--lead-time-days", "-2")
+    assert bad.returncode == 1 and "lead time -2 days" in bad.stderr
+    (acme,) = cli.json("supplier", "list")
+    # promised in ceil(8 + 1.2816 * 1.5) = 10 days: nothing delivered since the restatement
+    assert (acme["lead_time_days"], acme["lead_time_sd"], acme["promise_days"]) == (8, 1.5, 10)

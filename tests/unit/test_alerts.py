@@ -124,6 +124,10 @@ def test_a_supplier_slower_than_stated_is_an_alert(shop: Shop) -> None:
     assert (slow.supplier, slow.sku, slow.severity) == ("NORD", None, "medium")
     assert "took 5.0 days on average over its 5 deliveries" in slow.message
     assert "3.0 more than the stated 2" in slow.message
+    assert slow.message.endswith("subzero supplier update NORD --lead-time-days 5")
+    shop.bus.handle(c.UpdateSupplier("NORD", lead_time_days=5))  # as the alert says
+    assert [a for a in _alerts(shop) if a.kind == "supplier_slow"] == []
+    shop.bus.handle(c.UpdateSupplier("NORD", lead_time_days=2))
     # ACME delivered nothing: nothing to judge; and old deliveries stop counting
     shop.clock.advance(days=SLOW_WINDOW_DAYS)
     assert [a for a in _alerts(shop) if a.kind == "supplier_slow"] == []

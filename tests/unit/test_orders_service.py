@@ -218,6 +218,69 @@ def test_uncertain_supplier_promises_later_with_probability(shop: Shop) -> None:
     assert 0.9 <= float(line["promise_probability"]) < 1.0  # type: ignore[arg-type]
 
 
+def test_a_supplier_late_by_three_days_is_promised_three_days_later(shop: Shop) -> None:
+    """ACME states 5 days and delivers each order on day 8. After ten such deliveries a
+    new backorder is promised 8 days out (stated law weighs 5 deliveries: P(𝓛 ≤ 5) =
+    5/15, P(𝓛 ≤ 8) = 1; ``domain.promise``)."""
+    start = shop.clock.current.date()
+    shop.bus.handle(c.AddItem("L", "ACME", 0))
+    for _ in range(10):
+        shop.order("bob", "L", 1)  # waits on a new PO, sent at once
+        shop.bus.handle(c.SendPurchaseOrders())
+        (po,) = _open_pos(shop, "L")
+        shop.clock.advance(days=8)
+        shop.bus.handle(c.ReceivePurchaseOrder(po.po_id))
+    assert shop.clock.current.date() == start + dt.timedelta(days=80)
+    alice = shop.order("alice", "L", 9)
+    line = _line(shop, alice)
+    today = shop.clock.current.date()
+    assert line["promised_date"] == (today + dt.timedelta(days=8)).isoformat()
+    assert float(line["promise_probability"]) == 1.0  # type: ignore[arg-type]
+    # a date ACME gives itself is taken as given (with its stated spread, here none):
+    # its lateness is measured against the dates expected when orders were sent
+    shop.bus.handle(c.SendPurchaseOrders())
+    (po,) = _open_pos(shop, "L")
+    shop.bus.handle(c.ConfirmPurchaseOrder(po.po_id, "ACME", today + dt.timedelta(days=6)))
+    assert _line(shop, alice)["promised_date"] == (today + dt.timedelta(days=6)).isoformat()
+
+
+def test_restating_the_lead_time_starts_a_new_record(shop: Shop) -> None:
+    """ACME delivers on day 8 against a stated 5. Once the planner restates 8 days, the
+    old lateness (measured against 5-day dates) no longer counts: lines are promised
+    8 days out, not 8 + 3; the change is an event."""
+    shop.bus.handle(c.AddItem("L", "ACME", 0))
+    for _ in range(10):
+        shop.order("bob", "L", 1)
+        shop.bus.handle(c.SendPurchaseOrders())
+        (po,) = _open_pos(shop, "L")
+        shop.clock.advance(days=8)
+        shop.bus.handle(c.ReceivePurchaseOrder(po.po_id))
+    alice = shop.order("alice", "L", 2)
+    today = shop.clock.current.date()
+    assert _line(shop, alice)["promised_date"] == (today + dt.timedelta(days=8)).isoformat()
+    shop.clock.advance(hours=1)
+    shop.bus.handle(c.SendPurchaseOrders())  # sent under the 5-day statement
+    assert shop.bus.handle(c.UpdateSupplier("ACME", lead_time_days=8)) == 1
+    # the sent order now expects 8 days from its sending, and with the old record gone
+    # the line is promised by the stated law alone: 8 days, not 8 + 3 (nor 5)
+    (po,) = _open_pos(shop, "L")
+    assert po.expected_date == today + dt.timedelta(days=8)
+    assert _line(shop, alice)["promised_date"] == (today + dt.timedelta(days=8)).isoformat()
+    shop.clock.advance(days=8)
+    shop.bus.handle(c.ReceivePurchaseOrder(po.po_id))  # on time by the new statement
+    bob = shop.order("bob", "L", 1)  # a draft at the new 8 days, one delivery on record
+    today = shop.clock.current.date()
+    assert _line(shop, bob)["promised_date"] == (today + dt.timedelta(days=8)).isoformat()
+    events = [json.loads(row[3]) for row in shop.store.events if row[1] == "SupplierLeadTimeSet"]
+    assert events == [
+        {"supplier": "ACME", "old_days": 5, "new_days": 8, "old_sd_days": 0.0, "new_sd_days": 0.0}
+    ]
+    with pytest.raises(NotFound):
+        shop.bus.handle(c.UpdateSupplier("NOBODY", lead_time_days=3))
+    with pytest.raises(InvalidParameter, match="lead time -1 days"):
+        shop.bus.handle(c.UpdateSupplier("ACME", lead_time_days=-1))
+
+
 def test_history_and_event_chain(shop: Shop) -> None:
     bob = shop.order("bob", "W", 5)
     kinds = [e["event"] for e in order_view(shop.uow(), bob).history]

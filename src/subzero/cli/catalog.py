@@ -50,6 +50,48 @@ def supplier_add(
     typer.echo(f"supplier {name}: lead time {lead_time_days} d (sd {lead_time_sd:g})")
 
 
+@supplier_app.command("update")
+def supplier_update(
+    name: str = typer.Argument(..., help="Supplier name."),
+    lead_time_days: int | None = typer.Option(
+        None, "--lead-time-days", help="New stated lead time, days from sending to receipt."
+    ),
+    lead_time_sd: float | None = typer.Option(
+        None, "--lead-time-sd", help="New standard deviation of the lead time, days."
+    ),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help='Print {"name", "lead_time_days", "lead_time_sd", "orders_moved"}.',
+    ),
+) -> None:
+    """Restate a supplier's lead time, e.g. after `subzero alerts` says it runs slow.
+
+    Promises learn its lateness afresh from the orders sent from now on, and the lines
+    waiting on it are re-promised at once. Its open orders that took the old lead time,
+    and whose dates it has not moved itself, now expect the new one.
+    """
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import UpdateSupplier
+    from subzero.domain.errors import InvalidParameter
+
+    if lead_time_days is None and lead_time_sd is None:
+        raise InvalidParameter("supplier update: give --lead-time-days and/or --lead-time-sd")
+    rt = runtime()
+    moved = rt.bus.handle(UpdateSupplier(name, lead_time_days, lead_time_sd))
+    with rt.read_uow() as uow:
+        supplier = uow.suppliers.get(name)
+        assert supplier is not None
+        days, sd = supplier.lead_time_days, supplier.lead_time_sd_days
+    if as_json:
+        emit_json({"name": name, "lead_time_days": days, "lead_time_sd": sd, "orders_moved": moved})
+    else:
+        typer.echo(
+            f"supplier {name}: lead time {days} d (sd {sd:g}); {moved} open order(s) moved to "
+            "it; waiting lines re-promised"
+        )
+
+
 @supplier_app.command("terms")
 def supplier_terms(
     sku: str = typer.Argument(..., help="Item SKU."),
@@ -132,16 +174,24 @@ def supplier_terms(
 
 @supplier_app.command("list")
 def supplier_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Suppliers with their stated lead time, learned lead time and on-time share."""
+    """Suppliers with their stated lead time, learned lead time, on-time share, and the
+    days a new order is promised in (stated lead time and recent lateness, at the
+    promise confidence)."""
     from subzero.cli.output import print_table
     from subzero.cli.runtime import runtime
-    from subzero.service.lead_times import supplier_lead_time, supplier_reliability
+    from subzero.service.lead_times import (
+        promise_lead_time,
+        supplier_lead_time,
+        supplier_reliability,
+    )
 
+    rt = runtime()
     rows = []
-    with runtime().read_uow() as uow:
+    with rt.read_uow() as uow:
         for s in uow.suppliers.list():
             _, mean, source = supplier_lead_time(uow, s)
             on_time, judged = supplier_reliability(uow, s)
+            promise = promise_lead_time(uow, s).quantile_days(rt.settings.promise_confidence)
             rows.append(
                 {
                     "supplier": s.name,
@@ -151,6 +201,7 @@ def supplier_list(as_json: bool = typer.Option(False, "--json", help="Print JSON
                     "learned_from": source,
                     "on_time": round(on_time, 4),
                     "deliveries": judged,
+                    "promise_days": promise,
                 }
             )
     if as_json:

@@ -31,6 +31,7 @@ __all__ = [
     "SetSupplierTerms",
     "SetVmi",
     "ShipOrder",
+    "UpdateSupplier",
 ]
 
 
@@ -44,6 +45,15 @@ class AddSupplier(Command):
     name: str
     lead_time_days: int
     lead_time_sd_days: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSupplier(Command):
+    """A new stated lead time for ``name`` (None keeps that part as it is)."""
+
+    name: str
+    lead_time_days: int | None = None
+    lead_time_sd_days: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ __all__ = [
     "PurchaseOrderRescheduled",
     "PurchaseOrderSent",
     "StockReceived",
+    "SupplierLeadTimeSet",
     "SupplierTermsSet",
     "VmiOrderPlaced",
     "VmiSet",
@@ -71,6 +72,16 @@ class ItemAdded(DomainEvent):
     sku: str
     supplier: str
     on_hand: int
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierLeadTimeSet(DomainEvent):
+    type: ClassVar[str] = "SupplierLeadTimeSet"
+    supplier: str
+    old_days: int
+    new_days: int
+    old_sd_days: float
+    new_sd_days: float
 
 
 @dataclass(frozen=True, slots=True)

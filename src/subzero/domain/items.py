@@ -7,6 +7,7 @@ never reaches storage.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -40,7 +41,9 @@ class Supplier:
     """A supplier and its lead time: days from sending a PO to receiving it.
 
     ``lead_time_sd_days`` is the standard deviation of that lead time (0 = reliable);
-    promises use it to pick a date that will be kept with the target confidence.
+    promises use it, with the lateness of the supplier's deliveries since
+    ``lead_time_set_at`` (``domain.promise``), to pick a date that will be kept with the
+    target confidence.
     """
 
     id: int | None
@@ -48,18 +51,35 @@ class Supplier:
     def __init__(self, name: str, lead_time_days: int, lead_time_sd_days: float = 0.0) -> None:
         self.id = None
         self.name = validate_name("supplier", name)
-        if isinstance(lead_time_days, bool) or not isinstance(lead_time_days, int):
-            raise InvalidParameter(
-                f"supplier {name}: lead time {lead_time_days!r} is not whole days"
-            )
-        if not 0 <= lead_time_days <= 3650:
-            raise InvalidParameter(f"supplier {name}: lead time {lead_time_days} days; use 0-3650")
-        if not 0.0 <= float(lead_time_sd_days) <= 3650.0:
-            raise InvalidParameter(
-                f"supplier {name}: lead-time standard deviation {lead_time_sd_days}; use 0 or more"
-            )
-        self.lead_time_days = lead_time_days
-        self.lead_time_sd_days = float(lead_time_sd_days)
+        self.lead_time_days, self.lead_time_sd_days = _lead_time(
+            name, lead_time_days, lead_time_sd_days
+        )
+        self.lead_time_set_at: dt.datetime | None = None
+
+    def restate_lead_time(
+        self, lead_time_days: int | None, lead_time_sd_days: float | None, now: dt.datetime
+    ) -> None:
+        """A new stated lead time (None keeps a part). Deliveries of orders sent before
+        ``now`` were expected by the old one, so their lateness no longer counts."""
+        self.lead_time_days, self.lead_time_sd_days = _lead_time(
+            self.name,
+            self.lead_time_days if lead_time_days is None else lead_time_days,
+            self.lead_time_sd_days if lead_time_sd_days is None else lead_time_sd_days,
+        )
+        self.lead_time_set_at = now
+
+
+def _lead_time(name: str, days: int, sd_days: float) -> tuple[int, float]:
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise InvalidParameter(f"supplier {name}: lead time {days!r} is not whole days")
+    if not 0 <= days <= 3650:
+        raise InvalidParameter(f"supplier {name}: lead time {days} days; use 0-3650")
+    sd = float(sd_days)
+    if not 0.0 <= sd <= 3650.0:  # NaN fails too
+        raise InvalidParameter(
+            f"supplier {name}: lead-time standard deviation {sd_days}; use 0 or more"
+        )
+    return days, sd
 
 
 class Customer:

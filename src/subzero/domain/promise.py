@@ -3,20 +3,39 @@
 Rule, in words: walk the waiting lines in allocation order (see ``allocation``) and hand
 them, unit by unit, the receipts they will get — open purchase orders in order of
 arrival. A line is promised the day its last unit arrives. The arrival day of a
-purchase order is the day by which it comes with the target ``confidence`` (default
-0.9) given its supplier's lead-time distribution: for lead time ~ Normal(L, σ) sent on
-day t0, ``t0 + ceil(L + z_confidence σ)``; with σ = 0 exactly ``t0 + L``. Units no
-open order covers are promised as if ordered today. A line already fully allocated is
-ready: promised today (or keeps the date it was promised, if that is later).
+purchase order is the first day by which it comes with the target ``confidence``
+(default 0.9), given its supplier's lead time and given that it has not come yet.
+Units no open order covers are promised as if ordered today. A line already fully
+allocated is ready: promised today (or keeps the date it was promised, if that is
+later).
 
-The probability stored with a promise is P(lead time ≤ promised − t0) for the
-latest receipt the line relies on (≥ confidence by construction).
+The lead time 𝓛 of an order sent on day t0 (``LeadTime``) is what the supplier stated,
+Normal(L, σ) (σ = 0: exactly L days), corrected by what it did: once it has delivered,
+the lateness of its recent deliveries (days received after the date expected when each
+was sent) is mixed in, each delivery weighing one and the stated lead time
+``STATED_WEIGHT`` deliveries:
+
+    P(𝓛 ≤ d) = (w Φ((d − L)/σ) + #{i : L + lateness_i ≤ d}) / (w + n)
+
+the posterior predictive of a Dirichlet process with the stated law as its base
+(Ferguson 1973, "A Bayesian analysis of some nonparametric problems", Ann. Statist.
+1(2), §4). A supplier that runs three days late is promised three days late after a
+few deliveries; its stated spread still covers the tail no delivery has shown yet.
+
+An order sent k ≥ 1 days ago that has not come has 𝓛 ≥ k, so its arrival is the
+conditional quantile: the first d ≥ k with P(𝓛 ≤ d | 𝓛 ≥ k) ≥ confidence. An order
+later than anything the model allows (P(𝓛 ≥ k) ≈ 0) has no date to promise honestly:
+it is promised today with probability 0, and ``alerts`` flags it.
+
+The probability stored with a promise is P(𝓛 ≤ promised − t0 | 𝓛 ≥ k) for the latest
+receipt the line relies on: at least ``confidence``, except for the unknown case above.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -24,45 +43,113 @@ from statistics import NormalDist
 from subzero.domain.allocation import WaitingLine, waiting_queue
 from subzero.domain.errors import InvalidParameter
 
-__all__ = ["Incoming", "LeadTime", "Promise", "promise_lines"]
+__all__ = ["STATED_WEIGHT", "Incoming", "LeadTime", "Promise", "promise_lines"]
+
+STATED_WEIGHT = 5.0
+_NEGLIGIBLE = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
 class LeadTime:
-    """A supplier lead time in days: Normal(mean, sd), sd = 0 meaning deterministic."""
+    """A supplier lead time in days (see the module docstring for the rule).
+
+    Args:
+        mean_days: the stated lead time [L].
+        sd_days: the stated standard deviation [σ]; 0 means exactly ``mean_days``.
+        lateness_days: the supplier's recent deliveries, each as days received after
+            the date expected when it was sent (negative: early); empty before any.
+    """
 
     mean_days: float
     sd_days: float = 0.0
+    lateness_days: tuple[int, ...] = ()
 
-    def quantile_days(self, p: float) -> int:
-        if not 0.0 < p < 1.0:
-            raise InvalidParameter(f"confidence {p}; must be between 0 and 1")
-        if self.sd_days <= 0.0:
-            return math.ceil(self.mean_days)
-        return max(0, math.ceil(NormalDist(self.mean_days, self.sd_days).inv_cdf(p) - 1e-9))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lateness_days", tuple(sorted(self.lateness_days)))
 
     def cdf(self, days: float) -> float:
+        """P(𝓛 ≤ days)."""
         if self.sd_days <= 0.0:
-            return 1.0 if days >= self.mean_days else 0.0
-        return NormalDist(self.mean_days, self.sd_days).cdf(days)
+            stated = 1.0 if days >= self.mean_days else 0.0
+        else:
+            stated = NormalDist(self.mean_days, self.sd_days).cdf(days)
+        if not self.lateness_days:
+            return stated
+        seen = bisect_right(self.lateness_days, days - self.mean_days)
+        return (STATED_WEIGHT * stated + seen) / (STATED_WEIGHT + len(self.lateness_days))
+
+    def quantile_days(self, p: float, *, waited_days: int = 0) -> int | None:
+        """The first whole day d ≥ ``waited_days`` with P(𝓛 ≤ d | 𝓛 ≥ waited_days) ≥ p.
+
+        ``waited_days`` ≥ 1 says the order has not come in that many days. None when the
+        lead time cannot reach ``waited_days`` (P(𝓛 ≥ waited_days) is negligible).
+        """
+        if not 0.0 < p < 1.0:
+            raise InvalidParameter(f"confidence {p}; must be between 0 and 1")
+        floor, target = self._condition(p, waited_days)
+        if target is None:
+            return None
+        hi = max(floor, self._upper(target))
+        while self.cdf(hi) < target:  # the Normal's own rounding; rarely runs
+            hi += 1
+        lo = floor
+        while lo < hi:  # the cdf is monotone: bisect on whole days
+            mid = (lo + hi) // 2
+            if self.cdf(mid) >= target:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def probability_by(self, days: int, *, waited_days: int = 0) -> float:
+        """P(𝓛 ≤ days | 𝓛 ≥ waited_days); 0 when that condition is out of reach."""
+        if waited_days < 1:
+            return self.cdf(days)
+        gone = self.cdf(waited_days - 1)
+        if 1.0 - gone < _NEGLIGIBLE or days < waited_days:
+            return 0.0
+        return min(1.0, max(0.0, (self.cdf(days) - gone) / (1.0 - gone)))
+
+    def _condition(self, p: float, waited_days: int) -> tuple[int, float | None]:
+        """(first day allowed, the unconditional cdf level that day must reach)."""
+        if waited_days < 1:
+            return 0, p - 1e-12
+        gone = self.cdf(waited_days - 1)
+        if 1.0 - gone < _NEGLIGIBLE:
+            return waited_days, None
+        return waited_days, gone + p * (1.0 - gone) - 1e-12
+
+    def _upper(self, level: float) -> int:
+        """A whole day whose cdf reaches ``level`` (up to the Normal's rounding)."""
+        stated = math.ceil(self.mean_days)
+        if self.sd_days > 0.0:
+            tail = min(level, 1.0 - 1e-15)
+            stated = math.ceil(NormalDist(self.mean_days, self.sd_days).inv_cdf(tail))
+        seen = math.ceil(self.mean_days + self.lateness_days[-1]) if self.lateness_days else 0
+        return max(0, stated, seen)
 
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """Units expected from one open purchase order."""
+    """Units expected from one open purchase order, sent on ``ordered_on``."""
 
     units: int
     ordered_on: dt.date
     lead_time: LeadTime
 
     def arrival(self, today: dt.date, confidence: float) -> dt.date:
-        day = self.ordered_on + dt.timedelta(days=self.lead_time.quantile_days(confidence))
-        return max(day, today)
+        days = self.lead_time.quantile_days(confidence, waited_days=self._waited(today))
+        if days is None:
+            return today  # later than the lead time allows: no honest date but today
+        return max(self.ordered_on + dt.timedelta(days=days), today)
 
     def probability_by(self, day: dt.date, today: dt.date) -> float:
-        p = self.lead_time.cdf((day - self.ordered_on).days)
-        # An order already late may still come any day; never claim certainty we lack.
-        return p if day >= today else 0.0
+        return self.lead_time.probability_by(
+            (day - self.ordered_on).days, waited_days=self._waited(today)
+        )
+
+    def _waited(self, today: dt.date) -> int:
+        return max(0, (today - self.ordered_on).days)
 
 
 @dataclass(frozen=True, slots=True)

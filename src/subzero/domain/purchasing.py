@@ -131,6 +131,21 @@ class PurchaseOrder:
         self.expected_date = now.date() + dt.timedelta(days=self._lead_days)
         self.first_expected_date = self.expected_date
 
+    def restate_lead_time(self, old_days: int, new_days: int, today: dt.date) -> bool:
+        """The supplier's stated lead time went from ``old_days`` to ``new_days``. An open
+        order that took the old one, and whose date the supplier has not moved, now
+        expects the new one from its (planned) sending day; expedited orders and dates
+        the supplier gave keep theirs. The on-time yardstick (``first_expected_date``)
+        is never rewritten. Returns whether the order changed."""
+        moved = self.first_expected_date not in (None, self.expected_date)
+        if new_days == old_days or not self.is_open or self.expedite or moved:
+            return False
+        if self._lead_days != old_days:  # its own lead time (the item's terms)
+            return False
+        self.lead_time_days = new_days
+        self.expected_date = self.ordered_on(today) + dt.timedelta(days=new_days)
+        return True
+
     def confirm(self, now: dt.datetime, expected_date: dt.date | None = None) -> None:
         """The supplier confirms a sent order (optionally with its own delivery date)."""
         if self.status not in (POStatus.SENT, POStatus.PARTIAL):

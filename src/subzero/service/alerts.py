@@ -11,8 +11,9 @@ One pass over the live state gives the alerts the brief asks for, most urgent fi
   order with units outstanding past its expected date: a supply delay;
 * **supplier_slow** (medium) — a supplier's deliveries of the last ``SLOW_WINDOW_DAYS``
   days (at least ``MIN_DELIVERIES``) took over a day longer on average than its stated
-  lead time, beyond three standard errors: promises, which use the stated lead time,
-  will come late;
+  lead time, beyond three standard errors. Promises already learn from its recent
+  deliveries (``domain.promise``), but its orders are expected, and its drafts timed, by
+  the stated lead time: restate it (``subzero supplier update``);
 * **excess_on_order** (low) — an item whose inventory position exceeds the most its
   policy ever aims for while units are on order (a backorder was cancelled after its PO
   was sent: drafts shrink by themselves, sent POs need the supplier, ``po reschedule``);
@@ -25,6 +26,7 @@ A line gets at most one alert, the most severe of the first three.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -266,8 +268,9 @@ def _slow_suppliers(uow: UnitOfWork, now: dt.datetime) -> list[Alert]:
                     None,
                     f"{supplier.name} took {mean:.1f} days on average over its {n} deliveries "
                     f"of the last {SLOW_WINDOW_DAYS} days, {excess:.1f} more than the stated "
-                    f"{supplier.lead_time_days}: promises on its items, made with the stated "
-                    "lead time, will come late",
+                    f"{supplier.lead_time_days}: its orders are expected by the stated lead "
+                    "time (promises allow for the lateness); restate it: subzero supplier "
+                    f"update {supplier.name} --lead-time-days {math.ceil(mean)}",
                     since=since.date(),
                     supplier=supplier.name,
                 )

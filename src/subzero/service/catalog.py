@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from subzero.domain.commands import AddCustomer, AddItem, AddSupplier
+from subzero.domain.commands import AddCustomer, AddItem, AddSupplier, UpdateSupplier
 from subzero.domain.errors import AlreadyExists, NotFound
-from subzero.domain.events import ItemAdded
+from subzero.domain.events import ItemAdded, SupplierLeadTimeSet
 from subzero.domain.items import Customer, Item, Supplier, validate_quantity
 from subzero.domain.ledger import MoveKind, StockMove
 from subzero.planning.policies.kinds import policy_from_text
 from subzero.service.context import Context
+from subzero.service.orders import lock_items
 from subzero.service.rebalance import rebalance
 from subzero.service.unit_of_work import UnitOfWork
 
-__all__ = ["add_customer", "add_item", "add_supplier"]
+__all__ = ["add_customer", "add_item", "add_supplier", "update_supplier"]
 
 
 def add_supplier(cmd: AddSupplier, *, uow: UnitOfWork, ctx: Context) -> str:
@@ -22,6 +23,38 @@ def add_supplier(cmd: AddSupplier, *, uow: UnitOfWork, ctx: Context) -> str:
     uow.suppliers.add(supplier)
     uow.commit()
     return supplier.name
+
+
+def update_supplier(cmd: UpdateSupplier, *, uow: UnitOfWork, ctx: Context) -> int:
+    """Restate a supplier's lead time (``alerts`` says when its deliveries disagree).
+
+    Promises then learn its lateness afresh, from orders sent from now on
+    (``domain.promise``); every item it supplies, or has open orders from it, is
+    re-promised at once. Its open orders that took the old lead time, and whose dates it
+    has not moved itself, now expect the new one (``PurchaseOrder.restate_lead_time``).
+    Returns how many orders that moved.
+    """
+    supplier = uow.suppliers.get(cmd.name)
+    if supplier is None:
+        raise NotFound(f"supplier {cmd.name!r} not found")
+    old_days, old_sd = supplier.lead_time_days, supplier.lead_time_sd_days
+    supplier.restate_lead_time(cmd.lead_time_days, cmd.lead_time_sd_days, ctx.now)
+    uow.record(
+        SupplierLeadTimeSet(
+            supplier.name, old_days, supplier.lead_time_days, old_sd, supplier.lead_time_sd_days
+        ),
+        ctx.now,
+    )
+    skus = {item.sku for item in uow.items.list() if item.supplier.name == supplier.name}
+    moved = 0
+    for po in uow.purchase_orders.open_all():
+        if po.supplier.name == supplier.name:
+            skus.add(po.item.sku)
+            moved += po.restate_lead_time(old_days, supplier.lead_time_days, ctx.today)
+    for item in lock_items(uow, skus).values():
+        rebalance(uow, item, ctx)
+    uow.commit()
+    return moved
 
 
 def add_customer(cmd: AddCustomer, *, uow: UnitOfWork, ctx: Context) -> str:

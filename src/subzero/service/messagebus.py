@@ -28,6 +28,7 @@ EventHandler = Callable[[DomainEvent], None]
 # command pays only for the use case it runs (the CLI starts fast).
 COMMAND_HANDLERS: Mapping[type[c.Command], str] = {
     c.AddSupplier: "catalog:add_supplier",
+    c.UpdateSupplier: "catalog:update_supplier",
     c.AddCustomer: "catalog:add_customer",
     c.AddItem: "catalog:add_item",
     c.PlaceOrder: "orders:place_order",

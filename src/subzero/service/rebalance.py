@@ -10,7 +10,8 @@
    latest first. Re-running on an unchanged position changes nothing. A vendor-managed
    item is left to its supplier;
 3. **re-promise** every open line from free stock, open purchase orders and the
-   supplier's lead time; each changed promise is a ``PromiseChanged`` event.
+   supplier's lead time, stated and as its recent deliveries kept it
+   (``domain.promise``); each changed promise is a ``PromiseChanged`` event.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from subzero.domain.events import (
     PurchaseOrderChanged,
     PurchaseOrderCreated,
 )
-from subzero.domain.items import Item
+from subzero.domain.items import Item, Supplier
 from subzero.domain.orders import OrderLine
 from subzero.domain.position import StockPosition, stock_position
-from subzero.domain.promise import Incoming, LeadTime, promise_lines
+from subzero.domain.promise import LeadTime, promise_lines
 from subzero.domain.purchasing import POStatus, PurchaseOrder, due_period
 from subzero.planning.policies.kinds import (
     PolicyKind,
@@ -39,6 +40,7 @@ from subzero.planning.policies.kinds import (
     target_level,
 )
 from subzero.service.context import Context
+from subzero.service.lead_times import incoming_of, promise_lead_time
 from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = ["ReplenishmentChange", "position_of", "rebalance"]
@@ -157,22 +159,19 @@ def _changed(
 
 
 def _repromise(uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Context) -> None:
-    supplier = item.supplier
-    incoming = [
-        # the order's own expected date (a supplier may have rescheduled it), with the
-        # supplier's spread around it
-        Incoming(
-            po.outstanding,
-            po.expected_date - dt.timedelta(days=po.supplier.lead_time_days),
-            LeadTime(po.supplier.lead_time_days, po.supplier.lead_time_sd_days),
-        )
-        for po in uow.purchase_orders.open_for(item)
-    ]
+    leads: dict[str, LeadTime] = {}
+
+    def lead_of(supplier: Supplier) -> LeadTime:
+        if supplier.name not in leads:
+            leads[supplier.name] = promise_lead_time(uow, supplier)
+        return leads[supplier.name]
+
+    incoming = [incoming_of(po, lead_of(po.supplier)) for po in uow.purchase_orders.open_for(item)]
     promises = promise_lines(
         today=ctx.today,
         lines=lines,
         incoming=incoming,
-        replenishment_lead_time=LeadTime(supplier.lead_time_days, supplier.lead_time_sd_days),
+        replenishment_lead_time=lead_of(item.supplier),
         confidence=ctx.promise_confidence,
     )
     by_id = {line.id: line for line in lines}

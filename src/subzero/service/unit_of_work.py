@@ -112,6 +112,11 @@ class PurchaseOrderRepository(Protocol):
     def deliveries(
         self, supplier: Supplier
     ) -> Sequence[tuple[dt.datetime, dt.datetime, dt.date | None]]: ...
+    def recent_lateness(self, supplier: Supplier, *, latest: int) -> tuple[int, ...]:
+        """Days late (received − expected when sent) of the ``latest`` most recent
+        deliveries, newest first; negative when early. Only orders sent since
+        ``supplier.lead_time_set_at`` count (sent after it)."""
+        ...
 
 
 class EventLog(Protocol):

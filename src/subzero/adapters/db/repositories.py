@@ -257,6 +257,7 @@ class SqlOrders:
 class SqlPurchaseOrders:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._lateness: dict[int, tuple[int, ...]] = {}  # by supplier id, until a receipt
 
     def get(self, po_id: int, *, refresh: bool = False) -> PurchaseOrder | None:
         stmt = select(PurchaseOrder).filter_by(id=po_id)
@@ -298,6 +299,7 @@ class SqlPurchaseOrders:
 
     def add_receipt(self, receipt: Receipt) -> None:
         self.session.add(receipt)
+        self._lateness.clear()
 
     def open_all(self) -> Sequence[PurchaseOrder]:
         c = tables.purchase_orders.c
@@ -317,6 +319,35 @@ class SqlPurchaseOrders:
             .order_by(po.id)
         )
         return [(sent, received, first) for sent, received, first in self.session.execute(stmt)]
+
+    def recent_lateness(self, supplier: Supplier, *, latest: int) -> tuple[int, ...]:
+        """Days after the date expected when sent that each of the supplier's ``latest``
+        most recent deliveries (first receipts) came, newest first; negative when early.
+        Only orders sent after the stated lead time was last set count."""
+        assert supplier.id is not None
+        cached = self._lateness.get(supplier.id)
+        if cached is not None:
+            return cached
+        po, rc = tables.purchase_orders.c, tables.receipts.c
+        first = func.min(rc.at)
+        stmt = (
+            select(first, po.first_expected_date)
+            .join(tables.receipts, rc.po_id == po.id)
+            .where(po.supplier_id == supplier.id, po.first_expected_date.is_not(None))
+            .group_by(po.id, po.first_expected_date)
+            .order_by(first.desc(), po.id.desc())
+            .limit(latest)
+        )
+        if supplier.lead_time_set_at is not None:  # orders sent under the lead time stated now
+            stmt = stmt.where(po.sent_at > supplier.lead_time_set_at)
+        rows = self.session.execute(stmt)
+        lateness = tuple((_utc_day(received) - expected).days for received, expected in rows)
+        self._lateness[supplier.id] = lateness
+        return lateness
+
+
+def _utc_day(at: dt.datetime) -> dt.date:
+    return (at if at.tzinfo is None else at.astimezone(dt.UTC)).date()
 
 
 class SqlEventLog:

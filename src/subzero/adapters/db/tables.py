@@ -80,6 +80,8 @@ suppliers = Table(
     Column("name", String(64), nullable=False, unique=True),
     Column("lead_time_days", Integer, nullable=False),
     Column("lead_time_sd_days", Float, nullable=False, server_default=text("0")),
+    # migration 0008: when the stated lead time was last set (promises learn from after)
+    Column("lead_time_set_at", UtcDateTime, nullable=True),
 )
 
 customers = Table(
