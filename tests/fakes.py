@@ -271,16 +271,19 @@ class _PurchaseOrders:
         ]
 
     def recent_lateness(self, supplier: Supplier, *, latest: int) -> tuple[int, ...]:
-        first: dict[int, dt.datetime] = {}
-        for r in self.store.receipts:
-            po, since = r.po, supplier.lead_time_set_at
-            sent_since = since is None or (po.sent_at is not None and po.sent_at > since)
-            if po.supplier is supplier and po.first_expected_date is not None and sent_since:
-                first.setdefault(po.id or 0, r.at)
-        newest = sorted(first.items(), key=lambda pair: (pair[1], pair[0]), reverse=True)
+        since = supplier.lead_time_set_at
+        delivered = [
+            po
+            for po in self.store.pos.values()
+            if po.supplier is supplier
+            and po.first_received_at is not None
+            and po.first_expected_date is not None
+            and (since is None or (po.sent_at is not None and po.sent_at > since))
+        ]
+        delivered.sort(key=lambda po: (po.first_received_at, po.id), reverse=True)
         return tuple(
-            (at.astimezone(dt.UTC).date() - self.store.pos[i].first_expected_date).days  # type: ignore[operator]
-            for i, at in newest[:latest]
+            (po.first_received_at.astimezone(dt.UTC).date() - po.first_expected_date).days  # type: ignore[union-attr,operator]
+            for po in delivered[:latest]
         )
 
 

@@ -200,22 +200,28 @@ def test_upgrade_keeps_existing_data(empty_database_url: str) -> None:
                 {"t": now, "d": dt.date(2026, 3, 7)},
             )
             conn.execute(
-                text("INSERT INTO receipts (id, po_id, qty, at) VALUES (1, 1, 2, :t)"), {"t": now}
+                text(
+                    "INSERT INTO receipts (id, po_id, qty, at) VALUES "
+                    "(1, 1, 1, :later), (2, 1, 1, :t)"  # ids need not follow time
+                ),
+                {"t": now + dt.timedelta(days=6), "later": now + dt.timedelta(days=8)},
             )
         assert upgrade_to_head(engine) == SCHEMA_REVISION
         with engine.connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT id, due_period, lead_time_days, first_expected_date "
-                    "FROM purchase_orders ORDER BY id"
+                    "SELECT id, due_period, lead_time_days, first_expected_date, "
+                    "first_received_at FROM purchase_orders ORDER BY id"
                 )
             ).all()
-            receipts = conn.execute(text("SELECT po_id, qty FROM receipts")).all()
+            receipts = conn.execute(text("SELECT po_id, qty FROM receipts ORDER BY id")).all()
     finally:
         engine.dispose()
     as_date = [(r[0], str(r[1]), r[2], None if r[3] is None else str(r[3])) for r in rows]
     assert as_date == [(1, "2026-03-02", 5, "2026-03-07"), (2, "2026-03-02", 5, None)]
-    assert [tuple(r) for r in receipts] == [(1, 2)]
+    assert [tuple(r) for r in receipts] == [(1, 1), (1, 1)]
+    # 0008 back-fills each PO's first receipt (the earliest, not the first id)
+    assert str(rows[0][4])[:16] == "2026-03-08 09:00" and rows[1][4] is None
 
 
 def test_upgrade_merges_pending_duplicate_overrides(empty_database_url: str) -> None:

@@ -306,3 +306,41 @@ def test_refusals_are_recorded_as_demand_at_their_time_and_skipped_when_known(
     again = import_tables(tables, bus=shop.bus, reader=FakeReader)
     assert again.counts["refusals"] == {"skipped": 2}
     assert len(shop.uow().events.of_type("DemandRefused")) == 2
+
+
+def test_imported_receipts_teach_promises_the_suppliers_lateness(shop: Shop) -> None:
+    """A delivery imported with its receipts counts from its first receipt (2 days after
+    the expected 2026-02-25); one imported as a balance only has no time to learn from."""
+    sent = {
+        "sent_at": dt.datetime(2026, 2, 20, 9, tzinfo=dt.UTC),
+        "created_at": T0 - dt.timedelta(days=10),
+    }
+    expected = {"expected_date": dt.date(2026, 2, 25)}
+    import_tables(
+        {
+            "purchase_orders": rows(
+                "purchase_orders.csv", po(1, "received", 5, 5, **sent, **expected)
+            ),
+            "receipts": rows(
+                "receipts.csv",
+                {"po_id": 1, "qty": 2, "at": dt.datetime(2026, 2, 27, 9, tzinfo=dt.UTC)},
+                {"po_id": 1, "qty": 3, "at": dt.datetime(2026, 2, 28, 9, tzinfo=dt.UTC)},
+            ),
+        },
+        bus=shop.bus,
+        reader=FakeReader,
+    )
+    import_tables(
+        {
+            "purchase_orders": rows(
+                "purchase_orders.csv", po(2, "received", 3, 3, **sent, **expected)
+            )
+        },
+        bus=shop.bus,
+        reader=FakeReader,
+    )
+    uow = shop.uow()
+    with uow:
+        acme = uow.suppliers.get("ACME")
+        assert acme is not None
+        assert uow.purchase_orders.recent_lateness(acme, latest=50) == (2,)

@@ -83,6 +83,7 @@ class PurchaseOrder:
         self.source = source
         self.first_expected_date: dt.date | None = None
         self.confirmed_at: dt.datetime | None = None
+        self.first_received_at: dt.datetime | None = None  # when its delivery came
 
     @property
     def outstanding(self) -> int:
@@ -186,6 +187,8 @@ class PurchaseOrder:
             )
         if self.status is POStatus.DRAFT:
             self.sent_at = now
+        if self.first_received_at is None:
+            self.first_received_at = now
         self.received += units
         self.status = POStatus.RECEIVED if self.received == self.qty else POStatus.PARTIAL
 
