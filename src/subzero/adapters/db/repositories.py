@@ -339,7 +339,7 @@ class SqlPurchaseOrders:
                 po.first_received_at.is_not(None),
                 po.first_expected_date.is_not(None),
             )
-            .order_by(po.first_received_at.desc(), po.id.desc())
+            .order_by(po.first_received_at.desc())  # the index order: no sort
             .limit(latest)
         )
         if supplier.lead_time_set_at is not None:  # orders sent under the lead time stated now
