@@ -18,12 +18,20 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 
 from subzero.domain.errors import InvalidParameter, InvalidState
 from subzero.domain.items import Item, Supplier
 
-__all__ = ["POStatus", "PurchaseOrder", "Receipt", "SupplierItem", "due_period"]
+__all__ = [
+    "POStatus",
+    "PurchaseOrder",
+    "Receipt",
+    "SupplierItem",
+    "all_units_price",
+    "due_period",
+]
 
 
 class POStatus(enum.StrEnum):
@@ -35,6 +43,19 @@ class POStatus(enum.StrEnum):
 
 
 OPEN_STATUSES = (POStatus.DRAFT, POStatus.SENT, POStatus.PARTIAL)
+
+
+def all_units_price(
+    unit_price: Decimal, breaks: Iterable[tuple[int, Decimal]], qty: int
+) -> Decimal:
+    """Unit price of an order of ``qty`` units under all-units discounts: the price of
+    the largest break whose minimum quantity ``qty`` reaches (``breaks`` increasing),
+    else ``unit_price``; every unit of the order pays it."""
+    price = unit_price
+    for min_qty, break_price in breaks:
+        if qty >= min_qty:
+            price = break_price
+    return price
 
 
 def due_period(day: dt.date) -> dt.date:
@@ -234,6 +255,10 @@ class SupplierItem:
 
     def breaks(self) -> list[tuple[int, Decimal]]:
         return [(int(q), Decimal(str(p))) for q, p in json.loads(self.price_breaks)]
+
+    def price_for(self, qty: int) -> Decimal:
+        """Unit price of an order of ``qty`` units (``all_units_price``)."""
+        return all_units_price(Decimal(self.unit_price), self.breaks(), qty)
 
     def set_breaks(self, breaks: list[tuple[int, Decimal]]) -> None:
         self.price_breaks = json.dumps([[q, str(p)] for q, p in breaks])

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from subzero.domain.errors import InvalidParameter
+from subzero.domain.purchasing import all_units_price
 from subzero.planning.leadtime import LeadTimeDistribution
 
 __all__ = [
@@ -206,11 +207,9 @@ class SupplierTerms:
 
     def price_for(self, qty: int) -> Decimal:
         """Unit price of an order of ``qty`` units (all-units discount)."""
-        price = self.unit_price
-        for brk in self.price_breaks:
-            if qty >= brk.min_qty:
-                price = brk.unit_price
-        return price
+        return all_units_price(
+            self.unit_price, ((b.min_qty, b.unit_price) for b in self.price_breaks), qty
+        )
 
     def smallest_order(self, at_least: int) -> int:
         """Smallest allowed order (≥ MOQ, a lot multiple) of at least ``at_least`` units."""

@@ -184,9 +184,5 @@ def expedite_premium(
         own = terms.get((po.item.id or 0, po.item.supplier.id or 0))
         if po.unit_price is None or own is None:
             continue
-        normal = own.unit_price
-        for min_qty, price in own.breaks():
-            if po.qty >= min_qty:
-                normal = price
-        premium += max(Decimal(po.unit_price) - normal, Decimal(0)) * po.qty
+        premium += max(Decimal(po.unit_price) - own.price_for(po.qty), Decimal(0)) * po.qty
     return units, float(premium)
