@@ -411,3 +411,46 @@ def test_supplier_update_restates_the_lead_time_and_re_promises(cli: Any) -> Non
     (acme,) = cli.json("supplier", "list")
     # promised in ceil(8 + 1.2816 * 1.5) = 10 days: nothing delivered since the restatement
     assert (acme["lead_time_days"], acme["lead_time_sd"], acme["promise_days"]) == (8, 1.5, 10)
+
+
+def test_item_and_customer_update(cli: Any) -> None:
+    cli("supplier", "add", "ACME", "--lead-time-days", "5", check=True)
+    cli("supplier", "add", "FAST", "--lead-time-days", "2", check=True)
+    cli("customer", "add", "bob", check=True)
+    cli("customer", "add", "carol", check=True)
+    cli("item", "add", "W", "--supplier", "ACME", "--on-hand", "3", check=True)
+    cli.json("order", "place", "bob", "W", "5")
+    row = cli.json("item", "update", "W", "--supplier", "FAST", "--backorder-limit", "4")
+    assert row == {
+        "sku": "W",
+        "supplier": "FAST",
+        "policy": "mto",
+        "allow_negative": True,
+        "backorder_limit": 4,
+        "jit": False,
+        "vmi_min": None,
+        "vmi_max": None,
+    }
+    assert [(p["supplier"], p["status"]) for p in cli.json("po", "list", "--all")] == [
+        ("ACME", "cancelled"),
+        ("FAST", "draft"),
+    ]
+    refused = cli("order", "place", "carol", "W", "3")  # 2 + 3 would wait: over the limit
+    assert refused.returncode == 1 and refused.stderr.startswith("error[insufficient_stock]")
+    text = cli("item", "update", "W", "--no-negative", check=True).stdout
+    assert text.strip() == "item W: supplier FAST, no negative"
+    nothing = cli("item", "update", "W")
+    assert nothing.returncode == 1 and "--supplier" in nothing.stderr
+    unknown = cli("item", "update", "NOPE", "--jit")
+    assert unknown.returncode == 1 and unknown.stderr.startswith("error[not_found]")
+    assert cli.json("customer", "update", "bob", "--priority", "2") == {
+        "name": "bob",
+        "priority": 2,
+        "lines_moved": 1,
+    }
+    assert {c["name"]: c["priority"] for c in cli.json("customer", "list")} == {
+        "bob": 2,
+        "carol": 5,
+    }
+    bad = cli("customer", "update", "bob", "--priority", "12")
+    assert bad.returncode == 1 and "use 1 (first) to 9" in bad.stderr

@@ -1,4 +1,5 @@
-"""``subzero init``, ``supplier add``, ``customer add``, ``item add``."""
+"""``subzero init`` and master data: ``supplier``, ``customer`` and ``item`` add,
+update and list (``supplier terms`` too)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from subzero.cli.output import emit_json
 __all__ = ["register"]
 
 supplier_app = typer.Typer(help="Suppliers and their lead times.", no_args_is_help=True)
-customer_app = typer.Typer(help="Customers and their priorities: add, list.", no_args_is_help=True)
+customer_app = typer.Typer(
+    help="Customers and their priorities: add, update, list.", no_args_is_help=True
+)
 item_app = typer.Typer(
-    help="Items (SKUs): supplier, opening stock, below-zero rules: add, list.",
+    help="Items (SKUs): supplier, opening stock, below-zero rules: add, update, list.",
     no_args_is_help=True,
 )
 
@@ -224,6 +227,26 @@ def customer_add(
     typer.echo(f"customer {name}: priority {priority}")
 
 
+@customer_app.command("update")
+def customer_update(
+    name: str = typer.Argument(..., help="Customer name."),
+    priority: int = typer.Option(..., "--priority", help="1 (served first) to 9."),
+    as_json: bool = typer.Option(
+        False, "--json", help='Print {"name", "priority", "lines_moved"}.'
+    ),
+) -> None:
+    """Change a customer's priority. Its open lines take it at once: waiting ones move
+    in the queue for arriving stock and are re-promised."""
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import UpdateCustomer
+
+    moved = runtime().bus.handle(UpdateCustomer(name, priority))
+    if as_json:
+        emit_json({"name": name, "priority": priority, "lines_moved": moved})
+    else:
+        typer.echo(f"customer {name}: priority {priority}; {moved} open line(s) moved")
+
+
 @customer_app.command("list")
 def customer_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Every customer, by name, with its priority (1 is served first)."""
@@ -275,6 +298,60 @@ def item_add(
         )
     )
     typer.echo(f"item {sku}: {on_hand} on hand, supplier {supplier}, policy {policy}")
+
+
+@item_app.command("update")
+def item_update(
+    sku: str = typer.Argument(..., help="The item's SKU."),
+    supplier: str | None = typer.Option(
+        None, "--supplier", help="A new supplier for its next purchase orders."
+    ),
+    allow_negative: bool | None = typer.Option(
+        None,
+        "--allow-negative/--no-negative",
+        help="May new orders take it below zero? (--no-negative refuses them.)",
+        show_default=False,
+    ),
+    backorder_limit: int | None = typer.Option(
+        None, "--backorder-limit", help="At most this many units may wait."
+    ),
+    no_backorder_limit: bool = typer.Option(
+        False, "--no-backorder-limit", help="Lift the backorder limit."
+    ),
+    jit: bool | None = typer.Option(
+        None,
+        "--jit/--no-jit",
+        help="Plan receipts just in time, smallest lots.",
+        show_default=False,
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the item as `item list` does."),
+) -> None:
+    """Change an item's supplier, below-zero rules or JIT flag. The rules judge new
+    orders (orders already accepted stay); a new supplier gets the next purchase orders
+    (the old one's unsent drafts are cancelled). Policy: subzero policy."""
+    from subzero.cli.runtime import runtime
+    from subzero.domain.commands import UpdateItem
+    from subzero.domain.errors import InvalidParameter
+    from subzero.service.views import items
+
+    given = (supplier, allow_negative, backorder_limit, jit)
+    if all(v is None for v in given) and not no_backorder_limit:
+        raise InvalidParameter(
+            "item update: give --supplier, --allow-negative/--no-negative, "
+            "--backorder-limit/--no-backorder-limit or --jit/--no-jit"
+        )
+    rt = runtime()
+    rt.bus.handle(
+        UpdateItem(sku, supplier, allow_negative, backorder_limit, no_backorder_limit, jit)
+    )
+    (row,) = [i.as_dict() for i in items(rt.read_uow()) if i.sku == sku]
+    if as_json:
+        emit_json(row)
+        return
+    limit = "no limit" if row["backorder_limit"] is None else row["backorder_limit"]
+    below = f"may go below zero ({limit})" if row["allow_negative"] else "no negative"
+    jit_text = ", JIT" if row["jit"] else ""
+    typer.echo(f"item {sku}: supplier {row['supplier']}, {below}{jit_text}")
 
 
 @item_app.command("list")

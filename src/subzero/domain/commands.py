@@ -31,6 +31,8 @@ __all__ = [
     "SetSupplierTerms",
     "SetVmi",
     "ShipOrder",
+    "UpdateCustomer",
+    "UpdateItem",
     "UpdateSupplier",
 ]
 
@@ -54,6 +56,30 @@ class UpdateSupplier(Command):
     name: str
     lead_time_days: int | None = None
     lead_time_sd_days: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateCustomer(Command):
+    """A new priority for ``name``; its waiting lines take it at once."""
+
+    name: str
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateItem(Command):
+    """Change an item's master data; None keeps a field as it is.
+
+    ``remove_backorder_limit`` lifts the cap on waiting units (``backorder_limit`` sets
+    one). Orders already accepted stay accepted: the rules judge new orders.
+    """
+
+    sku: str
+    supplier: str | None = None
+    allow_negative: bool | None = None
+    backorder_limit: int | None = None
+    remove_backorder_limit: bool = False
+    jit: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

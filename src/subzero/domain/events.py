@@ -19,9 +19,11 @@ from typing import Any, ClassVar
 
 __all__ = [
     "GENESIS_HASH",
+    "CustomerPriorityChanged",
     "DemandRefused",
     "DomainEvent",
     "ItemAdded",
+    "ItemChanged",
     "LineAllocated",
     "LineBackordered",
     "LineCancelled",
@@ -72,6 +74,27 @@ class ItemAdded(DomainEvent):
     sku: str
     supplier: str
     on_hand: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChanged(DomainEvent):
+    """The item's master data after a change (``item update``)."""
+
+    type: ClassVar[str] = "ItemChanged"
+    sku: str
+    supplier: str
+    allow_negative: bool
+    backorder_limit: int | None
+    jit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPriorityChanged(DomainEvent):
+    type: ClassVar[str] = "CustomerPriorityChanged"
+    customer: str
+    old_priority: int
+    new_priority: int
+    lines_moved: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,9 +90,16 @@ class Customer:
     def __init__(self, name: str, priority: int = 5) -> None:
         self.id = None
         self.name = validate_name("customer", name)
-        if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 9:
-            raise InvalidParameter(f"customer {name}: priority {priority!r}; use 1 (first) to 9")
-        self.priority = priority
+        self.priority = _priority(name, priority)
+
+    def reprioritise(self, priority: int) -> None:
+        self.priority = _priority(self.name, priority)
+
+
+def _priority(name: str, priority: int) -> int:
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 9:
+        raise InvalidParameter(f"customer {name}: priority {priority!r}; use 1 (first) to 9")
+    return priority
 
 
 class Item:
@@ -154,6 +161,27 @@ class Item:
     def vmi(self) -> bool:
         """True when the supplier, not us, decides replenishment (within the bounds)."""
         return self.vmi_min is not None
+
+    def set_rules(
+        self,
+        *,
+        allow_negative: bool | None = None,
+        backorder_limit: int | None = None,
+        remove_backorder_limit: bool = False,
+        jit: bool | None = None,
+    ) -> None:
+        """Change the below-zero rules and JIT (None keeps a field)."""
+        if backorder_limit is not None and remove_backorder_limit:
+            raise InvalidParameter(f"item {self.sku}: set a backorder limit or remove it, not both")
+        if backorder_limit is not None:
+            validate_quantity(f"item {self.sku}: backorder limit", backorder_limit, allow_zero=True)
+            self.backorder_limit = backorder_limit
+        if remove_backorder_limit:
+            self.backorder_limit = None
+        if allow_negative is not None:
+            self.allow_negative = allow_negative
+        if jit is not None:
+            self.jit = jit
 
     @property
     def max_backordered(self) -> int | None:

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
-from subzero.domain.commands import AddCustomer, AddItem, AddSupplier, UpdateSupplier
+from subzero.domain.commands import (
+    AddCustomer,
+    AddItem,
+    AddSupplier,
+    UpdateCustomer,
+    UpdateItem,
+    UpdateSupplier,
+)
 from subzero.domain.errors import AlreadyExists, NotFound
-from subzero.domain.events import ItemAdded, SupplierLeadTimeSet
+from subzero.domain.events import (
+    CustomerPriorityChanged,
+    ItemAdded,
+    ItemChanged,
+    PurchaseOrderChanged,
+    SupplierLeadTimeSet,
+)
 from subzero.domain.items import Customer, Item, Supplier, validate_quantity
 from subzero.domain.ledger import MoveKind, StockMove
+from subzero.domain.purchasing import POStatus
 from subzero.planning.policies.kinds import policy_from_text
 from subzero.service.context import Context
 from subzero.service.orders import lock_items
 from subzero.service.rebalance import rebalance
 from subzero.service.unit_of_work import UnitOfWork
 
-__all__ = ["add_customer", "add_item", "add_supplier", "update_supplier"]
+__all__ = [
+    "add_customer",
+    "add_item",
+    "add_supplier",
+    "update_customer",
+    "update_item",
+    "update_supplier",
+]
 
 
 def add_supplier(cmd: AddSupplier, *, uow: UnitOfWork, ctx: Context) -> str:
@@ -91,5 +112,69 @@ def add_item(cmd: AddItem, *, uow: UnitOfWork, ctx: Context) -> str:
         uow.items.add_move(StockMove(item.id, cmd.on_hand, MoveKind.OPENING, ctx.now, "opening"))
     uow.record(ItemAdded(item.sku, supplier.name, cmd.on_hand), ctx.now)
     rebalance(uow, item, ctx)  # a policy other than make-to-order may order at once
+    uow.commit()
+    return item.sku
+
+
+def update_customer(cmd: UpdateCustomer, *, uow: UnitOfWork, ctx: Context) -> int:
+    """A new priority for a customer. Its waiting and allocated lines take it at once
+    (allocation order, ``domain.allocation``), so the items they wait for are
+    re-allocated as stock comes and re-promised now; units already allocated stay.
+    Returns how many open lines changed priority."""
+    customer = uow.customers.get(cmd.name)
+    if customer is None:
+        raise NotFound(f"customer {cmd.name!r} not found")
+    old = customer.priority
+    customer.reprioritise(cmd.priority)
+    lines = [
+        line
+        for order in uow.orders.list(customer=customer.name, open_only=True)
+        for line in order.lines
+        if line.open_qty > 0 and line.priority != customer.priority
+    ]
+    for line in lines:
+        line.priority = customer.priority
+    uow.record(CustomerPriorityChanged(customer.name, old, customer.priority, len(lines)), ctx.now)
+    for item in lock_items(uow, {line.item.sku for line in lines}).values():
+        rebalance(uow, item, ctx)
+    uow.commit()
+    return len(lines)
+
+
+def update_item(cmd: UpdateItem, *, uow: UnitOfWork, ctx: Context) -> str:
+    """Change an item's supplier, below-zero rules or JIT flag.
+
+    The rules judge new orders; orders already accepted stay. A new supplier gets the
+    item's next purchase orders: the old supplier's unsent replenishment drafts are
+    cancelled (an event each) and replenishment orders what is still needed from the
+    new one; sent orders stay with the supplier that has them.
+    """
+    item = lock_items(uow, [cmd.sku])[cmd.sku]
+    supplier = item.supplier if cmd.supplier is None else uow.suppliers.get(cmd.supplier)
+    if supplier is None:
+        raise NotFound(f"supplier {cmd.supplier!r} not found")
+    item.set_rules(
+        allow_negative=cmd.allow_negative,
+        backorder_limit=cmd.backorder_limit,
+        remove_backorder_limit=cmd.remove_backorder_limit,
+        jit=cmd.jit,
+    )
+    if supplier.name != item.supplier.name:
+        old = item.supplier.name
+        item.supplier = supplier
+        for po in uow.purchase_orders.open_for(item):
+            if po.status is POStatus.DRAFT and po.supplier.name == old and po.source == "replenish":
+                qty = po.qty
+                po.reduce(qty)
+                assert po.id is not None
+                reason = f"cancelled: {item.sku} is now bought from {supplier.name}"
+                uow.record(PurchaseOrderChanged(po.id, item.sku, qty, 0, reason), ctx.now)
+    uow.record(
+        ItemChanged(
+            item.sku, item.supplier.name, item.allow_negative, item.backorder_limit, item.jit
+        ),
+        ctx.now,
+    )
+    rebalance(uow, item, ctx)
     uow.commit()
     return item.sku

@@ -29,6 +29,8 @@ EventHandler = Callable[[DomainEvent], None]
 COMMAND_HANDLERS: Mapping[type[c.Command], str] = {
     c.AddSupplier: "catalog:add_supplier",
     c.UpdateSupplier: "catalog:update_supplier",
+    c.UpdateCustomer: "catalog:update_customer",
+    c.UpdateItem: "catalog:update_item",
     c.AddCustomer: "catalog:add_customer",
     c.AddItem: "catalog:add_item",
     c.PlaceOrder: "orders:place_order",
