@@ -344,3 +344,24 @@ def test_every_command_has_a_handler_that_exists() -> None:
     }
     assert defined == set(COMMAND_HANDLERS)
     assert all(callable(handler_for(t)) for t in COMMAND_HANDLERS)
+
+
+def test_the_nightly_replenish_re_promises_lines_on_an_order_that_has_not_come(
+    shop: Shop,
+) -> None:
+    """SLOW states 10 ± 3 days; bob's line is promised ceil(10 + 1.2816 · 3) = 14 days out.
+    On day 14 the order has not come: 𝓛 ≥ 14, P(𝓛 ≤ 13) = Φ(1) = 0.841, so the day must
+    reach Φ((d − 10)/3) ≥ 0.841 + 0.9 · 0.159 = 0.984: d = 10 + 2.14 · 3 = 16.4 -> 17.
+    `replenish` (the nightly job's step) moves the promise to day 17, 3 days on."""
+    shop.bus.handle(c.AddSupplier("SLOW", 10, 3.0))
+    shop.bus.handle(c.AddItem("S", "SLOW", 0))
+    bob = shop.order("bob", "S", 1)
+    shop.bus.handle(c.SendPurchaseOrders())
+    start = shop.clock.current.date()
+    assert _line(shop, bob)["promised_date"] == (start + dt.timedelta(days=14)).isoformat()
+    shop.clock.advance(days=14)
+    assert _line(shop, bob)["promised_date"] == (start + dt.timedelta(days=14)).isoformat()
+    shop.bus.handle(c.Replenish())
+    line = _line(shop, bob)
+    assert line["promised_date"] == (start + dt.timedelta(days=17)).isoformat()
+    assert 0.9 <= float(line["promise_probability"]) < 1.0  # type: ignore[arg-type]
