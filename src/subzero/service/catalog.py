@@ -67,12 +67,14 @@ def update_supplier(cmd: UpdateSupplier, *, uow: UnitOfWork, ctx: Context) -> in
         ctx.now,
     )
     skus = {item.sku for item in uow.items.list() if item.supplier.name == supplier.name}
+    skus.update(
+        po.item.sku for po in uow.purchase_orders.open_all() if po.supplier.name == supplier.name
+    )
     moved = 0
-    for po in uow.purchase_orders.open_all():
-        if po.supplier.name == supplier.name:
-            skus.add(po.item.sku)
-            moved += po.restate_lead_time(old_days, supplier.lead_time_days, ctx.today)
-    for item in lock_items(uow, skus).values():
+    for item in lock_items(uow, skus).values():  # its orders change under the item's lock
+        for po in uow.purchase_orders.open_for(item):
+            if po.supplier.name == supplier.name:
+                moved += po.restate_lead_time(old_days, supplier.lead_time_days, ctx.today)
         rebalance(uow, item, ctx)
     uow.commit()
     return moved
@@ -126,19 +128,24 @@ def update_customer(cmd: UpdateCustomer, *, uow: UnitOfWork, ctx: Context) -> in
         raise NotFound(f"customer {cmd.name!r} not found")
     old = customer.priority
     customer.reprioritise(cmd.priority)
-    lines = [
-        line
+    skus = {
+        line.item.sku
         for order in uow.orders.list(customer=customer.name, open_only=True)
         for line in order.lines
-        if line.open_qty > 0 and line.priority != customer.priority
-    ]
-    for line in lines:
-        line.priority = customer.priority
-    uow.record(CustomerPriorityChanged(customer.name, old, customer.priority, len(lines)), ctx.now)
-    for item in lock_items(uow, {line.item.sku for line in lines}).values():
+        if line.open_qty > 0
+    }
+    items = lock_items(uow, skus)  # the lines change under their items' locks
+    moved = 0
+    for item in items.values():
+        for line in uow.orders.open_lines(item):
+            if line.order.customer.name == customer.name and line.priority != customer.priority:
+                line.priority = customer.priority
+                moved += 1
+    uow.record(CustomerPriorityChanged(customer.name, old, customer.priority, moved), ctx.now)
+    for item in items.values():
         rebalance(uow, item, ctx)
     uow.commit()
-    return len(lines)
+    return moved
 
 
 def update_item(cmd: UpdateItem, *, uow: UnitOfWork, ctx: Context) -> str:
