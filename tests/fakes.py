@@ -219,6 +219,13 @@ class _Orders:
     def backordered_total(self) -> int:
         return sum(ln.backordered for ln in self._lines())
 
+    def units_by_priority(self, item: Item, *, since: dt.datetime) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for ln in self._lines():
+            if ln.item is item and ln.placed_at >= since:
+                out[ln.priority] = out.get(ln.priority, 0) + ln.qty
+        return out
+
 
 class _PurchaseOrders:
     def __init__(self, store: _Store) -> None:

@@ -145,11 +145,17 @@ def test_a_draft_cannot_be_confirmed(shop: Shop) -> None:
 
 
 def test_confirm_with_a_later_date_repromises_at_once(shop: Shop) -> None:
+    """alice is promised the new day 8. bob's 2 units fill the PO behind alice's 4 with
+    none to spare, and alice's 4 units of the last 28 days say customers ahead of him
+    order λ = 1/7 a day (``domain.promise``): P(none by day 8) = exp(-8/7) = 0.32, so he
+    is promised by the order such demand would make: the first t with 1 - exp(-t/7) >=
+    0.68 - 0.1 is 7, plus ACME's 5 days: day 12."""
     bob, alice, po_id = _sent_po_for_backorders(shop)
     update = shop.bus.handle(c.ConfirmPurchaseOrder(po_id, "ACME", _day(shop, 8)))
-    assert _promised(shop, bob) == _promised(shop, alice) == _day(shop, 8).isoformat()
+    assert _promised(shop, alice) == _day(shop, 8).isoformat()
+    assert _promised(shop, bob) == _day(shop, 12).isoformat()
     assert {(r.order_id, r.new_date) for r in update.repromised} == {
-        (bob, _day(shop, 8)),
+        (bob, _day(shop, 12)),
         (alice, _day(shop, 8)),
     }
 
@@ -164,10 +170,13 @@ def test_reschedule_moves_the_date_and_the_promises_with_it(shop: Shop) -> None:
         _day(shop, 9).isoformat(),
     )
     assert (event["old_qty"], event["new_qty"]) == (6, 6)
+    # bob, behind alice with nothing to spare, was promised day 9 (alice's demand may take
+    # the PO: 4 + 5, see the confirm test); the PO at day 9 moves him to 7 + 5 = day 12
+    # (P(no preemption by day 9) = exp(-9/7) = 0.28; 1 - exp(-t/7) >= 0.62 at t = 7)
     changes = _events(shop, "PromiseChanged", order_id=bob)
     assert (changes[-1]["old_date"], changes[-1]["new_date"]) == (
-        _day(shop, 5).isoformat(),
         _day(shop, 9).isoformat(),
+        _day(shop, 12).isoformat(),
     )
     with pytest.raises(InvalidParameter, match="in the past"):
         shop.bus.handle(c.ReschedulePurchaseOrder(po_id, "ACME", _day(shop, -1)))
@@ -185,12 +194,21 @@ def test_a_quantity_cut_below_the_backorders_moves_them_to_later_receipts(shop: 
     assert (event["old_qty"], event["new_qty"], event["shortfall"]) == (6, 3, 3)
     assert "below the 6 backordered unit(s) it covered" in str(event["note"])
     assert "3 unit(s) wait for the next receipts" in str(event["note"])
-    # alice (priority 1) keeps 3 units from the PO and waits for 1 more; bob's 2 move too
+    # alice (priority 1) keeps 3 units from the PO and waits for 1 more, from the new
+    # draft (day 7); bob's 2 move to that draft too, with nothing to spare behind alice:
+    # P(no preemption in 5 days) = exp(-5/7) = 0.49, 1 - exp(-t/7) >= 0.41 at t = 4,
+    # so 4 + 5 days from today; he was promised day 9 of the PO's story before (two days
+    # ago, by the same rule: 4 + 5)
     day7 = _day(shop, 5).isoformat()
-    assert _promised(shop, alice) == _promised(shop, bob) == day7
-    for order_id in (bob, alice):
-        last = _events(shop, "PromiseChanged", order_id=order_id)[-1]
-        assert (last["old_date"], last["new_date"]) == (_day(shop, 3).isoformat(), day7)
+    assert _promised(shop, alice) == day7
+    assert _promised(shop, bob) == _day(shop, 9).isoformat()
+    last = _events(shop, "PromiseChanged", order_id=alice)[-1]
+    assert (last["old_date"], last["new_date"]) == (_day(shop, 3).isoformat(), day7)
+    last = _events(shop, "PromiseChanged", order_id=bob)[-1]
+    assert (last["old_date"], last["new_date"]) == (
+        _day(shop, 7).isoformat(),
+        _day(shop, 9).isoformat(),
+    )
     assert {r.order_id for r in update.repromised} == {bob, alice}
     # make-to-order covers the cut with a new draft of 3
     assert [(p.qty, p.status) for p in purchase_orders(shop.uow(), sku="W")] == [
@@ -203,9 +221,11 @@ def test_a_cut_that_still_covers_the_backorders_moves_nothing(shop: Shop) -> Non
     bob, _alice, po_id = _sent_po_for_backorders(shop)
     raised = shop.bus.handle(c.ReschedulePurchaseOrder(po_id, "ACME", qty=10))
     assert raised.note == "quantity raised 6 -> 10"
-    update = shop.bus.handle(c.ReschedulePurchaseOrder(po_id, "ACME", qty=7))
+    # 9 leaves bob 3 units to spare against alice's λ = 1/7 a day for 5 days:
+    # P(Poisson(5/7) <= 3) = 0.994, safe; a cut to 7 (P(<= 1) = 0.84) would move him
+    update = shop.bus.handle(c.ReschedulePurchaseOrder(po_id, "ACME", qty=9))
     assert update.shortfall == 0 and update.repromised == ()
-    assert update.note == "quantity cut 10 -> 7; waiting backorders stay covered"
+    assert update.note == "quantity cut 10 -> 9; waiting backorders stay covered"
     assert _promised(shop, bob) == _day(shop, 5).isoformat()
 
 
@@ -218,7 +238,12 @@ def test_the_shortfall_counts_only_what_this_order_covered(shop: Shop) -> None:
     shop.bus.handle(c.SendPurchaseOrders((later,)))
     update = shop.bus.handle(c.ReschedulePurchaseOrder(later, "ACME", qty=1))
     assert update.shortfall == 1  # it covered 2 of the 8 waiting units; the first PO 6
-    assert _promised(shop, bob) == _day(shop, 4).isoformat()  # still from the first PO
+    # bob's first 2 units fill the first PO (alice's 4 ahead) with nothing to spare, and
+    # alice (priority 1) ordered 4 units in the last 28 days: P(she orders none in the 4
+    # days) = exp(-4/28 * 4) = 0.57 < 0.9, and the cut PO leaves one unit spare by day 5:
+    # P(Poisson(5/7) <= 1) = 0.84 < 0.9. No receipt is safe: the later of the first PO
+    # and a new order's arrival (5 days, ACME)
+    assert _promised(shop, bob) == _day(shop, 5).isoformat()
 
 
 # -- VMI ------------------------------------------------------------------------------

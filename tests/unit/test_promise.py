@@ -181,3 +181,78 @@ def test_learned_lateness_keeps_promises_a_stated_lead_time_breaks() -> None:
         ]
         assert 0.87 <= float(np.mean(kept)) <= 0.97, deliveries
     assert float(np.mean(future <= LeadTime(7, 1).quantile_days(0.9))) < 0.45
+
+
+def _poisson_cdf(k: int, mean: float) -> float:
+    return sum(math.exp(-mean) * mean**i / math.factorial(i) for i in range(k + 1))
+
+
+def test_room_is_left_for_customers_ranked_ahead_who_may_yet_order() -> None:
+    """alice (priority 1) waits for 4, bob (5) for 2; POs of 10 due in 5 days and 10 more
+    in 9. Customers ahead of bob order 1 unit a day: by day 5, Poisson(5) units, and the
+    first PO leaves 4 to spare: P(≤ 4) = 0.44 < 0.9. By day 9: 14 to spare against
+    Poisson(9): P(≤ 14) = 0.959 ≥ 0.9, so bob is promised day 9. At 0.1 a day the first
+    PO is safe (P(Poisson(0.5) ≤ 4) = 0.9998). alice has nobody ahead: day 5."""
+    lines = [Line(1, 1, 4), Line(2, 5, 2)]
+    incoming = [Incoming(10, TODAY, LeadTime(5)), Incoming(10, TODAY, LeadTime(9))]
+    assert _poisson_cdf(4, 5.0) == pytest.approx(0.4405, abs=1e-4)
+    assert _poisson_cdf(14, 9.0) == pytest.approx(0.9585, abs=1e-4)
+
+    def promised(rate: float) -> dict[int | None, dt.date]:
+        return {
+            p.line_id: p.date
+            for p in promise_lines(
+                today=TODAY,
+                lines=lines,
+                incoming=incoming,
+                replenishment_lead_time=LeadTime(5),
+                preemption=lambda priority: rate if priority > 1 else 0.0,
+            )
+        }
+
+    assert promised(1.0) == {1: TODAY + dt.timedelta(5), 2: TODAY + dt.timedelta(9)}
+    assert promised(0.1) == {1: TODAY + dt.timedelta(5), 2: TODAY + dt.timedelta(5)}
+
+
+def test_a_line_no_receipt_keeps_safe_waits_for_the_preempting_order() -> None:
+    """bob (priority 5) waits for 2 on a PO of 2 due in 3 days; customers ahead order 2
+    units a day, so a unit ahead of him comes at τ ~ Exp(2) and takes his receipt; the
+    order it makes (ACME, 5 days) then serves him at τ + 5. P(ready ≤ d) =
+    1 − F(3) + F(d − 5), F(t) = 1 − exp(−2t): F(3) = 0.9975, so F(d − 5) ≥ 0.8975:
+    d − 5 = 2 (F(1) = 0.865, F(2) = 0.982), day 7. With the PO due in 8 days the same
+    day 7 comes first, so the PO's day 8 stands."""
+
+    def promised(po_days: int) -> dt.date:
+        (p,) = promise_lines(
+            today=TODAY,
+            lines=[Line(1, 5, 2)],
+            incoming=[Incoming(2, TODAY, LeadTime(po_days))],
+            replenishment_lead_time=LeadTime(5),
+            preemption=lambda priority: 2.0,
+        )
+        return p.date
+
+    assert 1 - math.exp(-2) < 0.8975 <= 1 - math.exp(-4)
+    assert promised(3) == TODAY + dt.timedelta(7)
+    assert promised(8) == TODAY + dt.timedelta(8)
+
+
+def test_preemption_only_counts_customers_ranked_ahead() -> None:
+    """The rate is asked for the line's aged priority: alice (1) has nobody ahead, and a
+    rate of 0 gives the plain walk."""
+    asked: list[int] = []
+
+    def rate(priority: int) -> float:
+        asked.append(priority)
+        return 0.0
+
+    lines = [Line(1, 1, 1), Line(2, 5, 1)]
+    plain = promise_lines(
+        today=TODAY, lines=lines, incoming=[Incoming(2, TODAY, LeadTime(4))],
+        replenishment_lead_time=LeadTime(5),
+    )  # fmt: skip
+    with_rate = promise_lines(
+        today=TODAY, lines=lines, incoming=[Incoming(2, TODAY, LeadTime(4))],
+        replenishment_lead_time=LeadTime(5), preemption=rate,
+    )  # fmt: skip
+    assert plain == with_rate and sorted(asked) == [1, 5]

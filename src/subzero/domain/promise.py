@@ -27,8 +27,15 @@ conditional quantile: the first d ≥ k with P(𝓛 ≤ d | 𝓛 ≥ k) ≥ conf
 later than anything the model allows (P(𝓛 ≥ k) ≈ 0) has no date to promise honestly:
 it is promised today with probability 0, and ``alerts`` flags it.
 
+Customers ranked ahead of a line may yet order and take arriving stock first (the
+allocation rule puts priority before order time): ``promise_lines`` keeps a receipt for
+a line only if it is safe, at ``confidence``, from their demand until it arrives
+(Poisson at the rate they ordered the item recently); otherwise the line is promised
+the day the order their demand would make serves it (``_preempted``).
+
 The probability stored with a promise is P(𝓛 ≤ promised − t0 | 𝓛 ≥ k) for the latest
 receipt the line relies on: at least ``confidence``, except for the unknown case above.
+The risk of preemption moves the date; it is not in that probability.
 """
 
 from __future__ import annotations
@@ -36,11 +43,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from statistics import NormalDist
 
-from subzero.domain.allocation import WaitingLine, waiting_queue
+from subzero.domain.allocation import WaitingLine, effective_priority, waiting_queue
 from subzero.domain.errors import InvalidParameter
 
 __all__ = ["STATED_WEIGHT", "Incoming", "LeadTime", "Promise", "promise_lines"]
@@ -167,8 +175,19 @@ def promise_lines(
     replenishment_lead_time: LeadTime,
     confidence: float = 0.9,
     aging_days: int = 7,
+    preemption: Callable[[int], float] | None = None,
 ) -> list[Promise]:
     """Promises for the backordered ``lines`` of one item (see the module docstring).
+
+    A line is ready on the first receipt day d by which the receipts cover every unit
+    ranked ahead of it and its own; with ``preemption``, customers ranked ahead of it
+    (priority p, aged) may yet order and take arriving stock first (the allocation
+    rule), so the receipt must also leave room for their orders until d: units
+    D ~ Poisson(preemption(p) · (d − today)) with P(D ≤ slack) ≥ ``confidence``, slack
+    the receipts' units beyond those ranked ahead and the line's own. A line that no
+    receipt keeps safe is served by its first receipt unless preempted, and then by the
+    order the preempting demand makes (``_preempted``). The probability stored stays
+    the lead time's.
 
     Args:
         today: the planning day.
@@ -177,26 +196,79 @@ def promise_lines(
         replenishment_lead_time: lead time of an order placed today for uncovered units.
         confidence: target probability that a promise is kept.
         aging_days: the allocation rule's priority ageing (see ``allocation``).
+        preemption: units per day that customers of a priority strictly ahead of the
+            given one (1 … p − 1) order of the item (their Poisson rate); None: none.
     """
     schedule = sorted(
         ((inc.arrival(today, confidence), inc) for inc in incoming if inc.units > 0),
         key=lambda pair: pair[0],
     )
+    supply = list(accumulate(inc.units for _, inc in schedule))
     fresh = Incoming(units=0, ordered_on=today, lead_time=replenishment_lead_time)
     out: list[Promise] = []
-    slot, left = 0, schedule[0][1].units if schedule else 0
+    ahead = 0
     for line in waiting_queue(lines, today, aging_days):
-        need = line.backordered
-        day, source = today, fresh
-        while need > 0 and slot < len(schedule):
-            take = min(need, left)
-            need -= take
-            left -= take
-            day, source = schedule[slot]
-            if left == 0:
-                slot += 1
-                left = schedule[slot][1].units if slot < len(schedule) else 0
-        if need > 0:
-            day, source = fresh.arrival(today, confidence), fresh
+        rate = (
+            0.0 if preemption is None else preemption(effective_priority(line, today, aging_days))
+        )
+        day, source = fresh.arrival(today, confidence), fresh
+        plain: tuple[dt.date, Incoming, int, float] | None = None
+        for (arrival, inc), covered in zip(schedule, supply, strict=True):
+            slack = covered - ahead - line.backordered
+            if slack < 0:
+                continue
+            plain = plain or (arrival, inc, slack, rate)
+            if _poisson_cdf(slack, rate * (arrival - today).days) >= confidence:
+                day, source = arrival, inc
+                break
+        else:
+            if plain is not None:
+                day, source = _preempted(plain, fresh, day, today, confidence)
+        ahead += line.backordered
         out.append(Promise(line.id, day, source.probability_by(day, today)))
     return out
+
+
+def _preempted(
+    plain: tuple[dt.date, Incoming, int, float],
+    fresh: Incoming,
+    fresh_day: dt.date,
+    today: dt.date,
+    confidence: float,
+) -> tuple[dt.date, Incoming]:
+    """The day for a line whose receipt (``plain``) is not safe from preemption.
+
+    Units ahead of the line arrive at rate λ (Poisson); the receipt on day a leaves
+    ``slack`` units to spare, so the line is preempted at τ, the arrival of unit
+    slack + 1 (Erlang: F(t) = P(τ ≤ t) = 1 − P(Poisson(λt) ≤ slack)). The preempting
+    demand's own order (placed at τ, arriving τ + q; q = ``fresh_day`` − today) then
+    serves the line: it is ready at max(a, τ + q), or at a if τ ≥ a. So
+    P(ready ≤ d) = 1 − F(a) + F(d − q) for a ≤ d ≤ a + q, and the promise is the first
+    d ≥ a with F(d − q) ≥ F(a) − (1 − confidence).
+    """
+    arrival, source, slack, rate = plain
+    lead = (fresh_day - today).days
+    span = (arrival - today).days
+
+    def erlang(days: int) -> float:
+        return 1.0 - _poisson_cdf(slack, rate * days)
+
+    need = erlang(span) - (1.0 - confidence)
+    wait = next((t for t in range(span + 1) if erlang(t) >= need), span)
+    day = today + dt.timedelta(days=wait + lead)
+    if day <= arrival:
+        return arrival, source
+    return day, Incoming(0, day - dt.timedelta(days=lead), fresh.lead_time)
+
+
+def _poisson_cdf(k: int, mean: float) -> float:
+    """P(N ≤ k) for N ~ Poisson(mean)."""
+    if mean <= 0.0:
+        return 1.0
+    term = total = math.exp(-mean)
+    for i in range(1, k + 1):
+        term *= mean / i
+        total += term
+        if total >= 1.0 - 1e-12:
+            break
+    return min(total, 1.0)

@@ -10,7 +10,8 @@
    latest first. Re-running on an unchanged position changes nothing. A vendor-managed
    item is left to its supplier;
 3. **re-promise** every open line from free stock, open purchase orders and the
-   supplier's lead time, stated and as its recent deliveries kept it
+   supplier's lead time, stated and as its recent deliveries kept it, allowing for
+   what customers ranked ahead of each line are expected to order meanwhile
    (``domain.promise``); each changed promise is a ``PromiseChanged`` event.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from subzero.domain.allocation import allocate
@@ -46,6 +47,10 @@ from subzero.service.unit_of_work import UnitOfWork
 __all__ = ["ReplenishmentChange", "position_of", "rebalance"]
 
 logger = logging.getLogger(__name__)
+
+PREEMPTION_WINDOW_DAYS = 28
+"""Recent demand by priority over this many days sets how fast customers ranked ahead of
+a waiting line are expected to order (``domain.promise``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +178,7 @@ def _repromise(uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Con
         incoming=incoming,
         replenishment_lead_time=lead_of(item.supplier),
         confidence=ctx.promise_confidence,
+        preemption=_preemption(uow, item, lines, ctx),
     )
     by_id = {line.id: line for line in lines}
     for promise in promises:
@@ -180,6 +186,22 @@ def _repromise(uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Con
     for line in lines:
         if line.backordered == 0 and line.promised_date is None:
             _set_promise(uow, line, ctx.today, 1.0, ctx)
+
+
+def _preemption(
+    uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Context
+) -> Callable[[int], float] | None:
+    """Units per day that customers ranked ahead of a priority ordered of the item over
+    the last ``PREEMPTION_WINDOW_DAYS``; None when no line waits (nothing to promise)."""
+    if not any(line.backordered > 0 for line in lines):
+        return None
+    since = ctx.now - dt.timedelta(days=PREEMPTION_WINDOW_DAYS)
+    units = uow.orders.units_by_priority(item, since=since)
+
+    def rate(priority: int) -> float:
+        return sum(u for p, u in units.items() if p < priority) / PREEMPTION_WINDOW_DAYS
+
+    return rate
 
 
 def _set_promise(

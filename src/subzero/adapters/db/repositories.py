@@ -246,6 +246,16 @@ class SqlOrders:
             (sku, name, at.date(), int(qty)) for sku, name, at, qty in self.session.execute(stmt)
         ]
 
+    def units_by_priority(self, item: Item, *, since: dt.datetime) -> dict[int, int]:
+        """Units of ``item`` ordered since ``since``, by the lines' priority."""
+        c = tables.order_lines.c
+        stmt = (
+            select(c.priority, func.sum(c.qty))
+            .where(c.item_id == item.id, c.placed_at >= since)
+            .group_by(c.priority)
+        )
+        return {int(p): int(units) for p, units in self.session.execute(stmt)}
+
     def backordered_total(self) -> int:
         c = tables.order_lines.c
         total = self.session.scalar(

@@ -152,6 +152,8 @@ order_lines = Table(
         name="units_balance",
     ),
     Index("ix_order_lines_item_open", "item_id", "qty", "shipped", "cancelled"),
+    # migration 0008: recent demand of an item by priority, for promises
+    Index("ix_order_lines_item_placed", "item_id", "placed_at"),
 )
 
 purchase_orders = Table(

@@ -1,5 +1,6 @@
-"""promises learn lateness: when a supplier's stated lead time was last set, and when
-each purchase order's first receipt came (indexed per supplier, back-filled)
+"""promises learn lateness and preemption: when a supplier's stated lead time was last
+set, when each purchase order's first receipt came (indexed per supplier, back-filled),
+and an index of order lines by item and time
 
 Revision ID: 0008
 Revises: 0007
@@ -33,9 +34,11 @@ def upgrade() -> None:
         "purchase_orders",
         ["supplier_id", "first_received_at"],
     )
+    op.create_index("ix_order_lines_item_placed", "order_lines", ["item_id", "placed_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_order_lines_item_placed", table_name="order_lines")
     op.drop_index("ix_purchase_orders_supplier_received", table_name="purchase_orders")
     with op.batch_alter_table("purchase_orders") as batch:
         batch.drop_column("first_received_at")
