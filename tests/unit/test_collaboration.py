@@ -240,10 +240,15 @@ def test_the_shortfall_counts_only_what_this_order_covered(shop: Shop) -> None:
     assert update.shortfall == 1  # it covered 2 of the 8 waiting units; the first PO 6
     # bob's first 2 units fill the first PO (alice's 4 ahead) with nothing to spare, and
     # alice (priority 1) ordered 4 units in the last 28 days: P(she orders none in the 4
-    # days) = exp(-4/28 * 4) = 0.57 < 0.9, and the cut PO leaves one unit spare by day 5:
-    # P(Poisson(5/7) <= 1) = 0.84 < 0.9. No receipt is safe: the later of the first PO
-    # and a new order's arrival (5 days, ACME)
+    # days) = exp(-4/28 * 4) = 0.57 < 0.9. By day 5 the cut PO's unit and the new draft
+    # for its shortfall bring 2 more, spare for him (his own later line waits behind):
+    # P(Poisson(5/7) <= 2) = 0.96 >= 0.9, so day 5
     assert _promised(shop, bob) == _day(shop, 5).isoformat()
+    assert [(p.qty, p.status) for p in purchase_orders(shop.uow(), sku="W")] == [
+        (6, "sent"),
+        (1, "sent"),
+        (1, "draft"),
+    ]
 
 
 # -- VMI ------------------------------------------------------------------------------
