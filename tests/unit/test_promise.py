@@ -220,21 +220,23 @@ def test_a_line_no_receipt_keeps_safe_waits_for_the_preempting_order() -> None:
     order it makes (ACME, 5 days) then serves him at τ + 5. P(ready ≤ d) =
     1 − F(3) + F(d − 5), F(t) = 1 − exp(−2t): F(3) = 0.9975, so F(d − 5) ≥ 0.8975:
     d − 5 = 2 (F(1) = 0.865, F(2) = 0.982), day 7. With the PO due in 8 days the same
-    day 7 comes first, so the PO's day 8 stands."""
+    day 7 comes first, so the PO's day 8 stands. At half a unit a day preemption comes
+    later: F(3) = 1 − exp(−1.5) = 0.777, F(t) ≥ 0.677 first at t = 3 (F(2) = 0.632),
+    day 8."""
 
-    def promised(po_days: int) -> dt.date:
+    def promised(po_days: int, rate: float = 2.0) -> dt.date:
         (p,) = promise_lines(
             today=TODAY,
             lines=[Line(1, 5, 2)],
             incoming=[Incoming(2, TODAY, LeadTime(po_days))],
             replenishment_lead_time=LeadTime(5),
-            preemption=lambda priority: 2.0,
+            preemption=lambda priority: rate,
         )
         return p.date
 
-    assert 1 - math.exp(-2) < 0.8975 <= 1 - math.exp(-4)
     assert promised(3) == TODAY + dt.timedelta(7)
     assert promised(8) == TODAY + dt.timedelta(8)
+    assert promised(3, rate=0.5) == TODAY + dt.timedelta(8)
 
 
 def test_preemption_only_counts_customers_ranked_ahead() -> None:
