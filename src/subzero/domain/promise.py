@@ -113,8 +113,8 @@ class LeadTime:
         """P(𝓛 ≤ days | 𝓛 ≥ waited_days); 0 when that condition is out of reach."""
         if waited_days < 1:
             return self.cdf(days)
-        gone = self.cdf(waited_days - 1)
-        if 1.0 - gone < _NEGLIGIBLE or days < waited_days:
+        gone = self._gone(waited_days)
+        if gone is None or days < waited_days:
             return 0.0
         return min(1.0, max(0.0, (self.cdf(days) - gone) / (1.0 - gone)))
 
@@ -122,10 +122,16 @@ class LeadTime:
         """(first day allowed, the unconditional cdf level that day must reach)."""
         if waited_days < 1:
             return 0, p - 1e-12
-        gone = self.cdf(waited_days - 1)
-        if 1.0 - gone < _NEGLIGIBLE:
+        gone = self._gone(waited_days)
+        if gone is None:
             return waited_days, None
         return waited_days, gone + p * (1.0 - gone) - 1e-12
+
+    def _gone(self, waited_days: int) -> float | None:
+        """P(𝓛 < waited_days) for an order not come in ``waited_days`` ≥ 1 days; None
+        when 𝓛 ≥ waited_days is out of the model's reach."""
+        gone = self.cdf(waited_days - 1)
+        return None if 1.0 - gone < _NEGLIGIBLE else gone
 
     def _upper(self, level: float) -> int:
         """A whole day whose cdf reaches ``level`` (up to the Normal's rounding)."""
