@@ -29,10 +29,10 @@ from subzero.domain.events import (
     PurchaseOrderChanged,
     PurchaseOrderCreated,
 )
-from subzero.domain.items import Item, Supplier
+from subzero.domain.items import Item
 from subzero.domain.orders import OrderLine
 from subzero.domain.position import StockPosition, stock_position
-from subzero.domain.promise import LeadTime, promise_lines
+from subzero.domain.promise import promise_lines
 from subzero.domain.purchasing import POStatus, PurchaseOrder, due_period
 from subzero.planning.policies.kinds import (
     PolicyKind,
@@ -164,19 +164,15 @@ def _changed(
 
 
 def _repromise(uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Context) -> None:
-    leads: dict[str, LeadTime] = {}
-
-    def lead_of(supplier: Supplier) -> LeadTime:
-        if supplier.name not in leads:
-            leads[supplier.name] = promise_lead_time(uow, supplier)
-        return leads[supplier.name]
-
-    incoming = [incoming_of(po, lead_of(po.supplier)) for po in uow.purchase_orders.open_for(item)]
+    incoming = [
+        incoming_of(po, promise_lead_time(uow, po.supplier))  # the repository caches the read
+        for po in uow.purchase_orders.open_for(item)
+    ]
     promises = promise_lines(
         today=ctx.today,
         lines=lines,
         incoming=incoming,
-        replenishment_lead_time=lead_of(item.supplier),
+        replenishment_lead_time=promise_lead_time(uow, item.supplier),
         confidence=ctx.promise_confidence,
         preemption=_preemption(uow, item, lines, ctx),
     )
