@@ -268,13 +268,12 @@ class _PurchaseOrders:
     def deliveries(
         self, supplier: Supplier
     ) -> Sequence[tuple[dt.datetime, dt.datetime, dt.date | None]]:
-        first: dict[int, dt.datetime] = {}
-        for r in self.store.receipts:
-            if r.po.supplier is supplier and r.po.sent_at is not None:
-                first.setdefault(r.po.id or 0, r.at)
         return [
-            (self.store.pos[i].sent_at, at, self.store.pos[i].first_expected_date)  # type: ignore[misc]
-            for i, at in sorted(first.items())
+            (po.sent_at, po.first_received_at, po.first_expected_date)
+            for _, po in sorted(self.store.pos.items())
+            if po.supplier is supplier
+            and po.sent_at is not None
+            and po.first_received_at is not None
         ]
 
     def recent_lateness(self, supplier: Supplier, *, latest: int) -> tuple[int, ...]:

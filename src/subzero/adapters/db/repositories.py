@@ -321,12 +321,14 @@ class SqlPurchaseOrders:
         self, supplier: Supplier
     ) -> Sequence[tuple[dt.datetime, dt.datetime, dt.date | None]]:
         """(sent, first receipt, expected date when sent) of each delivered PO."""
-        po, rc = tables.purchase_orders.c, tables.receipts.c
+        po = tables.purchase_orders.c
         stmt = (
-            select(po.sent_at, func.min(rc.at), po.first_expected_date)
-            .join(tables.receipts, rc.po_id == po.id)
-            .where(po.supplier_id == supplier.id, po.sent_at.is_not(None))
-            .group_by(po.id, po.sent_at, po.first_expected_date)
+            select(po.sent_at, po.first_received_at, po.first_expected_date)
+            .where(
+                po.supplier_id == supplier.id,
+                po.sent_at.is_not(None),
+                po.first_received_at.is_not(None),
+            )
             .order_by(po.id)
         )
         return [(sent, received, first) for sent, received, first in self.session.execute(stmt)]
@@ -354,14 +356,10 @@ class SqlPurchaseOrders:
         )
         if supplier.lead_time_set_at is not None:  # orders sent under the lead time stated now
             stmt = stmt.where(po.sent_at > supplier.lead_time_set_at)
-        rows = self.session.execute(stmt)
-        lateness = tuple((_utc_day(received) - expected).days for received, expected in rows)
+        rows = self.session.execute(stmt)  # UtcDateTime: aware UTC, so .date() is the UTC day
+        lateness = tuple((received.date() - expected).days for received, expected in rows)
         self._lateness[key] = lateness
         return lateness
-
-
-def _utc_day(at: dt.datetime) -> dt.date:
-    return (at if at.tzinfo is None else at.astimezone(dt.UTC)).date()
 
 
 class SqlEventLog:
