@@ -258,3 +258,58 @@ def test_preemption_only_counts_customers_ranked_ahead() -> None:
         replenishment_lead_time=LeadTime(5), preemption=rate,
     )  # fmt: skip
     assert plain == with_rate and sorted(asked) == [1, 5]
+
+
+def test_the_probability_told_counts_the_risk_of_preemption() -> None:
+    """bob's day-9 promise above (deterministic receipt, 14 units to spare, customers
+    ahead at 1 a day) is kept unless 15 units ahead come by day 9, P = 1 −
+    P(Poisson(9) ≤ 14), and even then if they came by day 4, since the order they make
+    (5 days) arrives by day 9: P = P(Poisson(9) ≤ 14) + 1 − P(Poisson(4) ≤ 14). The
+    preempted line waiting for the order (the case above: τ ~ Exp(2), day 7, order 5
+    days) is ready by day 7 when τ ≤ 2 or τ > 3: 1 − e⁻⁴ + e⁻⁶."""
+    (_, bob) = promise_lines(
+        today=TODAY,
+        lines=[Line(1, 1, 4), Line(2, 5, 2)],
+        incoming=[Incoming(10, TODAY, LeadTime(5)), Incoming(10, TODAY, LeadTime(9))],
+        replenishment_lead_time=LeadTime(5),
+        preemption=lambda priority: 1.0 if priority > 1 else 0.0,
+    )
+    assert bob.date == TODAY + dt.timedelta(9)
+    assert bob.probability == pytest.approx(_poisson_cdf(14, 9.0) + 1 - _poisson_cdf(14, 4.0))
+    (waiting,) = promise_lines(
+        today=TODAY,
+        lines=[Line(1, 5, 2)],
+        incoming=[Incoming(2, TODAY, LeadTime(3))],
+        replenishment_lead_time=LeadTime(5),
+        preemption=lambda priority: 2.0,
+    )
+    assert waiting.date == TODAY + dt.timedelta(7)
+    assert waiting.probability == pytest.approx(1 - math.exp(-4) + math.exp(-6))
+
+
+@pytest.mark.parametrize(
+    ("units", "need", "mean", "sd", "rate"),
+    [(3, 1, 5, 2, 0.1), (3, 1, 5, 2, 1.0), (6, 2, 6, 2, 0.3), (4, 2, 6, 1, 0.5), (10, 2, 4, 1, 0.3)],
+)
+def test_the_probability_told_matches_a_simulation_of_the_risks(
+    units: int, need: int, mean: float, sd: float, rate: float
+) -> None:
+    """Simulate what the promise reasons about: the receipt comes at A ~ Normal(mean,
+    sd); units ahead of the line come as a Poisson process and the (slack + 1)-th, at τ
+    (Gamma(slack + 1, 1/rate)), takes the line's receipt if τ < A; its own order (5
+    days) then serves the line at max(A, τ + 5). The probability told is that of being
+    ready by the promised day, erring low by at most a point (τ and A are counted at the
+    end of their day)."""
+    (promise,) = promise_lines(
+        today=TODAY,
+        lines=[Line(1, 5, need)],
+        incoming=[Incoming(units, TODAY, LeadTime(mean, sd))],
+        replenishment_lead_time=LeadTime(5),
+        preemption=lambda priority: rate,
+    )
+    rng = np.random.default_rng(7)
+    arrival = rng.normal(mean, sd, 200_000)
+    tau = rng.gamma(units - need + 1, 1.0 / rate, arrival.size)
+    ready = np.where(tau < arrival, np.maximum(arrival, tau + 5), arrival)
+    simulated = float(np.mean(ready <= (promise.date - TODAY).days))
+    assert simulated - 0.01 <= promise.probability <= simulated + 0.003

@@ -33,9 +33,11 @@ a line only if it is safe, at ``confidence``, from their demand until it arrives
 (Poisson at the rate they ordered the item recently); otherwise the line is promised
 the day the order their demand would make serves it (``_preempted``).
 
-The probability stored with a promise is P(𝓛 ≤ promised − t0 | 𝓛 ≥ k) for the latest
-receipt the line relies on: at least ``confidence``, except for the unknown case above.
-The risk of preemption moves the date; it is not in that probability.
+The probability stored with a promise is the chance the line is ready by then: that the
+receipt it relies on comes, P(𝓛 ≤ promised − t0 | 𝓛 ≥ k), times the chance that no
+customer ranked ahead takes it first or that, if one does, the order their demand makes
+comes in time too (``_ready_probability``). The date rule weighs each risk against
+``confidence`` apart, so the product can fall a little below it.
 """
 
 from __future__ import annotations
@@ -192,8 +194,8 @@ def promise_lines(
     D ~ Poisson(preemption(p) · (d − today)) with P(D ≤ slack) ≥ ``confidence``, slack
     the receipts' units beyond those ranked ahead and the line's own. A line that no
     receipt keeps safe is served by its first receipt unless preempted, and then by the
-    order the preempting demand makes (``_preempted``). The probability stored stays
-    the lead time's.
+    order the preempting demand makes (``_preempted``). The probability stored counts
+    both risks (``_ready_probability``).
 
     Args:
         today: the planning day.
@@ -217,7 +219,7 @@ def promise_lines(
         rate = (
             0.0 if preemption is None else preemption(effective_priority(line, today, aging_days))
         )
-        day, source = fresh.arrival(today, confidence), fresh
+        day = fresh.arrival(today, confidence)
         plain: tuple[dt.date, Incoming, int, float] | None = None
         for (arrival, inc), covered in zip(schedule, supply, strict=True):
             slack = covered - ahead - line.backordered
@@ -225,23 +227,27 @@ def promise_lines(
                 continue
             plain = plain or (arrival, inc, slack, rate)
             if _poisson_cdf(slack, rate * (arrival - today).days) >= confidence:
-                day, source = arrival, inc
+                day, plain = arrival, (arrival, inc, slack, rate)
                 break
         else:
             if plain is not None:
-                day, source = _preempted(plain, fresh, day, today, confidence)
+                day = _preempted(plain, day, today, confidence)
         ahead += line.backordered
-        out.append(Promise(line.id, day, source.probability_by(day, today)))
+        probability = (
+            fresh.probability_by(day, today)
+            if plain is None
+            else _ready_probability(day, plain, fresh, today)
+        )
+        out.append(Promise(line.id, day, probability))
     return out
 
 
 def _preempted(
     plain: tuple[dt.date, Incoming, int, float],
-    fresh: Incoming,
     fresh_day: dt.date,
     today: dt.date,
     confidence: float,
-) -> tuple[dt.date, Incoming]:
+) -> dt.date:
     """The day for a line whose receipt (``plain``) is not safe from preemption.
 
     Units ahead of the line arrive at rate λ (Poisson); the receipt on day a leaves
@@ -252,7 +258,7 @@ def _preempted(
     P(ready ≤ d) = 1 − F(a) + F(d − q) for a ≤ d ≤ a + q, and the promise is the first
     d ≥ a with F(d − q) ≥ F(a) − (1 − confidence).
     """
-    arrival, source, slack, rate = plain
+    arrival, _, slack, rate = plain
     lead = (fresh_day - today).days
     span = (arrival - today).days
 
@@ -261,10 +267,39 @@ def _preempted(
 
     need = erlang(span) - (1.0 - confidence)
     wait = next((t for t in range(span + 1) if erlang(t) >= need), span)
-    day = today + dt.timedelta(days=wait + lead)
-    if day <= arrival:
-        return arrival, source
-    return day, Incoming(0, day - dt.timedelta(days=lead), fresh.lead_time)
+    return max(arrival, today + dt.timedelta(days=wait + lead))
+
+
+def _ready_probability(
+    day: dt.date, plain: tuple[dt.date, Incoming, int, float], fresh: Incoming, today: dt.date
+) -> float:
+    """P(the line is ready by ``day``), counting both risks the rule weighs.
+
+    The line's receipt arrives on day s (its lead-time law, given it has not come). The
+    line is ready then unless a unit ahead of it arrived first, at τ ≤ s (the Erlang F
+    of ``_preempted``); in that case the preempting demand's own order, placed at τ and
+    arriving τ + Q (Q the lead time of an order placed then), serves it at
+    max(s, τ + Q). So, summing over the arrival day s ≤ ``day``:
+
+        P = Σ_s P(A = s) · [1 − F(s) + Σ_{t=1..s} (F(t) − F(t − 1)) · P(Q ≤ day − t)]
+
+    with days counted from today and τ counted at the end of its day, which errs low.
+    Demand ahead and deliveries are taken as independent.
+    """
+    _, source, slack, rate = plain
+    if rate <= 0.0:
+        return source.probability_by(day, today)
+    left = (day - today).days
+    total = caught = preempted = reached = 0.0
+    for s in range(left + 1):
+        if s > 0:
+            f_s = 1.0 - _poisson_cdf(slack, rate * s)
+            caught += (f_s - preempted) * fresh.lead_time.cdf(left - s)
+            preempted = f_s
+        by_s = source.probability_by(today + dt.timedelta(days=s), today)
+        total += (by_s - reached) * (1.0 - preempted + caught)
+        reached = by_s
+    return min(1.0, max(0.0, total))
 
 
 def _poisson_cdf(k: int, mean: float) -> float:
