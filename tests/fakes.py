@@ -219,11 +219,14 @@ class _Orders:
     def backordered_total(self) -> int:
         return sum(ln.backordered for ln in self._lines())
 
-    def units_by_priority(self, item: Item, *, since: dt.datetime) -> dict[int, int]:
-        out: dict[int, int] = {}
+    def line_sizes_by_priority(
+        self, item: Item, *, since: dt.datetime
+    ) -> dict[int, dict[int, int]]:
+        out: dict[int, dict[int, int]] = {}
         for ln in self._lines():
             if ln.item is item and ln.placed_at >= since:
-                out[ln.priority] = out.get(ln.priority, 0) + ln.qty
+                sizes = out.setdefault(ln.priority, {})
+                sizes[ln.qty] = sizes.get(ln.qty, 0) + 1
         return out
 
 

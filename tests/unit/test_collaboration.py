@@ -146,16 +146,17 @@ def test_a_draft_cannot_be_confirmed(shop: Shop) -> None:
 
 def test_confirm_with_a_later_date_repromises_at_once(shop: Shop) -> None:
     """alice is promised the new day 8. bob's 2 units fill the PO behind alice's 4 with
-    none to spare, and alice's 4 units of the last 28 days say customers ahead of him
-    order λ = 1/7 a day (``domain.promise``): P(none by day 8) = exp(-8/7) = 0.32, so he
-    is promised by the order such demand would make: the first t with 1 - exp(-t/7) >=
-    0.68 - 0.1 is 7, plus ACME's 5 days: day 12."""
+    none to spare, and alice's one line of the last 28 days says customers ahead of him
+    place λ = 1/28 lines a day (``domain.promise``): P(none by day 8) = exp(-8/28) =
+    0.75 < 0.9, so he is promised by the order such demand would make: the first t with
+    1 - exp(-t/28) >= 0.25 - 0.1 is 5 (0.164; t = 4: 0.133), plus ACME's 5 days: day
+    10."""
     bob, alice, po_id = _sent_po_for_backorders(shop)
     update = shop.bus.handle(c.ConfirmPurchaseOrder(po_id, "ACME", _day(shop, 8)))
     assert _promised(shop, alice) == _day(shop, 8).isoformat()
-    assert _promised(shop, bob) == _day(shop, 12).isoformat()
+    assert _promised(shop, bob) == _day(shop, 10).isoformat()
     assert {(r.order_id, r.new_date) for r in update.repromised} == {
-        (bob, _day(shop, 12)),
+        (bob, _day(shop, 10)),
         (alice, _day(shop, 8)),
     }
 
@@ -170,13 +171,14 @@ def test_reschedule_moves_the_date_and_the_promises_with_it(shop: Shop) -> None:
         _day(shop, 9).isoformat(),
     )
     assert (event["old_qty"], event["new_qty"]) == (6, 6)
-    # bob, behind alice with nothing to spare, was promised day 9 (alice's demand may take
-    # the PO: 4 + 5, see the confirm test); the PO at day 9 moves him to 7 + 5 = day 12
-    # (P(no preemption by day 9) = exp(-9/7) = 0.28; 1 - exp(-t/7) >= 0.62 at t = 7)
+    # bob, behind alice with nothing to spare, was promised day 7 (alice's next line may
+    # take the PO, see the confirm test: P(none by day 5) = exp(-5/28) = 0.84; 1 -
+    # exp(-t/28) >= 0.06 at t = 2, plus 5); the PO at day 9 moves him to 6 + 5 = day 11
+    # (P(none by day 9) = exp(-9/28) = 0.73; 1 - exp(-t/28) >= 0.17 at t = 6: 0.193)
     changes = _events(shop, "PromiseChanged", order_id=bob)
     assert (changes[-1]["old_date"], changes[-1]["new_date"]) == (
-        _day(shop, 9).isoformat(),
-        _day(shop, 12).isoformat(),
+        _day(shop, 7).isoformat(),
+        _day(shop, 11).isoformat(),
     )
     with pytest.raises(InvalidParameter, match="in the past"):
         shop.bus.handle(c.ReschedulePurchaseOrder(po_id, "ACME", _day(shop, -1)))
@@ -195,20 +197,17 @@ def test_a_quantity_cut_below_the_backorders_moves_them_to_later_receipts(shop: 
     assert "below the 6 backordered unit(s) it covered" in str(event["note"])
     assert "3 unit(s) wait for the next receipts" in str(event["note"])
     # alice (priority 1) keeps 3 units from the PO and waits for 1 more, from the new
-    # draft (day 7); bob's 2 move to that draft too, with nothing to spare behind alice:
-    # P(no preemption in 5 days) = exp(-5/7) = 0.49, 1 - exp(-t/7) >= 0.41 at t = 4,
-    # so 4 + 5 days from today; he was promised day 9 of the PO's story before (two days
-    # ago, by the same rule: 4 + 5)
+    # draft (day 7); bob's 2 move to that draft too, with nothing to spare behind alice,
+    # whose next line would take them: P(none in 5 days) = exp(-5/28) = 0.84, 1 -
+    # exp(-t/28) >= 0.06 at t = 2, so 2 + 5 days from today; he was promised day 7 of
+    # the PO's story before (two days ago, by the same rule: 2 + 5)
     day7 = _day(shop, 5).isoformat()
     assert _promised(shop, alice) == day7
-    assert _promised(shop, bob) == _day(shop, 9).isoformat()
+    assert _promised(shop, bob) == _day(shop, 7).isoformat()
     last = _events(shop, "PromiseChanged", order_id=alice)[-1]
     assert (last["old_date"], last["new_date"]) == (_day(shop, 3).isoformat(), day7)
     last = _events(shop, "PromiseChanged", order_id=bob)[-1]
-    assert (last["old_date"], last["new_date"]) == (
-        _day(shop, 7).isoformat(),
-        _day(shop, 9).isoformat(),
-    )
+    assert (last["old_date"], last["new_date"]) == (day7, _day(shop, 7).isoformat())
     assert {r.order_id for r in update.repromised} == {bob, alice}
     # make-to-order covers the cut with a new draft of 3
     assert [(p.qty, p.status) for p in purchase_orders(shop.uow(), sku="W")] == [
@@ -219,13 +218,14 @@ def test_a_quantity_cut_below_the_backorders_moves_them_to_later_receipts(shop: 
 
 def test_a_cut_that_still_covers_the_backorders_moves_nothing(shop: Shop) -> None:
     bob, _alice, po_id = _sent_po_for_backorders(shop)
-    raised = shop.bus.handle(c.ReschedulePurchaseOrder(po_id, "ACME", qty=10))
-    assert raised.note == "quantity raised 6 -> 10"
-    # 9 leaves bob 3 units to spare against alice's λ = 1/7 a day for 5 days:
-    # P(Poisson(5/7) <= 3) = 0.994, safe; a cut to 7 (P(<= 1) = 0.84) would move him
-    update = shop.bus.handle(c.ReschedulePurchaseOrder(po_id, "ACME", qty=9))
+    raised = shop.bus.handle(c.ReschedulePurchaseOrder(po_id, "ACME", qty=12))
+    assert raised.note == "quantity raised 6 -> 12"
+    # 10 leaves bob 4 units to spare against alice's lines of 4 (1/28 a day) for 5 days:
+    # safe unless two come, P(N <= 1) = exp(-5/28) (1 + 5/28) = 0.986; a cut to 9 (one
+    # line takes the 3 to spare: P(N = 0) = 0.84) would move him
+    update = shop.bus.handle(c.ReschedulePurchaseOrder(po_id, "ACME", qty=10))
     assert update.shortfall == 0 and update.repromised == ()
-    assert update.note == "quantity cut 10 -> 9; waiting backorders stay covered"
+    assert update.note == "quantity cut 12 -> 10; waiting backorders stay covered"
     assert _promised(shop, bob) == _day(shop, 5).isoformat()
 
 
@@ -238,12 +238,13 @@ def test_the_shortfall_counts_only_what_this_order_covered(shop: Shop) -> None:
     shop.bus.handle(c.SendPurchaseOrders((later,)))
     update = shop.bus.handle(c.ReschedulePurchaseOrder(later, "ACME", qty=1))
     assert update.shortfall == 1  # it covered 2 of the 8 waiting units; the first PO 6
-    # bob's first 2 units fill the first PO (alice's 4 ahead) with nothing to spare, and
-    # alice (priority 1) ordered 4 units in the last 28 days: P(she orders none in the 4
-    # days) = exp(-4/28 * 4) = 0.57 < 0.9. By day 5 the cut PO's unit and the new draft
-    # for its shortfall bring 2 more, spare for him (his own later line waits behind):
-    # P(Poisson(5/7) <= 2) = 0.96 >= 0.9, so day 5
-    assert _promised(shop, bob) == _day(shop, 5).isoformat()
+    # bob's first 2 units fill the first PO (alice's 4 ahead, day 4) with nothing to
+    # spare, and alice (priority 1) placed one line of 4 in the last 28 days: P(none in
+    # 4 days) = exp(-4/28) = 0.87 < 0.9. By day 5 the cut PO's unit and the new draft
+    # for its shortfall bring 2 more, which her next line of 4 would take too: P(none in
+    # 5 days) = 0.84. So he waits for the order her line would make: 1 - exp(-t/28) >=
+    # 0.13 - 0.1 at t = 1 (0.035), plus ACME's 5 days: day 6
+    assert _promised(shop, bob) == _day(shop, 6).isoformat()
     assert [(p.qty, p.status) for p in purchase_orders(shop.uow(), sku="W")] == [
         (6, "sent"),
         (1, "sent"),

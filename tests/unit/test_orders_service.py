@@ -200,14 +200,15 @@ def test_higher_priority_order_re_promises_a_lower_one(shop: Shop) -> None:
     shop.clock.advance(days=1)
     alice = shop.order("alice", "W", 2)
     assert _line(shop, alice)["promised_date"] == (day0 + dt.timedelta(5)).isoformat()
-    # bob waits for the new draft (day 6) with nothing to spare, and alice's 2 units of
-    # the last 28 days may come again first: P(none in 5 days) = exp(-5/14) = 0.70 < 0.9;
-    # 1 - exp(-t/14) >= 0.20 at t = 4, plus ACME's 5 days: day 1 + 9 (``domain.promise``)
-    assert _line(shop, bob)["promised_date"] == (day0 + dt.timedelta(10)).isoformat()
+    # bob waits for the new draft (day 6) with nothing to spare, and alice's line of the
+    # last 28 days may come again first: λ = 1/28 lines a day, P(none in 5 days) =
+    # exp(-5/28) = 0.84 < 0.9; 1 - exp(-t/28) >= 0.16 - 0.1 at t = 2 (0.069; t = 1:
+    # 0.035), plus ACME's 5 days: day 1 + 7 (``domain.promise``)
+    assert _line(shop, bob)["promised_date"] == (day0 + dt.timedelta(8)).isoformat()
     changes = [e for e in order_view(shop.uow(), bob).history if e["event"] == "PromiseChanged"]
     assert [(e["old_date"], e["new_date"]) for e in changes] == [
         (None, (day0 + dt.timedelta(5)).isoformat()),
-        ((day0 + dt.timedelta(5)).isoformat(), (day0 + dt.timedelta(10)).isoformat()),
+        ((day0 + dt.timedelta(5)).isoformat(), (day0 + dt.timedelta(8)).isoformat()),
     ]
     assert [p.status for p in _open_pos(shop)] == ["sent", "draft"]
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from subzero.domain.errors import InvalidParameter
-from subzero.domain.promise import Incoming, LeadTime, promise_lines
+from subzero.domain.promise import DemandAhead, Incoming, LeadTime, promise_lines
 
 TODAY = dt.date(2026, 3, 2)
 T0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
@@ -206,7 +206,7 @@ def test_room_is_left_for_customers_ranked_ahead_who_may_yet_order() -> None:
                 lines=lines,
                 incoming=incoming,
                 replenishment_lead_time=LeadTime(5),
-                preemption=lambda priority: rate if priority > 1 else 0.0,
+                preemption=lambda priority: DemandAhead(rate if priority > 1 else 0.0),
             )
         }
 
@@ -230,7 +230,7 @@ def test_a_line_no_receipt_keeps_safe_waits_for_the_preempting_order() -> None:
             lines=[Line(1, 5, 2)],
             incoming=[Incoming(2, TODAY, LeadTime(po_days))],
             replenishment_lead_time=LeadTime(5),
-            preemption=lambda priority: rate,
+            preemption=lambda priority: DemandAhead(rate),
         )
         return p.date
 
@@ -244,9 +244,9 @@ def test_preemption_only_counts_customers_ranked_ahead() -> None:
     rate of 0 gives the plain walk."""
     asked: list[int] = []
 
-    def rate(priority: int) -> float:
+    def rate(priority: int) -> DemandAhead:
         asked.append(priority)
-        return 0.0
+        return DemandAhead(0.0)
 
     lines = [Line(1, 1, 1), Line(2, 5, 1)]
     plain = promise_lines(
@@ -272,7 +272,7 @@ def test_the_probability_told_counts_the_risk_of_preemption() -> None:
         lines=[Line(1, 1, 4), Line(2, 5, 2)],
         incoming=[Incoming(10, TODAY, LeadTime(5)), Incoming(10, TODAY, LeadTime(9))],
         replenishment_lead_time=LeadTime(5),
-        preemption=lambda priority: 1.0 if priority > 1 else 0.0,
+        preemption=lambda priority: DemandAhead(1.0 if priority > 1 else 0.0),
     )
     assert bob.date == TODAY + dt.timedelta(9)
     assert bob.probability == pytest.approx(_poisson_cdf(14, 9.0) + 1 - _poisson_cdf(14, 4.0))
@@ -281,7 +281,7 @@ def test_the_probability_told_counts_the_risk_of_preemption() -> None:
         lines=[Line(1, 5, 2)],
         incoming=[Incoming(2, TODAY, LeadTime(3))],
         replenishment_lead_time=LeadTime(5),
-        preemption=lambda priority: 2.0,
+        preemption=lambda priority: DemandAhead(2.0),
     )
     assert waiting.date == TODAY + dt.timedelta(7)
     assert waiting.probability == pytest.approx(1 - math.exp(-4) + math.exp(-6))
@@ -289,7 +289,13 @@ def test_the_probability_told_counts_the_risk_of_preemption() -> None:
 
 @pytest.mark.parametrize(
     ("units", "need", "mean", "sd", "rate"),
-    [(3, 1, 5, 2, 0.1), (3, 1, 5, 2, 1.0), (6, 2, 6, 2, 0.3), (4, 2, 6, 1, 0.5), (10, 2, 4, 1, 0.3)],
+    [
+        (3, 1, 5, 2, 0.1),
+        (3, 1, 5, 2, 1.0),
+        (6, 2, 6, 2, 0.3),
+        (4, 2, 6, 1, 0.5),
+        (10, 2, 4, 1, 0.3),
+    ],
 )
 def test_the_probability_told_matches_a_simulation_of_the_risks(
     units: int, need: int, mean: float, sd: float, rate: float
@@ -305,7 +311,7 @@ def test_the_probability_told_matches_a_simulation_of_the_risks(
         lines=[Line(1, 5, need)],
         incoming=[Incoming(units, TODAY, LeadTime(mean, sd))],
         replenishment_lead_time=LeadTime(5),
-        preemption=lambda priority: rate,
+        preemption=lambda priority: DemandAhead(rate),
     )
     rng = np.random.default_rng(7)
     arrival = rng.normal(mean, sd, 200_000)
@@ -313,3 +319,70 @@ def test_the_probability_told_matches_a_simulation_of_the_risks(
     ready = np.where(tau < arrival, np.maximum(arrival, tau + 5), arrival)
     simulated = float(np.mean(ready <= (promise.date - TODAY).days))
     assert simulated - 0.01 <= promise.probability <= simulated + 0.003
+
+
+def test_demand_ahead_in_lumps_is_the_compound_poisson_law() -> None:
+    """Lines at λ a day asking for Geometric(p) units each: S(t) is Pólya–Aeppli,
+    P(S = 0) = e^(−λt), P(S = x) = e^(−λt) Σ_{n=1..x} (λt)^n / n! · C(x−1, n−1) p^n
+    (1 − p)^(x−n) (Johnson, Kemp & Kotz 2005, Univariate Discrete Distributions, §9.7).
+    One unit a line is plain Poisson; two units a line halves the count that fits."""
+    p, rate, days = 0.55, 0.4, 6.0
+    sizes = tuple((j, p * (1 - p) ** (j - 1)) for j in range(1, 60))
+    lumpy = DemandAhead(rate, sizes)
+    m = rate * days
+
+    def polya_aeppli(x: int) -> float:
+        if x == 0:
+            return math.exp(-m)
+        return math.exp(-m) * sum(
+            m**n / math.factorial(n) * math.comb(x - 1, n - 1) * p**n * (1 - p) ** (x - n)
+            for n in range(1, x + 1)
+        )
+
+    for units in (0, 1, 4, 9, 20):
+        expected = sum(polya_aeppli(x) for x in range(units + 1))
+        assert lumpy.cdf(units, days) == pytest.approx(expected, rel=1e-9)
+    assert DemandAhead(1.0).cdf(14, 9.0) == pytest.approx(_poisson_cdf(14, 9.0))
+    assert DemandAhead(1.0, ((2, 1.0),)).cdf(5, 3.0) == pytest.approx(_poisson_cdf(2, 3.0))
+    assert DemandAhead(0.0).cdf(0, 30.0) == 1.0
+    assert DemandAhead.observed({}, 28) == DemandAhead(0.0)
+
+
+def test_demand_ahead_past_the_exact_table_takes_the_normal_approximation() -> None:
+    """Past 128 units the cdf is Normal(λt E[X], λt E[X²]); for 50 lines a day of one
+    unit over 4 days (Poisson(200)), P(S ≤ 210) = 0.7727 exactly (scipy) against
+    Φ((210.5 − 200)/√200) = 0.7711."""
+    from scipy.stats import poisson
+
+    assert poisson.cdf(210, 200) == pytest.approx(0.7727, abs=1e-4)
+    assert DemandAhead(50.0).cdf(210, 4.0) == pytest.approx(poisson.cdf(210, 200), abs=0.003)
+
+
+def test_demand_ahead_refuses_nonsense() -> None:
+    with pytest.raises(InvalidParameter, match="rate"):
+        DemandAhead(-1.0)
+    with pytest.raises(InvalidParameter, match="sizes"):
+        DemandAhead(1.0, ((0, 1.0),))
+    with pytest.raises(InvalidParameter, match="no weight"):
+        DemandAhead(1.0, ((3, 0.0),))
+
+
+def test_a_customer_who_orders_in_lumps_takes_more_room_than_one_who_orders_singly() -> None:
+    """Same 4 units a month ahead of bob, who has 3 to spare on a PO in 5 days: as four
+    lines of one, P(Poisson(5/7) ≤ 3) = 0.9938 and the PO is safe; as one line of four,
+    the next such line takes them all, P(none in 5 days) = e^(−5/28) = 0.84 < 0.9, and
+    bob waits for the order that line would make (1 − e^(−t/28) ≥ 0.06 at t = 2, + 5)."""
+    assert _poisson_cdf(3, 5 / 7) == pytest.approx(0.9938, abs=1e-4)
+
+    def promised(ahead: DemandAhead) -> dt.date:
+        (p,) = promise_lines(
+            today=TODAY,
+            lines=[Line(1, 5, 1)],
+            incoming=[Incoming(4, TODAY, LeadTime(5))],
+            replenishment_lead_time=LeadTime(5),
+            preemption=lambda priority: ahead,
+        )
+        return p.date
+
+    assert promised(DemandAhead.observed({1: 4}, 28)) == TODAY + dt.timedelta(5)
+    assert promised(DemandAhead.observed({4: 1}, 28)) == TODAY + dt.timedelta(7)

@@ -29,9 +29,11 @@ it is promised today with probability 0, and ``alerts`` flags it.
 
 Customers ranked ahead of a line may yet order and take arriving stock first (the
 allocation rule puts priority before order time): ``promise_lines`` keeps a receipt for
-a line only if it is safe, at ``confidence``, from their demand until it arrives
-(Poisson at the rate they ordered the item recently); otherwise the line is promised
-the day the order their demand would make serves it (``_preempted``).
+a line only if it is safe, at ``confidence``, from their demand until it arrives;
+otherwise the line is promised the day the order their demand would make serves it
+(``_preempted``). Their demand (``DemandAhead``) is compound Poisson: order lines come
+at the rate they came recently, each asking for as many units as a recent line did, so
+an item ordered ten at a time is not mistaken for one ordered one at a time.
 
 The probability stored with a promise is the chance the line is ready by then: that the
 receipt it relies on comes, P(𝓛 ≤ promised − t0 | 𝓛 ≥ k), times the chance that no
@@ -47,16 +49,18 @@ import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import accumulate
 from statistics import NormalDist
 
 from subzero.domain.allocation import WaitingLine, effective_priority, waiting_queue
 from subzero.domain.errors import InvalidParameter
 
-__all__ = ["STATED_WEIGHT", "Incoming", "LeadTime", "Promise", "promise_lines"]
+__all__ = ["STATED_WEIGHT", "DemandAhead", "Incoming", "LeadTime", "Promise", "promise_lines"]
 
 STATED_WEIGHT = 5.0
 _NEGLIGIBLE = 1e-9
+_EXACT_UNITS = 128  # beyond this many units, DemandAhead.cdf takes the Normal approximation
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,77 @@ class LeadTime:
 
 
 @dataclass(frozen=True, slots=True)
+class DemandAhead:
+    """Demand that customers ranked ahead of a line may yet place for its item.
+
+    Compound Poisson: order lines come at ``lines_per_day``, each asking for j units
+    with probability ``sizes`` gives (pairs (j, P), j ≥ 1; default one unit a line,
+    plain Poisson). Over t days the units asked for are S(t) = X₁ + … + X_N,
+    N ~ Poisson(λt) (Feller 1968, An Introduction to Probability Theory, vol. I, §XII.2).
+    """
+
+    lines_per_day: float
+    sizes: tuple[tuple[int, float], ...] = ((1, 1.0),)
+
+    def __post_init__(self) -> None:
+        if self.lines_per_day < 0.0 or any(j < 1 or q < 0.0 for j, q in self.sizes):
+            raise InvalidParameter(f"demand ahead {self}: needs a rate ≥ 0 and sizes ≥ 1")
+        total = sum(q for _, q in self.sizes)
+        if total <= 0.0:
+            raise InvalidParameter(f"demand ahead {self}: sizes have no weight")
+        object.__setattr__(self, "sizes", tuple(sorted((j, q / total) for j, q in self.sizes)))
+
+    @classmethod
+    def observed(cls, line_sizes: dict[int, int], days: float) -> DemandAhead:
+        """From the lines seen over ``days``: {units asked for: how many lines}."""
+        lines = sum(line_sizes.values())
+        if lines == 0:
+            return cls(0.0)
+        return cls(lines / days, tuple(line_sizes.items()))
+
+    def cdf(self, units: int, days: float) -> float:
+        """P(S(days) ≤ units): Σₙ P(N = n) P(X₁ + … + Xₙ ≤ units); sizes are ≥ 1, so
+        n ≤ units. Past ``_EXACT_UNITS`` units, the Normal with the compound law's mean
+        λt E[X] and variance λt E[X²] (continuity-corrected)."""
+        mean = self.lines_per_day * days
+        if mean <= 0.0 or units < 0:
+            return 1.0 if units >= 0 else 0.0
+        if units > _EXACT_UNITS:
+            first = sum(j * q for j, q in self.sizes)
+            second = sum(j * j * q for j, q in self.sizes)
+            return NormalDist(mean * first, math.sqrt(mean * second)).cdf(units + 0.5)
+        table = _sums_within(self.sizes, max(16, 1 << (units - 1).bit_length()))
+        log_mean = math.log(mean)
+        total = 0.0
+        for n, within in enumerate(table[: units + 1]):
+            total += math.exp(n * log_mean - mean - math.lgamma(n + 1)) * within[units]
+        return min(1.0, total)
+
+
+@cache
+def _sums_within(sizes: tuple[tuple[int, float], ...], top: int) -> tuple[tuple[float, ...], ...]:
+    """[n][k] = P(X₁ + … + Xₙ ≤ k) for n, k = 0 … ``top`` (n-fold convolutions cut at
+    ``top``; sizes are ≥ 1, so no more than ``top`` lines fit). Built once per law and
+    table size, a power of two, so an item's lines share it."""
+    pmf = [1.0] + [0.0] * top  # n = 0: nothing asked for
+    out = [tuple(accumulate(pmf))]
+    for _ in range(top):
+        nxt = [0.0] * (top + 1)
+        for total, p in enumerate(pmf):
+            if p == 0.0:
+                continue
+            for j, q in sizes:
+                if total + j > top:
+                    break
+                nxt[total + j] += p * q
+        pmf = nxt
+        out.append(tuple(accumulate(pmf)))
+        if out[-1][-1] < 1e-15:  # n lines never fit in top units
+            break
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """Units expected from one open purchase order, sent on ``ordered_on``."""
 
@@ -168,6 +243,11 @@ class Incoming:
         return max(0, (today - self.ordered_on).days)
 
 
+_NOBODY = DemandAhead(0.0)
+# a line's receipt: (expected arrival, the order, units it leaves to spare, demand ahead)
+_Receipt = tuple[dt.date, Incoming, int, DemandAhead]
+
+
 @dataclass(frozen=True, slots=True)
 class Promise:
     line_id: int | None
@@ -183,7 +263,7 @@ def promise_lines(
     replenishment_lead_time: LeadTime,
     confidence: float = 0.9,
     aging_days: int = 7,
-    preemption: Callable[[int], float] | None = None,
+    preemption: Callable[[int], DemandAhead] | None = None,
 ) -> list[Promise]:
     """Promises for the backordered ``lines`` of one item (see the module docstring).
 
@@ -191,7 +271,7 @@ def promise_lines(
     ranked ahead of it and its own; with ``preemption``, customers ranked ahead of it
     (priority p, aged) may yet order and take arriving stock first (the allocation
     rule), so the receipt must also leave room for their orders until d: units
-    D ~ Poisson(preemption(p) · (d − today)) with P(D ≤ slack) ≥ ``confidence``, slack
+    D = S(d − today) of ``preemption(p)`` with P(D ≤ slack) ≥ ``confidence``, slack
     the receipts' units beyond those ranked ahead and the line's own. A line that no
     receipt keeps safe is served by its first receipt unless preempted, and then by the
     order the preempting demand makes (``_preempted``). The probability stored counts
@@ -204,8 +284,8 @@ def promise_lines(
         replenishment_lead_time: lead time of an order placed today for uncovered units.
         confidence: target probability that a promise is kept.
         aging_days: the allocation rule's priority ageing (see ``allocation``).
-        preemption: units per day that customers of a priority strictly ahead of the
-            given one (1 … p − 1) order of the item (their Poisson rate); None: none.
+        preemption: what customers of a priority strictly ahead of the given one
+            (1 … p − 1) may yet order of the item; None: nobody.
     """
     schedule = sorted(
         ((inc.arrival(today, confidence), inc) for inc in incoming if inc.units > 0),
@@ -216,18 +296,20 @@ def promise_lines(
     out: list[Promise] = []
     ahead = 0
     for line in waiting_queue(lines, today, aging_days):
-        rate = (
-            0.0 if preemption is None else preemption(effective_priority(line, today, aging_days))
+        demand = (
+            _NOBODY
+            if preemption is None
+            else preemption(effective_priority(line, today, aging_days))
         )
         day = fresh.arrival(today, confidence)
-        plain: tuple[dt.date, Incoming, int, float] | None = None
+        plain: _Receipt | None = None
         for (arrival, inc), covered in zip(schedule, supply, strict=True):
             slack = covered - ahead - line.backordered
             if slack < 0:
                 continue
-            plain = plain or (arrival, inc, slack, rate)
-            if _poisson_cdf(slack, rate * (arrival - today).days) >= confidence:
-                day, plain = arrival, (arrival, inc, slack, rate)
+            plain = plain or (arrival, inc, slack, demand)
+            if demand.cdf(slack, (arrival - today).days) >= confidence:
+                day, plain = arrival, (arrival, inc, slack, demand)
                 break
         else:
             if plain is not None:
@@ -243,36 +325,35 @@ def promise_lines(
 
 
 def _preempted(
-    plain: tuple[dt.date, Incoming, int, float],
+    plain: _Receipt,
     fresh_day: dt.date,
     today: dt.date,
     confidence: float,
 ) -> dt.date:
     """The day for a line whose receipt (``plain``) is not safe from preemption.
 
-    Units ahead of the line arrive at rate λ (Poisson); the receipt on day a leaves
-    ``slack`` units to spare, so the line is preempted at τ, the arrival of unit
-    slack + 1 (Erlang: F(t) = P(τ ≤ t) = 1 − P(Poisson(λt) ≤ slack)). The preempting
+    Units ahead of the line come as S(t) (``DemandAhead``); the receipt on day a
+    leaves ``slack`` units to spare, so the line is preempted at τ, when S passes
+    ``slack``: F(t) = P(τ ≤ t) = 1 − P(S(t) ≤ slack) (an Erlang law when each line asks
+    for one unit). The preempting
     demand's own order (placed at τ, arriving τ + q; q = ``fresh_day`` − today) then
     serves the line: it is ready at max(a, τ + q), or at a if τ ≥ a. So
     P(ready ≤ d) = 1 − F(a) + F(d − q) for a ≤ d ≤ a + q, and the promise is the first
     d ≥ a with F(d − q) ≥ F(a) − (1 − confidence).
     """
-    arrival, _, slack, rate = plain
+    arrival, _, slack, demand = plain
     lead = (fresh_day - today).days
     span = (arrival - today).days
 
     def erlang(days: int) -> float:
-        return 1.0 - _poisson_cdf(slack, rate * days)
+        return 1.0 - demand.cdf(slack, days)
 
     need = erlang(span) - (1.0 - confidence)
     wait = next((t for t in range(span + 1) if erlang(t) >= need), span)
     return max(arrival, today + dt.timedelta(days=wait + lead))
 
 
-def _ready_probability(
-    day: dt.date, plain: tuple[dt.date, Incoming, int, float], fresh: Incoming, today: dt.date
-) -> float:
+def _ready_probability(day: dt.date, plain: _Receipt, fresh: Incoming, today: dt.date) -> float:
     """P(the line is ready by ``day``), counting both risks the rule weighs.
 
     The line's receipt arrives on day s (its lead-time law, given it has not come). The
@@ -286,30 +367,17 @@ def _ready_probability(
     with days counted from today and τ counted at the end of its day, which errs low.
     Demand ahead and deliveries are taken as independent.
     """
-    _, source, slack, rate = plain
-    if rate <= 0.0:
+    _, source, slack, demand = plain
+    if demand.lines_per_day <= 0.0:
         return source.probability_by(day, today)
     left = (day - today).days
     total = caught = preempted = reached = 0.0
     for s in range(left + 1):
         if s > 0:
-            f_s = 1.0 - _poisson_cdf(slack, rate * s)
+            f_s = 1.0 - demand.cdf(slack, s)
             caught += (f_s - preempted) * fresh.lead_time.cdf(left - s)
             preempted = f_s
         by_s = source.probability_by(today + dt.timedelta(days=s), today)
         total += (by_s - reached) * (1.0 - preempted + caught)
         reached = by_s
     return min(1.0, max(0.0, total))
-
-
-def _poisson_cdf(k: int, mean: float) -> float:
-    """P(N ≤ k) for N ~ Poisson(mean)."""
-    if mean <= 0.0:
-        return 1.0
-    term = total = math.exp(-mean)
-    for i in range(1, k + 1):
-        term *= mean / i
-        total += term
-        if total >= 1.0 - 1e-12:
-            break
-    return min(total, 1.0)

@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from subzero.domain.allocation import allocate
 from subzero.domain.events import (
@@ -32,7 +33,7 @@ from subzero.domain.events import (
 from subzero.domain.items import Item
 from subzero.domain.orders import OrderLine
 from subzero.domain.position import StockPosition, stock_position
-from subzero.domain.promise import promise_lines
+from subzero.domain.promise import DemandAhead, promise_lines
 from subzero.domain.purchasing import POStatus, PurchaseOrder, due_period
 from subzero.planning.policies.kinds import (
     PolicyKind,
@@ -186,18 +187,25 @@ def _repromise(uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Con
 
 def _preemption(
     uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Context
-) -> Callable[[int], float] | None:
-    """Units per day that customers ranked ahead of a priority ordered of the item over
-    the last ``PREEMPTION_WINDOW_DAYS``; None when no line waits (nothing to promise)."""
+) -> Callable[[int], DemandAhead] | None:
+    """What customers ranked ahead of a priority may yet order of the item: the lines
+    they placed over the last ``PREEMPTION_WINDOW_DAYS``, their rate and sizes; None
+    when no line waits (nothing to promise)."""
     if not any(line.backordered > 0 for line in lines):
         return None
     since = ctx.now - dt.timedelta(days=PREEMPTION_WINDOW_DAYS)
-    units = uow.orders.units_by_priority(item, since=since)
+    by_priority = uow.orders.line_sizes_by_priority(item, since=since)
 
-    def rate(priority: int) -> float:
-        return sum(u for p, u in units.items() if p < priority) / PREEMPTION_WINDOW_DAYS
+    @cache
+    def ahead(priority: int) -> DemandAhead:
+        sizes: dict[int, int] = {}
+        for p, seen in by_priority.items():
+            if p < priority:
+                for units, count in seen.items():
+                    sizes[units] = sizes.get(units, 0) + count
+        return DemandAhead.observed(sizes, PREEMPTION_WINDOW_DAYS)
 
-    return rate
+    return ahead
 
 
 def _set_promise(

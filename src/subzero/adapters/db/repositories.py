@@ -246,15 +246,20 @@ class SqlOrders:
             (sku, name, at.date(), int(qty)) for sku, name, at, qty in self.session.execute(stmt)
         ]
 
-    def units_by_priority(self, item: Item, *, since: dt.datetime) -> dict[int, int]:
-        """Units of ``item`` ordered since ``since``, by the lines' priority."""
+    def line_sizes_by_priority(
+        self, item: Item, *, since: dt.datetime
+    ) -> dict[int, dict[int, int]]:
+        """Lines of ``item`` placed since ``since``: {priority: {units asked: lines}}."""
         c = tables.order_lines.c
         stmt = (
-            select(c.priority, func.sum(c.qty))
+            select(c.priority, c.qty, func.count())
             .where(c.item_id == item.id, c.placed_at >= since)
-            .group_by(c.priority)
+            .group_by(c.priority, c.qty)
         )
-        return {int(p): int(units) for p, units in self.session.execute(stmt)}
+        out: dict[int, dict[int, int]] = {}
+        for priority, qty, lines in self.session.execute(stmt):
+            out.setdefault(int(priority), {})[int(qty)] = int(lines)
+        return out
 
     def backordered_total(self) -> int:
         c = tables.order_lines.c
