@@ -62,8 +62,8 @@ def test_contract_example_and_shapes(cli: Any) -> None:
     }
     (po,) = _open_pos(cli, "W")
     assert po.keys() >= PO_KEYS and po["qty"] == 6
-    assert cli.json("replenish") == {"changes": []}
-    assert cli.json("replenish") == {"changes": []}
+    assert cli.json("replenish") == {"changes": [], "repromised": []}
+    assert cli.json("replenish") == {"changes": [], "repromised": []}
     assert [p["qty"] for p in _open_pos(cli, "W")] == [6]
     received = cli.json("po", "receive", str(po["po_id"]), "--qty", "3")
     assert (received["received"], received["status"]) == (3, "partial")
@@ -454,3 +454,45 @@ def test_item_and_customer_update(cli: Any) -> None:
     }
     bad = cli("customer", "update", "bob", "--priority", "12")
     assert bad.returncode == 1 and "use 1 (first) to 9" in bad.stderr
+
+
+def test_replenish_reports_the_promises_it_moves(cli: Any) -> None:
+    """A promise left stale (here set back by hand, as an older run or an import might
+    leave it) is put right by the nightly ``replenish``, which says so."""
+    from sqlalchemy import create_engine, update
+
+    from subzero.adapters.db import tables
+
+    cli("supplier", "add", "ACME", "--lead-time-days", "5", check=True)
+    cli("customer", "add", "bob", check=True)
+    cli("item", "add", "W", "--supplier", "ACME", "--on-hand", "0", check=True)
+    order = cli.json("order", "place", "bob", "W", "2")
+    (line,) = order["lines"]
+    today = dt.datetime.now(dt.UTC).date()
+    engine = create_engine(cli.database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            update(tables.order_lines)
+            .where(tables.order_lines.c.id == line["line_id"])
+            .values(promised_date=today + dt.timedelta(days=2))
+        )
+    engine.dispose()
+    assert cli.json("replenish") == {
+        "changes": [],
+        "repromised": [
+            {
+                "order_id": order["order_id"],
+                "line_id": line["line_id"],
+                "sku": "W",
+                "old_date": (today + dt.timedelta(days=2)).isoformat(),
+                "new_date": (today + dt.timedelta(days=5)).isoformat(),
+                "probability": 1.0,
+            }
+        ],
+    }
+    assert cli("replenish", check=True).stdout.strip() == "nothing to change"
+    with engine.begin() as conn:
+        conn.execute(update(tables.order_lines).values(promised_date=today))
+    engine.dispose()
+    text = cli("replenish", check=True).stdout
+    assert "promises moved" in text and (today + dt.timedelta(days=5)).isoformat() in text

@@ -62,8 +62,8 @@ def test_issue_example(runtime: Runtime, clock: object) -> None:
         "available": -6,
         "inventory_position": 0,
     }
-    assert runtime.bus.handle(c.Replenish()) == []
-    assert runtime.bus.handle(c.Replenish()) == []
+    assert runtime.bus.handle(c.Replenish()).changes == ()
+    assert runtime.bus.handle(c.Replenish()).changes == ()
     (po,) = [p for p in purchase_orders(runtime.uow()) if p.sku == "W"]
     assert po.qty == 6
     runtime.bus.handle(c.ReceivePurchaseOrder(po.po_id, 3))
@@ -168,3 +168,32 @@ def test_promises_learn_the_suppliers_lateness_from_the_database(
     alice = _order(runtime, "alice", "L", 1)
     (line,) = order_view(runtime.uow(), alice).lines
     assert line.promised_date == clock.today + dt.timedelta(days=7)  # type: ignore[attr-defined]
+
+
+def test_lines_ahead_are_read_with_their_sizes_from_the_database(
+    runtime: Runtime, clock: object
+) -> None:
+    """alice (priority 1) ordered W as one line of 4 and one of 1 within 28 days, bob (5)
+    two lines of 2; an older line falls out of the window. The read groups lines by
+    priority and size, and bob's next line, with nothing to spare on the PO behind
+    alice's, is promised by the order her next line would make: 2 lines in 28 days,
+    P(none in 5 days) = exp(-5/14) = 0.70 < 0.9; 1 - exp(-t/14) >= 0.30 - 0.1 at t = 4
+    (0.249; t = 3: 0.193), plus ACME's 5 days: day 9 (``domain.promise``)."""
+    _setup(runtime)
+    runtime.bus.handle(c.AddItem("L", "ACME", 0))
+    _order(runtime, "alice", "L", 7)
+    clock.advance(days=30)  # type: ignore[attr-defined]
+    for customer, qty in (("alice", 4), ("bob", 2), ("alice", 1), ("bob", 2)):
+        _order(runtime, customer, "L", qty)
+    runtime.bus.handle(c.SendPurchaseOrders())
+    with runtime.uow() as uow:
+        item = uow.items.get("L")
+        assert item is not None
+        since = clock.now - dt.timedelta(days=28)  # type: ignore[attr-defined]
+        assert uow.orders.line_sizes_by_priority(item, since=since) == {
+            1: {4: 1, 1: 1},
+            5: {2: 2},
+        }
+    late = _order(runtime, "bob", "L", 1)
+    (line,) = order_view(runtime.uow(), late).lines
+    assert line.promised_date == clock.today + dt.timedelta(days=9)  # type: ignore[attr-defined]

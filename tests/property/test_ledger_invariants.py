@@ -118,7 +118,7 @@ def _check(bus: MessageBus, store: _Store) -> None:
             assert line.allocated + line.backordered + line.shipped + line.cancelled == line.qty
             if line.backordered == 0 and line.open_qty > 0:
                 assert line.promised_date is not None
-    assert bus.handle(c.Replenish()) == []
+    assert bus.handle(c.Replenish()).changes == ()
     assert verify_event_log(uow) is None
 
 

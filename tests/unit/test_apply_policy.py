@@ -34,7 +34,7 @@ def test_base_stock_from_poisson_history_meets_the_fill_rate(shop: Shop) -> None
     assert poisson.ppf(0.5, 6 * mean) < level <= poisson.ppf(0.999, 6 * mean)
     # replenishment follows the new policy at once: position lifted to S, idempotently
     assert stock(shop.uow(), "W").inventory_position == level
-    assert shop.bus.handle(c.Replenish()) == []
+    assert shop.bus.handle(c.Replenish()).changes == ()
     history = shop.uow().events.history(sku="W")
     assert [e.type for e in history].count("PolicyChanged") == 1
 

@@ -52,8 +52,8 @@ def test_issue_example_bob_then_alice(shop: Shop) -> None:
     }
     (po,) = _open_pos(shop)
     assert po.qty == 6
-    assert shop.bus.handle(c.Replenish()) == []
-    assert shop.bus.handle(c.Replenish()) == []
+    assert shop.bus.handle(c.Replenish()).changes == ()
+    assert shop.bus.handle(c.Replenish()).changes == ()
     assert [p.qty for p in _open_pos(shop)] == [6]
     shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, 3))
     assert (_line(shop, alice)["allocated"], _line(shop, alice)["backordered"]) == (3, 1)
@@ -303,7 +303,7 @@ def test_base_stock_item_orders_up_to_level_idempotently(shop: Shop) -> None:
     assert po.qty == 8  # 2 on hand + 8 on order = 10
     shop.order("bob", "B", 3)
     assert [p.qty for p in _open_pos(shop, "B")] == [11]
-    assert shop.bus.handle(c.Replenish(("B",))) == []
+    assert shop.bus.handle(c.Replenish(("B",))).changes == ()
     assert stock(shop.uow(), "B").inventory_position == 10
 
 
@@ -365,7 +365,14 @@ def test_the_nightly_replenish_re_promises_lines_on_an_order_that_has_not_come(
     assert _line(shop, bob)["promised_date"] == (start + dt.timedelta(days=14)).isoformat()
     shop.clock.advance(days=14)
     assert _line(shop, bob)["promised_date"] == (start + dt.timedelta(days=14)).isoformat()
-    shop.bus.handle(c.Replenish())
+    (moved,) = shop.bus.handle(c.Replenish()).repromised
     line = _line(shop, bob)
     assert line["promised_date"] == (start + dt.timedelta(days=17)).isoformat()
+    assert (moved.order_id, moved.old_date, moved.new_date) == (
+        bob,
+        start + dt.timedelta(days=14),
+        start + dt.timedelta(days=17),
+    )
+    assert moved.probability == line["promise_probability"]
+    assert shop.bus.handle(c.Replenish()).repromised == ()  # the same day: nothing moves
     assert 0.9 <= float(line["promise_probability"]) < 1.0  # type: ignore[arg-type]

@@ -575,24 +575,43 @@ def _kpi_cell(name: str, value: float | None) -> str:
 
 
 def replenish(as_json: bool = _JSON) -> None:
-    """Run replenishment now for every item. Idempotent: a second run changes nothing."""
+    """Run replenishment now for every item and re-promise every waiting line with
+    today's knowledge. Idempotent: a second run changes nothing."""
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import Replenish
 
-    changes = runtime().bus.handle(Replenish())
+    result = runtime().bus.handle(Replenish())
     rows = [
         {"po_id": ch.po_id, "sku": ch.sku, "old_qty": ch.old_qty, "new_qty": ch.new_qty}
-        for ch in changes
+        for ch in result.changes
+    ]
+    moved = [
+        {
+            "order_id": e.order_id,
+            "line_id": e.line_id,
+            "sku": e.sku,
+            "old_date": e.old_date,
+            "new_date": e.new_date,
+            "probability": e.probability,
+        }
+        for e in result.repromised
     ]
     if as_json:
-        emit_json({"changes": rows})
-    elif rows:
+        emit_json({"changes": rows, "repromised": moved})
+        return
+    if rows:
         print_table(
             "replenishment",
             ["po_id", "sku", "old_qty", "new_qty"],
             [list(r.values()) for r in rows],
         )
-    else:
+    if moved:
+        print_table(
+            "promises moved",
+            ["order_id", "line_id", "sku", "old_date", "new_date", "probability"],
+            [list(m.values()) for m in moved],
+        )
+    if not rows and not moved:
         typer.echo("nothing to change")
 
 

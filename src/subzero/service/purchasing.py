@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from subzero.domain.commands import ReceivePurchaseOrder, Replenish, SendPurchaseOrders
 from subzero.domain.errors import NotFound
-from subzero.domain.events import PurchaseOrderSent, StockReceived
+from subzero.domain.events import PromiseChanged, PurchaseOrderSent, StockReceived
 from subzero.domain.items import validate_quantity
 from subzero.domain.ledger import MoveKind, StockMove
 from subzero.domain.purchasing import POStatus, Receipt
@@ -72,12 +73,24 @@ def send_purchase_orders(cmd: SendPurchaseOrders, *, uow: UnitOfWork, ctx: Conte
     return sent
 
 
-def replenish(cmd: Replenish, *, uow: UnitOfWork, ctx: Context) -> list[ReplenishmentChange]:
-    """Run replenishment for every item (or the ones named). Idempotent: on an unchanged
-    position it changes nothing and creates no second purchase order."""
+@dataclass(frozen=True, slots=True)
+class ReplenishResult:
+    """What a replenishment run changed: draft purchase orders, and the promises that
+    moved with the day's knowledge (an order running late, new demand ahead)."""
+
+    changes: tuple[ReplenishmentChange, ...]
+    repromised: tuple[PromiseChanged, ...]
+
+
+def replenish(cmd: Replenish, *, uow: UnitOfWork, ctx: Context) -> ReplenishResult:
+    """Run replenishment for every item (or the ones named) and re-promise their waiting
+    lines. Idempotent: on an unchanged position it changes nothing and creates no second
+    purchase order."""
     skus = list(cmd.skus) or [item.sku for item in uow.items.list()]
     changes: list[ReplenishmentChange] = []
     for item in lock_items(uow, skus).values():
         changes.extend(rebalance(uow, item, ctx))
+    done = len(uow.published)
     uow.commit()
-    return changes
+    moved = tuple(e for e in uow.published[done:] if isinstance(e, PromiseChanged))
+    return ReplenishResult(tuple(changes), moved)
