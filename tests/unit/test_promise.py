@@ -386,3 +386,22 @@ def test_a_customer_who_orders_in_lumps_takes_more_room_than_one_who_orders_sing
 
     assert promised(DemandAhead.observed({1: 4}, 28)) == TODAY + dt.timedelta(5)
     assert promised(DemandAhead.observed({4: 1}, 28)) == TODAY + dt.timedelta(7)
+
+
+def test_a_line_that_will_have_aged_past_another_by_the_receipt_is_served_first() -> None:
+    """Today ann (priority 2) is ahead of ben (priority 3, waiting 6 days). Priority ages
+    one step a week (``allocation``), so tomorrow ben is at 2 too, and ahead of ann on
+    the next key, his earlier first promise. The PO of 2 due in 5 days is shared by the
+    queue of that day: it goes to ben, and ann waits for the second one, due in 8."""
+    ann = Line(1, 2, 2)
+    ben = Line(2, 3, 2, placed_at=T0 - dt.timedelta(days=6), first_promised_date=TODAY)
+    promises = promise_lines(
+        today=TODAY,
+        lines=[ann, ben],
+        incoming=[Incoming(2, TODAY, LeadTime(5)), Incoming(2, TODAY, LeadTime(8))],
+        replenishment_lead_time=LeadTime(10),
+    )
+    assert {p.line_id: p.date for p in promises} == {
+        1: TODAY + dt.timedelta(8),
+        2: TODAY + dt.timedelta(5),
+    }

@@ -2,7 +2,9 @@
 
 Rule, in words: walk the waiting lines in allocation order (see ``allocation``) and hand
 them, unit by unit, the receipts they will get — open purchase orders in order of
-arrival. A line is promised the day its last unit arrives. The arrival day of a
+arrival, each shared by the queue of the day it arrives (priorities age meanwhile, so a
+line that waits long enough overtakes lines it is behind today). A line is promised
+the day its last unit arrives. The arrival day of a
 purchase order is the first day by which it comes with the target ``confidence``
 (default 0.9), given its supplier's lead time and given that it has not come yet.
 Units no open order covers are promised as if ordered today. A line already fully
@@ -293,8 +295,8 @@ def promise_lines(
     )
     supply = list(accumulate(inc.units for _, inc in schedule))
     fresh = Incoming(units=0, ordered_on=today, lead_time=replenishment_lead_time)
+    ahead = _units_ahead(lines, sorted({arrival for arrival, _ in schedule}), aging_days)
     out: list[Promise] = []
-    ahead = 0
     for line in waiting_queue(lines, today, aging_days):
         demand = (
             _NOBODY
@@ -304,7 +306,7 @@ def promise_lines(
         day = fresh.arrival(today, confidence)
         plain: _Receipt | None = None
         for (arrival, inc), covered in zip(schedule, supply, strict=True):
-            slack = covered - ahead - line.backordered
+            slack = covered - ahead[arrival][id(line)] - line.backordered
             if slack < 0:
                 continue
             plain = plain or (arrival, inc, slack, demand)
@@ -314,13 +316,29 @@ def promise_lines(
         else:
             if plain is not None:
                 day = _preempted(plain, day, today, confidence)
-        ahead += line.backordered
         probability = (
             fresh.probability_by(day, today)
             if plain is None
             else _ready_probability(day, plain, fresh, today)
         )
         out.append(Promise(line.id, day, probability))
+    return out
+
+
+def _units_ahead(
+    lines: Sequence[WaitingLine], days: Sequence[dt.date], aging_days: int
+) -> dict[dt.date, dict[int, int]]:
+    """{day: {id(line): units waiting ahead of it}}, in the queue of that day: the
+    receipt due then is shared by the priorities the lines will have aged to by then,
+    so a line that waits long enough overtakes the ones it was behind today."""
+    out: dict[dt.date, dict[int, int]] = {}
+    for day in days:
+        units = 0
+        ahead: dict[int, int] = {}
+        for line in waiting_queue(lines, day, aging_days):
+            ahead[id(line)] = units
+            units += line.backordered
+        out[day] = ahead
     return out
 
 
