@@ -163,6 +163,13 @@ def test_demo_plays_through_the_real_service(cli: Any) -> None:
         assert row["available"] == row["on_hand"] - row["allocated"] - row["backordered"]
         if row["backordered"]:
             assert row["on_hand"] == row["allocated"], "free stock while a backorder waits"
+    # the promises of lines that waited, against what was told with them
+    told = cli.json("kpis", "--since", summary["period"]["start"])["overall"]
+    assert told["backorder_promises"] > 10
+    assert 0.5 <= told["backorder_promises_told"] <= 1.0
+    assert 0.0 <= told["backorder_promises_kept"] <= 1.0
+    text = cli("kpis", "--since", summary["period"]["start"], check=True).stdout
+    assert f"lines that had to wait: {told['backorder_promises']} first promises judged" in text
     # running the demo again on a full database is refused, not duplicated
     again = cli("demo", "--days", "7", "--items", "6")
     assert again.returncode == 1 and "--reset" in again.stderr
@@ -248,6 +255,9 @@ def test_kpis_from_the_ledger(cli: Any) -> None:
         "mean_on_hand",
         "inventory_turns",
         "cancelled_waiting",
+        "backorder_promises",
+        "backorder_promises_kept",
+        "backorder_promises_told",
     }
     assert report["overall"].keys() == {*kpi_keys, "costs"}
     assert all(g.keys() == {"key", "costs", *kpi_keys} for g in report["groups"])

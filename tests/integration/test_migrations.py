@@ -282,3 +282,75 @@ def test_upgrade_merges_pending_duplicate_overrides(empty_database_url: str) -> 
     finally:
         engine.dispose()
     assert [tuple(r) for r in kept] == [(3, 9.0), (4, 1.0), (5, 2.0), (6, 3.0), (7, 6.0)]
+
+
+def test_upgrade_backfills_the_probability_told_with_each_first_promise(
+    empty_database_url: str,
+) -> None:
+    """0009 reads each line's first ``PromiseChanged`` (by sequence, not by time or
+    payload order) for the probability told then; a line never promised keeps none."""
+    import datetime as dt
+    import json
+
+    from sqlalchemy import text
+
+    engine = make_engine(empty_database_url)
+    try:
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0008")
+        now = dt.datetime(2026, 3, 2, 9, 0)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO suppliers (id, name, lead_time_days, lead_time_sd_days) "
+                    "VALUES (1, 'ACME', 5, 0)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO items (id, sku, supplier_id, on_hand, allow_negative, "
+                    "policy) VALUES (1, 'W', 1, 0, true, 'mto')"
+                )
+            )
+            conn.execute(text("INSERT INTO customers (id, name, priority) VALUES (1, 'bob', 5)"))
+            conn.execute(
+                text("INSERT INTO orders (id, customer_id, placed_at) VALUES (1, 1, :t)"),
+                {"t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO order_lines (id, order_id, item_id, qty, allocated, shipped, "
+                    "cancelled, served_from_stock, priority, placed_at) VALUES "
+                    "(1, 1, 1, 2, 0, 0, 0, 0, 5, :t), (2, 1, 1, 1, 0, 0, 0, 0, 5, :t), "
+                    "(3, 1, 1, 1, 0, 0, 0, 0, 5, :t)"
+                ),
+                {"t": now},
+            )
+
+            def promise(seq: int, line: int, probability: float) -> dict[str, Any]:
+                payload = {"order_id": 1, "line_id": line, "sku": "W", "old_date": None}
+                payload |= {"new_date": "2026-03-07", "probability": probability}
+                return {
+                    "seq": seq,
+                    "at": now + dt.timedelta(minutes=10 - seq),  # later seq, earlier time
+                    "payload": json.dumps(payload),
+                }
+
+            conn.execute(
+                text(
+                    "INSERT INTO events (seq, type, at, sku, order_id, po_id, payload, "
+                    "prev_hash, hash) VALUES (:seq, 'PromiseChanged', :at, 'W', 1, NULL, "
+                    ":payload, 'x', 'y')"
+                ),
+                [promise(1, 2, 0.93), promise(2, 1, 0.97), promise(3, 2, 0.5)],
+            )
+        assert upgrade(engine) == SCHEMA_REVISION
+        with engine.connect() as conn:
+            told = conn.execute(
+                text("SELECT id, first_promise_probability FROM order_lines ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in told] == [(1, 0.97), (2, 0.93), (3, None)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import pytest
@@ -285,3 +286,34 @@ def test_lines_cancelled_while_waiting_are_counted_apart(shop: Shop) -> None:
     assert groups["bob"].costs.backordered_unit_days == 2 * 2
     assert groups["alice"].costs.backordered_unit_days == 2 * 2
     assert report.overall.costs.backordered_unit_days == 8
+
+
+def test_backorder_promises_set_what_was_told_against_what_happened(shop: Shop) -> None:
+    """bob waits for 1 S from SLOW (10 ± 3 days): promised in ceil(10 + 1.2816 · 3) = 14
+    days, told P(𝓛 ≤ 14) = Φ(4/3) = 0.9088. W from ACME (exactly 5 days) keeps alice's
+    promise, told 1.0. S runs late and is re-promised for day 17 with a new probability;
+    the KPI judges the first promise and what was told with it: on day 18, 2 judged,
+    1 kept, told (0.9088 + 1.0) / 2. A line ready when placed is not among them."""
+    shop.bus.handle(c.AddSupplier("SLOW", 10, 3.0))
+    shop.bus.handle(c.AddItem("S", "SLOW", 0))
+    start = shop.clock.now().date()
+    shop.order("bob", "S", 1)
+    shop.order("alice", "W", 5)  # 3 from stock, 2 wait 5 days
+    shop.bus.handle(c.SendPurchaseOrders())
+    shop.clock.advance(days=5)
+    (w_po,) = [p for p in purchase_orders(shop.uow(), sku="W") if p.status == "sent"]
+    shop.bus.handle(c.ReceivePurchaseOrder(w_po.po_id, None))
+    shop.clock.advance(days=9)
+    moved = shop.bus.handle(c.Replenish()).repromised
+    assert [(m.old_date, m.new_date) for m in moved] == [
+        (start + dt.timedelta(days=14), start + dt.timedelta(days=17))
+    ]
+    assert moved[0].probability != pytest.approx(0.9088, abs=1e-4)
+    shop.clock.advance(days=4)
+    report = _report(shop, since=start, until=start)
+    ledger = report.overall.ledger
+    assert ledger.backorder_promises == 2
+    assert ledger.backorder_promises_kept == 0.5
+    told = (NormalDist().cdf(4 / 3) + 1.0) / 2
+    assert ledger.backorder_promises_told == pytest.approx(told, abs=1e-4)
+    assert report.as_dict()["overall"]["backorder_promises_told"] == round(told, 4)

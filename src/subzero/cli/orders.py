@@ -510,15 +510,21 @@ def kpis(
         columns["cancelled_waiting"] = "gave up"
     rows = [["all", *(_kpi_cell(c, report["overall"][c]) for c in columns)]]
     rows += [[g["key"], *(_kpi_cell(c, g[c]) for c in columns)] for g in report["groups"]]
+    notes = []
+    if "cancelled_waiting" in columns:
+        notes.append("gave up: lines cancelled while they waited, left out of the other figures")
+    overall = report["overall"]
+    if overall["backorder_promises"]:
+        notes.append(
+            f"lines that had to wait: {overall['backorder_promises']} first promises judged, "
+            f"told {overall['backorder_promises_told']:.1%} likely on average, "
+            f"{overall['backorder_promises_kept']:.1%} kept"
+        )
     print_table(
         f"service KPIs of the lines placed {report['since']} … {report['until']}",
         [by or "", *columns.values()],
         rows,
-        note=(
-            "gave up: lines cancelled while they waited, left out of the other figures"
-            if "cancelled_waiting" in columns
-            else None
-        ),
+        note="\n".join(notes) or None,
     )
     if costs or rates.given:
         _print_costs(report, by, rates)

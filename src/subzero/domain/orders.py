@@ -13,7 +13,8 @@ Every unit of a line is in exactly one state::
 ``served_from_stock`` is what the line got from free stock at the moment it was placed
 (the fill-rate numerator); ``filled_at`` is when its last unit was allocated (the end of
 its backorder wait); ``first_promised_date`` is the date promised when it was placed
-(the promise-reliability yardstick), ``promised_date`` the current promise.
+(the promise-reliability yardstick) and ``first_promise_probability`` the probability
+told with it, ``promised_date`` the current promise.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class OrderLine:
         self.promised_date: dt.date | None = None
         self.first_promised_date: dt.date | None = None
         self.promise_probability: float | None = None
+        self.first_promise_probability: float | None = None
         self.filled_at: dt.datetime | None = None
 
     @property

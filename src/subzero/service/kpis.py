@@ -108,6 +108,12 @@ class LedgerKpis:
         cancelled_waiting: lines the customer cancelled while they waited, before they
             were ever ready. The service KPIs leave them out (``line_kpis``), so this
             count says what they do not: customers who gave up on a backorder.
+        backorder_promises: lines that had to wait when placed (first promised a later
+            day), with the probability told then, whose promise can be judged (filled,
+            or past the day): are the probabilities told the truth?
+        backorder_promises_kept: the share of those ready by their first promised day;
+            None when there are none.
+        backorder_promises_told: the mean probability told with them; None when none.
     """
 
     otif: float | None
@@ -116,6 +122,9 @@ class LedgerKpis:
     mean_on_hand: float | None
     inventory_turns: float | None
     cancelled_waiting: int = 0
+    backorder_promises: int = 0
+    backorder_promises_kept: float | None = None
+    backorder_promises_told: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         def rounded(value: float | None, digits: int) -> float | None:
@@ -128,6 +137,9 @@ class LedgerKpis:
             "mean_on_hand": rounded(self.mean_on_hand, 1),
             "inventory_turns": rounded(self.inventory_turns, 2),
             "cancelled_waiting": self.cancelled_waiting,
+            "backorder_promises": self.backorder_promises,
+            "backorder_promises_kept": rounded(self.backorder_promises_kept, 4),
+            "backorder_promises_told": rounded(self.backorder_promises_told, 4),
         }
 
 
@@ -261,7 +273,7 @@ def kpi_report(
                 for ln in members
                 if ln.cancelled and ln.filled_at is None and ln.served_from_stock < ln.qty
             )
-            ledger = replace(ledger, cancelled_waiting=gave_up)
+            ledger = replace(ledger, cancelled_waiting=gave_up, **_told(members, now))
             return GroupKpis(key, line_kpis(members, now=now), ledger, costs)
 
         overall = group("", lines)
@@ -320,6 +332,28 @@ def _shipment_times(
         if shipped[key] >= needed[key]:
             done[key] = move.at
     return done
+
+
+def _told(lines: Sequence[OrderLine], now: dt.datetime) -> dict[str, Any]:
+    """``LedgerKpis``' backorder promises: first promises of lines that had to wait, set
+    against what happened."""
+    told: list[float] = []
+    kept = 0
+    for line in lines:
+        promised, probability = line.first_promised_date, line.first_promise_probability
+        if promised is None or probability is None or promised <= line.placed_at.date():
+            continue
+        if line.filled_at is None and now.date() <= promised:
+            continue  # not decided yet
+        told.append(probability)
+        kept += line.filled_at is not None and line.filled_at.date() <= promised
+    if not told:
+        return {"backorder_promises": 0}
+    return {
+        "backorder_promises": len(told),
+        "backorder_promises_kept": kept / len(told),
+        "backorder_promises_told": sum(told) / len(told),
+    }
 
 
 def _otif(

@@ -218,6 +218,7 @@ def _set_promise(
     line.promised_date = day
     if line.first_promised_date is None:
         line.first_promised_date = day
+        line.first_promise_probability = line.promise_probability
     assert line.id is not None and line.order.id is not None
     uow.record(
         PromiseChanged(line.order.id, line.id, line.item.sku, old, day, round(probability, 4)),

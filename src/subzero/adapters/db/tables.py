@@ -145,6 +145,8 @@ order_lines = Table(
     Column("first_promised_date", Date, nullable=True),
     Column("promise_probability", Float, nullable=True),
     Column("filled_at", UtcDateTime, nullable=True),
+    # migration 0009: the probability told with the first promise (KPIs: told vs kept)
+    Column("first_promise_probability", Float, nullable=True),
     CheckConstraint("qty > 0", name="qty_positive"),
     CheckConstraint(
         "allocated >= 0 AND shipped >= 0 AND cancelled >= 0 "
