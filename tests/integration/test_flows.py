@@ -7,6 +7,7 @@ import json
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
+from tests.unit.conftest import lull
 
 from subzero.adapters.db import tables
 from subzero.bootstrap import Runtime
@@ -176,9 +177,9 @@ def test_lines_ahead_are_read_with_their_sizes_from_the_database(
     """alice (priority 1) ordered W as one line of 4 and one of 1 within 28 days, bob (5)
     two lines of 2; an older line falls out of the window. The read groups lines by
     priority and size, and bob's next line, with nothing to spare on the PO behind
-    alice's, is promised by the order her next line would make: 2 lines in 28 days,
-    P(none in 5 days) = exp(-5/14) = 0.70 < 0.9; 1 - exp(-t/14) >= 0.30 - 0.1 at t = 4
-    (0.249; t = 3: 0.193), plus ACME's 5 days: day 9 (``domain.promise``)."""
+    alice's, waits for 5 days without a line of hers: 2 lines in 28 days, P(none in
+    the 5 days to the draft) = exp(-5/14) = 0.70 < 0.9, and the window slides from
+    there (the closed form of ``tests.unit.conftest.lull``)."""
     _setup(runtime)
     runtime.bus.handle(c.AddItem("L", "ACME", 0))
     _order(runtime, "alice", "L", 7)
@@ -196,4 +197,7 @@ def test_lines_ahead_are_read_with_their_sizes_from_the_database(
         }
     late = _order(runtime, "bob", "L", 1)
     (line,) = order_view(runtime.uow(), late).lines
-    assert line.promised_date == clock.today + dt.timedelta(days=9)  # type: ignore[attr-defined]
+    day, ready = lull(5, 2 / 28)
+    assert day == 12
+    assert line.promised_date == clock.today + dt.timedelta(days=day)  # type: ignore[attr-defined]
+    assert line.promise_probability == pytest.approx(ready, abs=1e-4)

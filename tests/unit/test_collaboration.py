@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 import pytest
-from tests.unit.conftest import Shop
+from tests.unit.conftest import Shop, lull
 
 from subzero.domain import commands as c
 from subzero.domain.errors import InvalidParameter, InvalidState, NotFound
@@ -147,16 +147,16 @@ def test_a_draft_cannot_be_confirmed(shop: Shop) -> None:
 def test_confirm_with_a_later_date_repromises_at_once(shop: Shop) -> None:
     """alice is promised the new day 8. bob's 2 units fill the PO behind alice's 4 with
     none to spare, and alice's one line of the last 28 days says customers ahead of him
-    place λ = 1/28 lines a day (``domain.promise``): P(none by day 8) = exp(-8/28) =
-    0.75 < 0.9, so he is promised by the order such demand would make: the first t with
-    1 - exp(-t/28) >= 0.25 - 0.1 is 5 (0.164; t = 4: 0.133), plus ACME's 5 days: day
-    10."""
+    place λ = 1/28 lines a day (``domain.promise``): a line of hers in the 5 days before
+    day 8 (P = 1 - exp(-5/28) = 0.16) would take his units and be re-ordered, so he is
+    promised once 5 days have passed without one (``lull``): day 11."""
     bob, alice, po_id = _sent_po_for_backorders(shop)
     update = shop.bus.handle(c.ConfirmPurchaseOrder(po_id, "ACME", _day(shop, 8)))
     assert _promised(shop, alice) == _day(shop, 8).isoformat()
-    assert _promised(shop, bob) == _day(shop, 10).isoformat()
+    assert lull(8, 1 / 28)[0] == 11
+    assert _promised(shop, bob) == _day(shop, 11).isoformat()
     assert {(r.order_id, r.new_date) for r in update.repromised} == {
-        (bob, _day(shop, 10)),
+        (bob, _day(shop, 11)),
         (alice, _day(shop, 8)),
     }
 
@@ -171,14 +171,14 @@ def test_reschedule_moves_the_date_and_the_promises_with_it(shop: Shop) -> None:
         _day(shop, 9).isoformat(),
     )
     assert (event["old_qty"], event["new_qty"]) == (6, 6)
-    # bob, behind alice with nothing to spare, was promised day 7 (alice's next line may
-    # take the PO, see the confirm test: P(none by day 5) = exp(-5/28) = 0.84; 1 -
-    # exp(-t/28) >= 0.06 at t = 2, plus 5); the PO at day 9 moves him to 6 + 5 = day 11
-    # (P(none by day 9) = exp(-9/28) = 0.73; 1 - exp(-t/28) >= 0.17 at t = 6: 0.193)
+    # bob, behind alice with nothing to spare, was promised day 8 (alice's next line may
+    # take the PO, see the confirm test: ``lull`` from day 5); the PO at day 9 moves him
+    # to day 12 (``lull`` from day 9)
+    assert (lull(5, 1 / 28)[0], lull(9, 1 / 28)[0]) == (8, 12)
     changes = _events(shop, "PromiseChanged", order_id=bob)
     assert (changes[-1]["old_date"], changes[-1]["new_date"]) == (
-        _day(shop, 7).isoformat(),
-        _day(shop, 11).isoformat(),
+        _day(shop, 8).isoformat(),
+        _day(shop, 12).isoformat(),
     )
     with pytest.raises(InvalidParameter, match="in the past"):
         shop.bus.handle(c.ReschedulePurchaseOrder(po_id, "ACME", _day(shop, -1)))
@@ -198,16 +198,20 @@ def test_a_quantity_cut_below_the_backorders_moves_them_to_later_receipts(shop: 
     assert "3 unit(s) wait for the next receipts" in str(event["note"])
     # alice (priority 1) keeps 3 units from the PO and waits for 1 more, from the new
     # draft (day 7); bob's 2 move to that draft too, with nothing to spare behind alice,
-    # whose next line would take them: P(none in 5 days) = exp(-5/28) = 0.84, 1 -
-    # exp(-t/28) >= 0.06 at t = 2, so 2 + 5 days from today; he was promised day 7 of
-    # the PO's story before (two days ago, by the same rule: 2 + 5)
+    # whose next line would take them: P(none in 5 days) = exp(-5/28) = 0.84, so he
+    # waits for 5 days without one (``lull``): 8 days from today; he was promised day 8
+    # of the PO's story before (two days ago, by the same rule)
     day7 = _day(shop, 5).isoformat()
+    assert lull(5, 1 / 28)[0] == 8
     assert _promised(shop, alice) == day7
-    assert _promised(shop, bob) == _day(shop, 7).isoformat()
+    assert _promised(shop, bob) == _day(shop, 8).isoformat()
     last = _events(shop, "PromiseChanged", order_id=alice)[-1]
     assert (last["old_date"], last["new_date"]) == (_day(shop, 3).isoformat(), day7)
     last = _events(shop, "PromiseChanged", order_id=bob)[-1]
-    assert (last["old_date"], last["new_date"]) == (day7, _day(shop, 7).isoformat())
+    assert (last["old_date"], last["new_date"]) == (
+        _day(shop, 6).isoformat(),
+        _day(shop, 8).isoformat(),
+    )
     assert {r.order_id for r in update.repromised} == {bob, alice}
     # make-to-order covers the cut with a new draft of 3
     assert [(p.qty, p.status) for p in purchase_orders(shop.uow(), sku="W")] == [
@@ -241,10 +245,10 @@ def test_the_shortfall_counts_only_what_this_order_covered(shop: Shop) -> None:
     # bob's first 2 units fill the first PO (alice's 4 ahead, day 4) with nothing to
     # spare, and alice (priority 1) placed one line of 4 in the last 28 days: P(none in
     # 4 days) = exp(-4/28) = 0.87 < 0.9. By day 5 the cut PO's unit and the new draft
-    # for its shortfall bring 2 more, which her next line of 4 would take too: P(none in
-    # 5 days) = 0.84. So he waits for the order her line would make: 1 - exp(-t/28) >=
-    # 0.13 - 0.1 at t = 1 (0.035), plus ACME's 5 days: day 6
-    assert _promised(shop, bob) == _day(shop, 6).isoformat()
+    # for its shortfall bring 2 more, which her next line of 4 would take too, so he
+    # waits for 5 days without one of her lines (``lull`` from day 4): day 7
+    assert lull(4, 1 / 28)[0] == 7
+    assert _promised(shop, bob) == _day(shop, 7).isoformat()
     assert [(p.qty, p.status) for p in purchase_orders(shop.uow(), sku="W")] == [
         (6, "sent"),
         (1, "sent"),

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 import pytest
-from tests.unit.conftest import Shop
+from tests.unit.conftest import Shop, lull
 
 from subzero.domain import commands as c
 from subzero.domain.errors import InsufficientStock, InvalidParameter, NotFound
@@ -94,9 +94,10 @@ def test_a_customer_raised_to_first_priority_jumps_the_queue(shop: Shop) -> None
     assert shop.bus.handle(c.UpdateCustomer("carol", 1)) == 1
     assert _line(shop, carol)["promised_date"] == (today + dt.timedelta(days=4)).isoformat()
     # bob now waits for the draft (day 5) behind a priority-1 customer who placed one
-    # line in 28 days: P(none in 5 days) = exp(-5/28) = 0.84 < 0.9; 1 - exp(-t/28) >=
-    # 0.16 - 0.1 at t = 2, plus ACME's 5 days (``domain.promise``)
-    assert _line(shop, bob)["promised_date"] == (today + dt.timedelta(days=7)).isoformat()
+    # line in 28 days: P(none in 5 days) = exp(-5/28) = 0.84 < 0.9, so he waits for 5
+    # days without one (``lull``, ``domain.promise``): day 8
+    assert lull(5, 1 / 28)[0] == 8
+    assert _line(shop, bob)["promised_date"] == (today + dt.timedelta(days=8)).isoformat()
     (sent,) = [p for p in purchase_orders(shop.uow(), sku="W") if p.status == "sent"]
     shop.bus.handle(c.ReceivePurchaseOrder(sent.po_id))
     assert (_line(shop, carol)["allocated"], _line(shop, bob)["allocated"]) == (2, 3)

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from tests.unit.conftest import Shop
+from tests.unit.conftest import Shop, lull
 
 from subzero.domain import commands as c
 from subzero.domain.errors import (
@@ -202,13 +202,13 @@ def test_higher_priority_order_re_promises_a_lower_one(shop: Shop) -> None:
     assert _line(shop, alice)["promised_date"] == (day0 + dt.timedelta(5)).isoformat()
     # bob waits for the new draft (day 6) with nothing to spare, and alice's line of the
     # last 28 days may come again first: λ = 1/28 lines a day, P(none in 5 days) =
-    # exp(-5/28) = 0.84 < 0.9; 1 - exp(-t/28) >= 0.16 - 0.1 at t = 2 (0.069; t = 1:
-    # 0.035), plus ACME's 5 days: day 1 + 7 (``domain.promise``)
-    assert _line(shop, bob)["promised_date"] == (day0 + dt.timedelta(8)).isoformat()
+    # exp(-5/28) = 0.84 < 0.9, so he waits for 5 days without one (``lull``): day 1 + 8
+    assert lull(5, 1 / 28)[0] == 8
+    assert _line(shop, bob)["promised_date"] == (day0 + dt.timedelta(9)).isoformat()
     changes = [e for e in order_view(shop.uow(), bob).history if e["event"] == "PromiseChanged"]
     assert [(e["old_date"], e["new_date"]) for e in changes] == [
         (None, (day0 + dt.timedelta(5)).isoformat()),
-        ((day0 + dt.timedelta(5)).isoformat(), (day0 + dt.timedelta(8)).isoformat()),
+        ((day0 + dt.timedelta(5)).isoformat(), (day0 + dt.timedelta(9)).isoformat()),
     ]
     assert [p.status for p in _open_pos(shop)] == ["sent", "draft"]
 

@@ -9,9 +9,10 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from tests.unit.conftest import lull
 
 from subzero.domain.errors import InvalidParameter
-from subzero.domain.promise import DemandAhead, Incoming, LeadTime, promise_lines
+from subzero.domain.promise import DemandAhead, Incoming, LeadTime, Promise, promise_lines
 
 TODAY = dt.date(2026, 3, 2)
 T0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
@@ -214,29 +215,33 @@ def test_room_is_left_for_customers_ranked_ahead_who_may_yet_order() -> None:
     assert promised(0.1) == {1: TODAY + dt.timedelta(5), 2: TODAY + dt.timedelta(5)}
 
 
-def test_a_line_no_receipt_keeps_safe_waits_for_the_preempting_order() -> None:
-    """bob (priority 5) waits for 2 on a PO of 2 due in 3 days; customers ahead order 2
-    units a day, so a unit ahead of him comes at τ ~ Exp(2) and takes his receipt; the
-    order it makes (ACME, 5 days) then serves him at τ + 5. P(ready ≤ d) =
-    1 − F(3) + F(d − 5), F(t) = 1 − exp(−2t): F(3) = 0.9975, so F(d − 5) ≥ 0.8975:
-    d − 5 = 2 (F(1) = 0.865, F(2) = 0.982), day 7. With the PO due in 8 days the same
-    day 7 comes first, so the PO's day 8 stands. At half a unit a day preemption comes
-    later: F(3) = 1 − exp(−1.5) = 0.777, F(t) ≥ 0.677 first at t = 3 (F(2) = 0.632),
-    day 8."""
+def test_a_line_no_receipt_keeps_safe_waits_for_a_lull_in_the_demand_ahead() -> None:
+    """bob (priority 5) waits for 2 on a PO of 2 due in 3 days; customers ahead of him
+    place 0.1 lines a day, each re-ordered from ACME (5 days). A line of theirs takes his
+    units, and its order comes back 5 days later, when another may have come: he is
+    ready once 5 days pass with no line ahead. P(one came by day 3) = 1 − e^(−0.3) =
+    0.26 > 0.1, and then the window only slides after day 5: the closed form of
+    ``lull`` gives day 12. With nobody ahead once bob has aged two steps (priority 3
+    after 14 days, customers 1–2 then place no lines), a busier stream (2 lines a day,
+    a lull of 5 days all but impossible) ends on day 14: the ageing rule's promise."""
 
-    def promised(po_days: int, rate: float = 2.0) -> dt.date:
+    def promised(rate: float, busy_from: int = 1) -> Promise:
         (p,) = promise_lines(
             today=TODAY,
             lines=[Line(1, 5, 2)],
-            incoming=[Incoming(2, TODAY, LeadTime(po_days))],
+            incoming=[Incoming(2, TODAY, LeadTime(3))],
             replenishment_lead_time=LeadTime(5),
-            preemption=lambda priority: DemandAhead(rate),
+            preemption=lambda priority: DemandAhead(rate if priority > busy_from else 0.0),
         )
-        return p.date
+        return p
 
-    assert promised(3) == TODAY + dt.timedelta(7)
-    assert promised(8) == TODAY + dt.timedelta(8)
-    assert promised(3, rate=0.5) == TODAY + dt.timedelta(8)
+    day, ready = lull(3, 0.1)
+    assert day == 12
+    quiet = promised(0.1)
+    assert quiet.date == TODAY + dt.timedelta(day)
+    assert quiet.probability == pytest.approx(ready)
+    busy = promised(2.0, busy_from=3)
+    assert (busy.date, busy.probability) == (TODAY + dt.timedelta(14), 1.0)
 
 
 def test_preemption_only_counts_customers_ranked_ahead() -> None:
@@ -265,8 +270,9 @@ def test_the_probability_told_counts_the_risk_of_preemption() -> None:
     ahead at 1 a day) is kept unless 15 units ahead come by day 9, P = 1 −
     P(Poisson(9) ≤ 14), and even then if they came by day 4, since the order they make
     (5 days) arrives by day 9: P = P(Poisson(9) ≤ 14) + 1 − P(Poisson(4) ≤ 14). The
-    preempted line waiting for the order (the case above: τ ~ Exp(2), day 7, order 5
-    days) is ready by day 7 when τ ≤ 2 or τ > 3: 1 − e⁻⁴ + e⁻⁶."""
+    line no receipt keeps safe (0.1 lines a day ahead, a PO of 3 ± 1 days, order 5
+    days) waits for a lull, ``lull``, and the PO's own chance of coming by then counts
+    too."""
     (_, bob) = promise_lines(
         today=TODAY,
         lines=[Line(1, 1, 4), Line(2, 5, 2)],
@@ -279,12 +285,14 @@ def test_the_probability_told_counts_the_risk_of_preemption() -> None:
     (waiting,) = promise_lines(
         today=TODAY,
         lines=[Line(1, 5, 2)],
-        incoming=[Incoming(2, TODAY, LeadTime(3))],
+        incoming=[Incoming(2, TODAY, LeadTime(3, 1))],
         replenishment_lead_time=LeadTime(5),
-        preemption=lambda priority: DemandAhead(2.0),
+        preemption=lambda priority: DemandAhead(0.1),
     )
-    assert waiting.date == TODAY + dt.timedelta(7)
-    assert waiting.probability == pytest.approx(1 - math.exp(-4) + math.exp(-6))
+    # the PO (3 ± 1 days) is due by day 5 at 0.9; then the lull of the test above
+    day, ready = lull(5, 0.1)
+    assert waiting.date == TODAY + dt.timedelta(day)
+    assert waiting.probability == pytest.approx(NormalDist(3, 1).cdf(day) * ready)
 
 
 @pytest.mark.parametrize(
@@ -301,11 +309,12 @@ def test_the_probability_told_matches_a_simulation_of_the_risks(
     units: int, need: int, mean: float, sd: float, rate: float
 ) -> None:
     """Simulate what the promise reasons about: the receipt comes at A ~ Normal(mean,
-    sd); units ahead of the line come as a Poisson process and the (slack + 1)-th, at τ
-    (Gamma(slack + 1, 1/rate)), takes the line's receipt if τ < A; its own order (5
-    days) then serves the line at max(A, τ + 5). The probability told is that of being
-    ready by the promised day, erring low by at most a point (τ and A are counted at the
-    end of their day)."""
+    sd); lines ahead of the line (one unit each) come as a Poisson process, each takes
+    a unit before it and is re-ordered, back 5 days later. The line is ready at the
+    first moment t ≥ A, A or a re-order's arrival, when no more than its slack came
+    ahead in (t − 5, t]. The probability told is that of being ready by the promised
+    day, erring low by up to 5 points (days are looked at four times a day, and the
+    scan is a Markov-type approximation) and never high by more than a point."""
     (promise,) = promise_lines(
         today=TODAY,
         lines=[Line(1, 5, need)],
@@ -313,12 +322,19 @@ def test_the_probability_told_matches_a_simulation_of_the_risks(
         replenishment_lead_time=LeadTime(5),
         preemption=lambda priority: DemandAhead(rate),
     )
+    day = (promise.date - TODAY).days
     rng = np.random.default_rng(7)
-    arrival = rng.normal(mean, sd, 200_000)
-    tau = rng.gamma(units - need + 1, 1.0 / rate, arrival.size)
-    ready = np.where(tau < arrival, np.maximum(arrival, tau + 5), arrival)
-    simulated = float(np.mean(ready <= (promise.date - TODAY).days))
-    assert simulated - 0.01 <= promise.probability <= simulated + 0.003
+    kept = 0
+    for arrival in rng.normal(mean, sd, 10_000):
+        came = np.sort(rng.uniform(0.0, day, rng.poisson(rate * day)))
+        moments = np.concatenate(([arrival], came + 5.0))
+        moments = moments[(moments >= arrival) & (moments <= day)]
+        in_window = np.searchsorted(came, moments, "right") - np.searchsorted(
+            came, moments - 5.0, "right"
+        )
+        kept += bool(np.any(in_window <= units - need))
+    simulated = kept / 10_000
+    assert simulated - 0.05 <= promise.probability <= simulated + 0.01
 
 
 def test_demand_ahead_in_lumps_is_the_compound_poisson_law() -> None:
@@ -371,7 +387,7 @@ def test_a_customer_who_orders_in_lumps_takes_more_room_than_one_who_orders_sing
     """Same 4 units a month ahead of bob, who has 3 to spare on a PO in 5 days: as four
     lines of one, P(Poisson(5/7) ≤ 3) = 0.9938 and the PO is safe; as one line of four,
     the next such line takes them all, P(none in 5 days) = e^(−5/28) = 0.84 < 0.9, and
-    bob waits for the order that line would make (1 − e^(−t/28) ≥ 0.06 at t = 2, + 5)."""
+    bob waits for 5 days without such a line (``lull``)."""
     assert _poisson_cdf(3, 5 / 7) == pytest.approx(0.9938, abs=1e-4)
 
     def promised(ahead: DemandAhead) -> dt.date:
@@ -385,7 +401,8 @@ def test_a_customer_who_orders_in_lumps_takes_more_room_than_one_who_orders_sing
         return p.date
 
     assert promised(DemandAhead.observed({1: 4}, 28)) == TODAY + dt.timedelta(5)
-    assert promised(DemandAhead.observed({4: 1}, 28)) == TODAY + dt.timedelta(7)
+    assert lull(5, 1 / 28)[0] == 8
+    assert promised(DemandAhead.observed({4: 1}, 28)) == TODAY + dt.timedelta(8)
 
 
 def test_a_line_that_will_have_aged_past_another_by_the_receipt_is_served_first() -> None:

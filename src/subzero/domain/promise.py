@@ -31,17 +31,20 @@ it is promised today with probability 0, and ``alerts`` flags it.
 
 Customers ranked ahead of a line may yet order and take arriving stock first (the
 allocation rule puts priority before order time): ``promise_lines`` keeps a receipt for
-a line only if it is safe, at ``confidence``, from their demand until it arrives;
-otherwise the line is promised the day the order their demand would make serves it
-(``_preempted``). Their demand (``DemandAhead``) is compound Poisson: order lines come
-at the rate they came recently, each asking for as many units as a recent line did, so
-an item ordered ten at a time is not mistaken for one ordered one at a time.
+a line only if it is safe, at ``confidence``, from their demand until it arrives.
+Otherwise whatever they take is ordered again and comes back a lead time later, by
+when more may have come: the line is ready once its receipts cover what was asked for
+ahead over the last lead time, and is promised when that is likely enough
+(``_overtaken``, a scan statistic; as its priority ages, fewer are ahead). Their
+demand (``DemandAhead``) is compound Poisson: order lines come at the rate they came
+recently, each asking for as many units as a recent line did, so an item ordered ten at
+a time is not mistaken for one ordered one at a time.
 
 The probability stored with a promise is the chance the line is ready by then: that the
 receipt it relies on comes, P(𝓛 ≤ promised − t0 | 𝓛 ≥ k), times the chance that no
 customer ranked ahead takes it first or that, if one does, the order their demand makes
-comes in time too (``_ready_probability``). The date rule weighs each risk against
-``confidence`` apart, so the product can fall a little below it.
+comes in time too (``_ready_probability``, ``_overtaken``). The date rule weighs each
+risk against ``confidence`` apart, so the product can fall a little below it.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ __all__ = ["STATED_WEIGHT", "DemandAhead", "Incoming", "LeadTime", "Promise", "p
 STATED_WEIGHT = 5.0
 _NEGLIGIBLE = 1e-9
 _EXACT_UNITS = 128  # beyond this many units, DemandAhead.cdf takes the Normal approximation
+_HORIZON_DAYS = 366  # a line overtaken again and again is promised within a year at most
+_STEPS_PER_DAY = 4  # the scan of a line overtaken again and again looks every 6 hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +203,22 @@ class DemandAhead:
             total += math.exp(n * log_mean - mean - math.lgamma(n + 1)) * within[units]
         return min(1.0, total)
 
+    def cdfs(self, top: int, days: float) -> list[float]:
+        """[P(S(days) ≤ k) for k = 0 … top] at once (``cdf`` for each k)."""
+        mean = self.lines_per_day * days
+        if mean <= 0.0:
+            return [1.0] * (top + 1)
+        if top > _EXACT_UNITS:
+            return [self.cdf(k, days) for k in range(top + 1)]
+        table = _sums_within(self.sizes, max(16, 1 << (max(top, 1) - 1).bit_length()))
+        log_mean = math.log(mean)
+        out = [0.0] * (top + 1)
+        for n, within in enumerate(table[: top + 1]):
+            weight = math.exp(n * log_mean - mean - math.lgamma(n + 1))
+            for k in range(n, top + 1):  # n lines ask for n units at least
+                out[k] += weight * within[k]
+        return [min(1.0, v) for v in out]
+
 
 @cache
 def _sums_within(sizes: tuple[tuple[int, float], ...], top: int) -> tuple[tuple[float, ...], ...]:
@@ -275,9 +296,8 @@ def promise_lines(
     rule), so the receipt must also leave room for their orders until d: units
     D = S(d − today) of ``preemption(p)`` with P(D ≤ slack) ≥ ``confidence``, slack
     the receipts' units beyond those ranked ahead and the line's own. A line that no
-    receipt keeps safe is served by its first receipt unless preempted, and then by the
-    order the preempting demand makes (``_preempted``). The probability stored counts
-    both risks (``_ready_probability``).
+    receipt keeps safe waits for a lull in that demand (``_overtaken``). The probability
+    stored counts both risks (``_ready_probability``, ``_overtaken``).
 
     Args:
         today: the planning day.
@@ -303,26 +323,107 @@ def promise_lines(
             if preemption is None
             else preemption(effective_priority(line, today, aging_days))
         )
-        day = fresh.arrival(today, confidence)
-        plain: _Receipt | None = None
+        steps: list[tuple[dt.date, Incoming, int]] = []  # receipts covering the line
         for (arrival, inc), covered in zip(schedule, supply, strict=True):
             slack = covered - ahead[arrival][id(line)] - line.backordered
             if slack < 0:
                 continue
-            plain = plain or (arrival, inc, slack, demand)
+            steps.append((arrival, inc, slack))
             if demand.cdf(slack, (arrival - today).days) >= confidence:
-                day, plain = arrival, (arrival, inc, slack, demand)
+                probability = _ready_probability(
+                    arrival, (arrival, inc, slack, demand), fresh, today
+                )
+                out.append(Promise(line.id, arrival, probability))
                 break
         else:
-            if plain is not None:
-                day = _preempted(plain, day, today, confidence)
-        probability = (
-            fresh.probability_by(day, today)
-            if plain is None
-            else _ready_probability(day, plain, fresh, today)
-        )
-        out.append(Promise(line.id, day, probability))
+            if steps:  # no receipt is safe: overtaken, perhaps again and again
+                law = _laws(line, today, aging_days, preemption)
+                lead = replenishment_lead_time.quantile_days(0.5) or 0  # the typical re-order
+                day, ready, source = _overtaken(steps, law, lead, today, confidence)
+                out.append(Promise(line.id, day, source.probability_by(day, today) * ready))
+            else:  # nothing open covers it: as if ordered today
+                day = fresh.arrival(today, confidence)
+                out.append(Promise(line.id, day, fresh.probability_by(day, today)))
     return out
+
+
+def _laws(
+    line: WaitingLine,
+    today: dt.date,
+    aging_days: int,
+    preemption: Callable[[int], DemandAhead] | None,
+) -> Callable[[int], DemandAhead]:
+    """The demand ahead of ``line`` on day t from today, as its priority ages."""
+    if preemption is None:
+        return lambda t: _NOBODY
+    return lambda t: preemption(effective_priority(line, today + dt.timedelta(days=t), aging_days))
+
+
+def _overtaken(
+    steps: Sequence[tuple[dt.date, Incoming, int]],
+    law: Callable[[int], DemandAhead],
+    lead: int,
+    today: dt.date,
+    confidence: float,
+) -> tuple[dt.date, float, Incoming]:
+    """(day, P(ready by then), the receipt it rests on) for a line no receipt keeps safe.
+
+    Every unit a customer ahead takes is ordered again and comes ``lead`` days later
+    (make-to-order, base-stock), so on day t the line's receipts, with s_t units to
+    spare, are short only of what was asked for ahead in the last ``lead`` days: it is
+    ready on the first day t ≥ a (its first receipt) with W_t = D(t − lead, t] ≤ s_t, a
+    scan statistic. P(not ready by d) is the chance that W_t > s_t on every day from a
+    to d, taken as a Markov chain of the failures (a Markov-type scan approximation,
+    Naus 1982, J. Amer. Statist. Assoc. 77(377)): P(F_a) Π_t P(F_t | F_{t−1}), where
+    W_{t−1} = Y + M, W_t = M + X share M, the demand of the days both windows hold. The
+    demand law is that of the line's priority on day t, which ages, so the chain ends
+    at the latest when nobody is ahead. The promise is the first d with P(ready by d) ≥
+    ``confidence``.
+    """
+    k = _STEPS_PER_DAY
+    first = (steps[0][0] - today).days * k
+    _, source, slack = steps[0]
+    fail = 1.0 - law(first // k).cdf(slack, min(lead * k, first) / k)
+    step = 0
+    for t in range(first, first + _HORIZON_DAYS * k + 1):
+        if t > first:
+            before = slack
+            while step + 1 < len(steps) and (steps[step + 1][0] - today).days * k <= t:
+                step += 1
+            _, source, slack = steps[step]
+            fail *= _still_short(law(t // k), t, lead * k, before, slack)
+        if t % k == 0 and 1.0 - fail >= confidence - 1e-12:
+            break
+    return today + dt.timedelta(days=t // k), 1.0 - fail, source
+
+
+def _still_short(demand: DemandAhead, t: int, lead: int, before: int, now: int) -> float:
+    """P(W_t > now | W_{t−1} > before) for windows of ``lead`` steps (of 1/k day,
+    ``_STEPS_PER_DAY``) ending at steps t − 1 and t; steps 1 … are the future."""
+    k = _STEPS_PER_DAY
+    window = min(lead, t - 1)  # the steps W_{t−1} holds
+    if window <= 0:
+        return 0.0 if now >= 0 else 1.0
+    short_before = 1.0 - demand.cdf(before, window / k)
+    if short_before <= _NEGLIGIBLE:
+        return 0.0
+    dropped = t - lead >= 1  # Y: the step W_{t−1} holds and W_t does not
+    shared = window - 1 if dropped else window  # M: the steps both windows hold
+    top = max(before, now, 0)
+    m_cdf = demand.cdfs(top, shared / k)
+    step_cdf = demand.cdfs(top, 1 / k)
+
+    def tail_step(units: int) -> float:  # P(X > units) for one step's demand
+        return 1.0 if units < 0 else 1.0 - step_cdf[units]
+
+    both = 1.0 - m_cdf[top]  # M alone already more than either slack
+    for m in range(top + 1):
+        p_m = m_cdf[m] - (m_cdf[m - 1] if m else 0.0)
+        if p_m <= 0.0:
+            continue
+        y = tail_step(before - m) if dropped else (1.0 if m > before else 0.0)
+        both += p_m * y * tail_step(now - m)
+    return min(1.0, max(0.0, both / short_before))
 
 
 def _units_ahead(
@@ -342,43 +443,15 @@ def _units_ahead(
     return out
 
 
-def _preempted(
-    plain: _Receipt,
-    fresh_day: dt.date,
-    today: dt.date,
-    confidence: float,
-) -> dt.date:
-    """The day for a line whose receipt (``plain``) is not safe from preemption.
-
-    Units ahead of the line come as S(t) (``DemandAhead``); the receipt on day a
-    leaves ``slack`` units to spare, so the line is preempted at τ, when S passes
-    ``slack``: F(t) = P(τ ≤ t) = 1 − P(S(t) ≤ slack) (an Erlang law when each line asks
-    for one unit). The preempting
-    demand's own order (placed at τ, arriving τ + q; q = ``fresh_day`` − today) then
-    serves the line: it is ready at max(a, τ + q), or at a if τ ≥ a. So
-    P(ready ≤ d) = 1 − F(a) + F(d − q) for a ≤ d ≤ a + q, and the promise is the first
-    d ≥ a with F(d − q) ≥ F(a) − (1 − confidence).
-    """
-    arrival, _, slack, demand = plain
-    lead = (fresh_day - today).days
-    span = (arrival - today).days
-
-    def erlang(days: int) -> float:
-        return 1.0 - demand.cdf(slack, days)
-
-    need = erlang(span) - (1.0 - confidence)
-    wait = next((t for t in range(span + 1) if erlang(t) >= need), span)
-    return max(arrival, today + dt.timedelta(days=wait + lead))
-
-
 def _ready_probability(day: dt.date, plain: _Receipt, fresh: Incoming, today: dt.date) -> float:
     """P(the line is ready by ``day``), counting both risks the rule weighs.
 
-    The line's receipt arrives on day s (its lead-time law, given it has not come). The
-    line is ready then unless a unit ahead of it arrived first, at τ ≤ s (the Erlang F
-    of ``_preempted``); in that case the preempting demand's own order, placed at τ and
-    arriving τ + Q (Q the lead time of an order placed then), serves it at
-    max(s, τ + Q). So, summing over the arrival day s ≤ ``day``:
+    For a receipt safe at ``confidence`` (a second overtaking is rare then). The line's
+    receipt arrives on day s (its lead-time law, given it has not come). The line is
+    ready then unless the demand ahead passed its slack first, at τ ≤ s (F(t) =
+    P(τ ≤ t) = 1 − P(S(t) ≤ slack)); in that case the preempting demand's own order,
+    placed at τ and arriving τ + Q (Q the lead time of an order placed then), serves it
+    at max(s, τ + Q). So, summing over the arrival day s ≤ ``day``:
 
         P = Σ_s P(A = s) · [1 − F(s) + Σ_{t=1..s} (F(t) − F(t − 1)) · P(Q ≤ day − t)]
 
