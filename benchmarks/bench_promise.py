@@ -11,7 +11,13 @@ to read) and NEW none; reported (medians, milliseconds):
 * ``*_ratio_long_to_short``: LONG over SHORT, measured in the same run: near 1 when
   the read does not grow with the history (an index walk on
   ``purchase_orders(supplier_id, first_received_at)``); 200 times the history read
-  row by row would show as a ratio far above 1.
+  row by row would show as a ratio far above 1;
+* ``queue_busy_ms``: re-promising the 200 waiting lines of one busy item (six
+  priorities, placed over the last 3 days; 10 open orders of 41, 10 units more than
+  the queue; lines ahead at one a day per priority ahead, in Geometric(0.55) sizes, so
+  33 lines no receipt keeps safe wait for lulls: ``_overtaken``), against
+  ``queue_plain_ms``, the same queue with nobody ordering ahead (the plain walk), and
+  their ratio: what weighing the customers ahead costs.
 """
 
 from __future__ import annotations
@@ -66,6 +72,41 @@ def _history(
         conn.execute(insert(tables.purchase_orders), rows)
 
 
+def _queue_figures() -> dict[str, float]:
+    from collections import namedtuple
+
+    from subzero.domain.promise import DemandAhead, Incoming, LeadTime, promise_lines
+
+    line_fields = "id priority backordered placed_at first_promised_date"
+    Line = namedtuple("Line", line_fields, defaults=(None,))
+
+    today = dt.date(2026, 3, 2)
+    start = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    lines = [
+        Line(i, 1 + i % 6, 1 + i % 3, start - dt.timedelta(minutes=20 * i)) for i in range(200)
+    ]
+    lead = LeadTime(7, 2, (0, 1, 2, -1, 3))
+    incoming = [Incoming(41, today - dt.timedelta(days=k % 7), lead) for k in range(10)]
+    sizes = tuple((j, 0.55 * 0.45 ** (j - 1)) for j in range(1, 20))
+
+    def busy(priority: int) -> DemandAhead:
+        return DemandAhead(1.0 * (priority - 1), sizes)
+
+    def run(preemption: Callable[[int], DemandAhead] | None) -> Callable[[], object]:
+        return lambda: promise_lines(
+            today=today,
+            lines=lines,
+            incoming=incoming,
+            replenishment_lead_time=lead,
+            preemption=preemption,
+        )
+
+    return {
+        "queue_busy_ms": _median_seconds(run(busy), repeat=9),
+        "queue_plain_ms": _median_seconds(run(None), repeat=9),
+    }
+
+
 def run() -> dict[str, object]:
     from subzero.bootstrap import bootstrap, init_database
     from subzero.config import Settings
@@ -116,6 +157,7 @@ def run() -> dict[str, object]:
             }
         finally:
             runtime.dispose()
+    figures |= _queue_figures()
     return {
         "deliveries_in_history": HISTORY,
         **{name: round(secs * 1000, 3) for name, secs in figures.items()},
@@ -125,6 +167,7 @@ def run() -> dict[str, object]:
         "order_place_ratio_long_to_short": round(
             figures["order_place_long_ms"] / figures["order_place_short_ms"], 2
         ),
+        "queue_ratio_busy_to_plain": round(figures["queue_busy_ms"] / figures["queue_plain_ms"], 1),
     }
 
 

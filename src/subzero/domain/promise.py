@@ -54,7 +54,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import accumulate
 from statistics import NormalDist
 
@@ -188,7 +188,8 @@ class DemandAhead:
     def cdf(self, units: int, days: float) -> float:
         """P(S(days) ≤ units): Σₙ P(N = n) P(X₁ + … + Xₙ ≤ units); sizes are ≥ 1, so
         n ≤ units. Past ``_EXACT_UNITS`` units, the Normal with the compound law's mean
-        λt E[X] and variance λt E[X²] (continuity-corrected)."""
+        λt E[X] and variance λt E[X²] (continuity-corrected). Tables of k = 0 … 2^m
+        units are built once per law and span of days (``_cdfs``)."""
         mean = self.lines_per_day * days
         if mean <= 0.0 or units < 0:
             return 1.0 if units >= 0 else 0.0
@@ -196,28 +197,29 @@ class DemandAhead:
             first = sum(j * q for j, q in self.sizes)
             second = sum(j * j * q for j, q in self.sizes)
             return NormalDist(mean * first, math.sqrt(mean * second)).cdf(units + 0.5)
-        table = _sums_within(self.sizes, max(16, 1 << (units - 1).bit_length()))
-        log_mean = math.log(mean)
-        total = 0.0
-        for n, within in enumerate(table[: units + 1]):
-            total += math.exp(n * log_mean - mean - math.lgamma(n + 1)) * within[units]
-        return min(1.0, total)
+        return _cdfs(self, max(16, 1 << (units - 1).bit_length()), days)[units]
 
-    def cdfs(self, top: int, days: float) -> list[float]:
-        """[P(S(days) ≤ k) for k = 0 … top] at once (``cdf`` for each k)."""
-        mean = self.lines_per_day * days
-        if mean <= 0.0:
-            return [1.0] * (top + 1)
-        if top > _EXACT_UNITS:
-            return [self.cdf(k, days) for k in range(top + 1)]
-        table = _sums_within(self.sizes, max(16, 1 << (max(top, 1) - 1).bit_length()))
-        log_mean = math.log(mean)
-        out = [0.0] * (top + 1)
-        for n, within in enumerate(table[: top + 1]):
-            weight = math.exp(n * log_mean - mean - math.lgamma(n + 1))
-            for k in range(n, top + 1):  # n lines ask for n units at least
-                out[k] += weight * within[k]
-        return [min(1.0, v) for v in out]
+    def cdfs(self, top: int, days: float) -> tuple[float, ...]:
+        """(P(S(days) ≤ k) for k = 0 … top) at once (``cdf`` for each k), remembered:
+        a scan asks for the same windows step after step."""
+        return _cdfs(self, top, days)
+
+
+@lru_cache(maxsize=4096)
+def _cdfs(demand: DemandAhead, top: int, days: float) -> tuple[float, ...]:
+    mean = demand.lines_per_day * days
+    if mean <= 0.0:
+        return (1.0,) * (top + 1)
+    if top > _EXACT_UNITS:
+        return tuple(demand.cdf(k, days) for k in range(top + 1))
+    table = _sums_within(demand.sizes, max(16, 1 << (max(top, 1) - 1).bit_length()))
+    log_mean = math.log(mean)
+    out = [0.0] * (top + 1)
+    for n, within in enumerate(table[: top + 1]):
+        weight = math.exp(n * log_mean - mean - math.lgamma(n + 1))
+        for k in range(n, top + 1):  # n lines ask for n units at least
+            out[k] += weight * within[k]
+    return tuple(min(1.0, v) for v in out)
 
 
 @cache
@@ -404,12 +406,12 @@ def _still_short(demand: DemandAhead, t: int, lead: int, before: int, now: int) 
     window = min(lead, t - 1)  # the steps W_{t−1} holds
     if window <= 0:
         return 0.0 if now >= 0 else 1.0
-    short_before = 1.0 - demand.cdf(before, window / k)
+    top = max(before, now, 0)
+    short_before = 1.0 - demand.cdfs(top, window / k)[before] if before >= 0 else 1.0
     if short_before <= _NEGLIGIBLE:
         return 0.0
     dropped = t - lead >= 1  # Y: the step W_{t−1} holds and W_t does not
     shared = window - 1 if dropped else window  # M: the steps both windows hold
-    top = max(before, now, 0)
     m_cdf = demand.cdfs(top, shared / k)
     step_cdf = demand.cdfs(top, 1 / k)
 
