@@ -160,6 +160,33 @@ def test_init_creates_a_missing_postgres_database(
         pg_server.drop_database(name)
 
 
+def _at_revision(url: str, revision: str, on_hand: int) -> Any:
+    """An engine on a database migrated to ``revision`` only, holding supplier ACME (5
+    days) and its item W with ``on_hand`` units (ids 1)."""
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO suppliers (id, name, lead_time_days, lead_time_sd_days) "
+                "VALUES (1, 'ACME', 5, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO items (id, sku, supplier_id, on_hand, allow_negative, "
+                "policy) VALUES (1, 'W', 1, :on_hand, true, 'mto')"
+            ),
+            {"on_hand": on_hand},
+        )
+    return engine
+
+
 def test_upgrade_keeps_existing_data(empty_database_url: str) -> None:
     """A database with purchase orders and receipts at revision 0002 migrates to head
     (SQLite rebuilds altered tables: foreign keys must survive) and keeps its rows."""
@@ -167,29 +194,12 @@ def test_upgrade_keeps_existing_data(empty_database_url: str) -> None:
 
     from sqlalchemy import text
 
-    from subzero.adapters.db.migrate import alembic_config
     from subzero.adapters.db.migrate import upgrade as upgrade_to_head
 
-    engine = make_engine(empty_database_url)
+    engine = _at_revision(empty_database_url, "0002", on_hand=2)
     try:
-        cfg = alembic_config()
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0002")
         now = dt.datetime(2026, 3, 2, 9, 0)
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO suppliers (id, name, lead_time_days, lead_time_sd_days) "
-                    "VALUES (1, 'ACME', 5, 0)"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO items (id, sku, supplier_id, on_hand, allow_negative, "
-                    "policy) VALUES (1, 'W', 1, 2, true, 'mto')"
-                )
-            )
             conn.execute(
                 text(
                     "INSERT INTO purchase_orders (id, item_id, supplier_id, qty, received, status, "
@@ -294,26 +304,10 @@ def test_upgrade_backfills_the_probability_told_with_each_first_promise(
 
     from sqlalchemy import text
 
-    engine = make_engine(empty_database_url)
+    engine = _at_revision(empty_database_url, "0008", on_hand=0)
     try:
-        cfg = alembic_config()
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0008")
         now = dt.datetime(2026, 3, 2, 9, 0)
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO suppliers (id, name, lead_time_days, lead_time_sd_days) "
-                    "VALUES (1, 'ACME', 5, 0)"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO items (id, sku, supplier_id, on_hand, allow_negative, "
-                    "policy) VALUES (1, 'W', 1, 0, true, 'mto')"
-                )
-            )
             conn.execute(text("INSERT INTO customers (id, name, priority) VALUES (1, 'bob', 5)"))
             conn.execute(
                 text("INSERT INTO orders (id, customer_id, placed_at) VALUES (1, 1, :t)"),
