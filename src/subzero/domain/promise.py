@@ -54,7 +54,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from itertools import accumulate
 from statistics import NormalDist
 
@@ -222,7 +222,7 @@ def _cdfs(demand: DemandAhead, top: int, days: float) -> tuple[float, ...]:
     return tuple(min(1.0, v) for v in out)
 
 
-@cache
+@lru_cache(maxsize=256)  # bounded: a long-running process sees many items' laws
 def _sums_within(sizes: tuple[tuple[int, float], ...], top: int) -> tuple[tuple[float, ...], ...]:
     """[n][k] = P(X₁ + … + Xₙ ≤ k) for n, k = 0 … ``top`` (n-fold convolutions cut at
     ``top``; sizes are ≥ 1, so no more than ``top`` lines fit). Built once per law and
