@@ -381,7 +381,7 @@ def _overtaken(
     demand law is that of the line's priority on day t, which ages, so the chain ends
     at the latest when nobody is ahead. The chain steps a quarter day at a time
     (``_STEPS_PER_DAY``: stock can come at any hour, and a day-long step errs low by up
-    to 7 points at high contention, against 4 in the tests' simulation), and the
+    to 7 points at high contention in a simulation of the process, against 4), and the
     promise is the first day's end with P(ready) ≥ ``confidence``, within
     ``_HORIZON_DAYS``.
     """
