@@ -170,6 +170,10 @@ def test_demo_plays_through_the_real_service(cli: Any) -> None:
     assert 0.0 <= told["backorder_promises_kept"] <= 1.0
     text = cli("kpis", "--since", summary["period"]["start"], check=True).stdout
     assert f"lines that had to wait: {told['backorder_promises']} first promises judged" in text
+    assert "told (waited)" not in text  # the columns come with rows per group
+    by_customer = cli("kpis", "--since", summary["period"]["start"], "--by", "customer")
+    header = next(line for line in by_customer.stdout.splitlines() if "satisfaction" in line)
+    assert "told (waited)" in header and "kept (waited)" in header
     # running the demo again on a full database is refused, not duplicated
     again = cli("demo", "--days", "7", "--items", "6")
     assert again.returncode == 1 and "--reset" in again.stderr

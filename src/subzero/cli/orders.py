@@ -508,6 +508,9 @@ def kpis(
     }
     if report["overall"]["cancelled_waiting"]:
         columns["cancelled_waiting"] = "gave up"
+    if by is not None and report["overall"]["backorder_promises"]:
+        columns["backorder_promises_told"] = "told (waited)"
+        columns["backorder_promises_kept"] = "kept (waited)"
     rows = [["all", *(_kpi_cell(c, report["overall"][c]) for c in columns)]]
     rows += [[g["key"], *(_kpi_cell(c, g[c]) for c in columns)] for g in report["groups"]]
     notes = []
@@ -519,6 +522,7 @@ def kpis(
             f"lines that had to wait: {overall['backorder_promises']} first promises judged, "
             f"told {overall['backorder_promises_told']:.1%} likely on average, "
             f"{overall['backorder_promises_kept']:.1%} kept"
+            + (" (per row: told (waited), kept (waited))" if by is not None else "")
         )
     print_table(
         f"service KPIs of the lines placed {report['since']} … {report['until']}",
@@ -573,7 +577,14 @@ def _print_costs(report: dict[str, Any], by: str | None, rates: CostRates) -> No
 def _kpi_cell(name: str, value: float | None) -> str:
     if value is None:
         return "-"
-    if name in ("fill_rate", "backorder_rate", "promise_reliability", "otif"):
+    if name in (
+        "fill_rate",
+        "backorder_rate",
+        "promise_reliability",
+        "otif",
+        "backorder_promises_told",
+        "backorder_promises_kept",
+    ):
         return f"{value:.1%}"
     if name.endswith("_days"):
         return f"{value:.1f}"
