@@ -602,17 +602,7 @@ def replenish(as_json: bool = _JSON) -> None:
         {"po_id": ch.po_id, "sku": ch.sku, "old_qty": ch.old_qty, "new_qty": ch.new_qty}
         for ch in result.changes
     ]
-    moved = [
-        {
-            "order_id": e.order_id,
-            "line_id": e.line_id,
-            "sku": e.sku,
-            "old_date": e.old_date,
-            "new_date": e.new_date,
-            "probability": e.probability,
-        }
-        for e in result.repromised
-    ]
+    moved = [e.payload() for e in result.repromised]  # as the event log keeps them
     if as_json:
         emit_json({"changes": rows, "repromised": moved})
         return
