@@ -15,7 +15,6 @@ from subzero.domain.events import (
     CustomerPriorityChanged,
     ItemAdded,
     ItemChanged,
-    PurchaseOrderChanged,
     SupplierLeadTimeSet,
 )
 from subzero.domain.items import Customer, Item, Supplier, validate_quantity
@@ -24,7 +23,7 @@ from subzero.domain.purchasing import POStatus
 from subzero.planning.policies.kinds import policy_from_text
 from subzero.service.context import Context
 from subzero.service.orders import lock_items
-from subzero.service.rebalance import rebalance
+from subzero.service.rebalance import draft_changed, rebalance
 from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -173,9 +172,8 @@ def update_item(cmd: UpdateItem, *, uow: UnitOfWork, ctx: Context) -> str:
             if po.status is POStatus.DRAFT and po.supplier.name == old and po.source == "replenish":
                 qty = po.qty
                 po.reduce(qty)
-                assert po.id is not None
                 reason = f"cancelled: {item.sku} is now bought from {supplier.name}"
-                uow.record(PurchaseOrderChanged(po.id, item.sku, qty, 0, reason), ctx.now)
+                draft_changed(uow, po, qty, reason, ctx)
     uow.record(
         ItemChanged(
             item.sku, item.supplier.name, item.allow_negative, item.backorder_limit, item.jit

@@ -45,7 +45,7 @@ from subzero.service.context import Context
 from subzero.service.lead_times import incoming_of, promise_lead_time
 from subzero.service.unit_of_work import UnitOfWork
 
-__all__ = ["ReplenishmentChange", "position_of", "rebalance"]
+__all__ = ["ReplenishmentChange", "draft_changed", "position_of", "rebalance"]
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def _replenish(
             return [ReplenishmentChange(item.sku, draft.id, 0, need)]
         old = draft.qty
         draft.top_up(need)
-        return [_changed(uow, draft, old, reason, ctx)]
+        return [draft_changed(uow, draft, old, reason, ctx)]
     changes = []
     own = [po for po in drafts if po.source == "replenish"]  # planned orders stay as planned
     for draft in sorted(own, key=lambda po: (po.expected_date, po.id or 0), reverse=True):
@@ -151,13 +151,14 @@ def _replenish(
         cut = min(excess, draft.qty)
         draft.reduce(cut)
         excess -= cut
-        changes.append(_changed(uow, draft, old, "reduced: no longer needed", ctx))
+        changes.append(draft_changed(uow, draft, old, "reduced: no longer needed", ctx))
     return changes
 
 
-def _changed(
+def draft_changed(
     uow: UnitOfWork, draft: PurchaseOrder, old: int, reason: str, ctx: Context
 ) -> ReplenishmentChange:
+    """Record that ``draft`` went from ``old`` units to its quantity now, and why."""
     assert draft.id is not None
     uow.record(PurchaseOrderChanged(draft.id, draft.item.sku, old, draft.qty, reason), ctx.now)
     logger.info("PO %s changed: %d -> %d (%s)", draft.id, old, draft.qty, reason)
