@@ -57,14 +57,22 @@ def line_kpis(lines: Iterable[OrderLine], *, now: dt.datetime) -> ServiceKpis:
         backordered = line.served_from_stock < line.qty
         ready_at = line.filled_at or now
         wait.append((ready_at - line.placed_at).total_seconds() / _DAY if backordered else 0.0)
-        promised = line.first_promised_date
-        if line.filled_at is not None:
-            decided.append(True)
-            kept.append(promised is None or line.filled_at.date() <= promised)
-        else:
-            decided.append(promised is None or now.date() > promised)
-            kept.append(False)
+        outcome = _first_promise_kept(line, now)
+        decided.append(outcome is not None)
+        kept.append(bool(outcome))
     return service_kpis(qty, served, wait, kept, decided)
+
+
+def _first_promise_kept(line: OrderLine, now: dt.datetime) -> bool | None:
+    """Was the line ready (fully allocated) by the end of its first promised day? None
+    while that cannot be told yet: still waiting, the day not passed. A line never
+    promised counts as kept once ready, and as broken while it waits."""
+    promised = line.first_promised_date
+    if line.filled_at is not None:
+        return promised is None or line.filled_at.date() <= promised
+    if promised is None or now.date() > promised:
+        return False
+    return None
 
 
 def ledger_kpis(
@@ -343,10 +351,11 @@ def _told(lines: Sequence[OrderLine], now: dt.datetime) -> dict[str, Any]:
         promised, probability = line.first_promised_date, line.first_promise_probability
         if promised is None or probability is None or promised <= line.placed_at.date():
             continue
-        if line.filled_at is None and now.date() <= promised:
+        outcome = _first_promise_kept(line, now)
+        if outcome is None:
             continue  # not decided yet
         told.append(probability)
-        kept += line.filled_at is not None and line.filled_at.date() <= promised
+        kept += outcome
     if not told:
         return {"backorder_promises": 0}
     return {
