@@ -269,8 +269,6 @@ class Incoming:
 
 
 _NOBODY = DemandAhead(0.0)
-# a line's receipt: (expected arrival, the order, units it leaves to spare, demand ahead)
-_Receipt = tuple[dt.date, Incoming, int, DemandAhead]
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,9 +330,7 @@ def promise_lines(
                 continue
             steps.append((arrival, inc, slack))
             if demand.cdf(slack, (arrival - today).days) >= confidence:
-                probability = _ready_probability(
-                    arrival, (arrival, inc, slack, demand), fresh, today
-                )
+                probability = _ready_probability(arrival, inc, slack, demand, fresh, today)
                 out.append(Promise(line.id, arrival, probability))
                 break
         else:
@@ -404,13 +400,14 @@ def _overtaken(
 
 def _still_short(demand: DemandAhead, t: int, lead: int, before: int, now: int) -> float:
     """P(W_t > now | W_{t−1} > before) for windows of ``lead`` steps (of 1/k day,
-    ``_STEPS_PER_DAY``) ending at steps t − 1 and t; steps 1 … are the future."""
+    ``_STEPS_PER_DAY``) ending at steps t − 1 and t; steps 1 … are the future. The
+    slacks ``before`` and ``now`` are ≥ 0: only receipts that cover the line count."""
     k = _STEPS_PER_DAY
     window = min(lead, t - 1)  # the steps W_{t−1} holds
-    if window <= 0:
-        return 0.0 if now >= 0 else 1.0
-    top = max(before, now, 0)
-    short_before = 1.0 - demand.cdfs(top, window / k)[before] if before >= 0 else 1.0
+    if window <= 0:  # nothing asked for yet: the line, covered, is ready
+        return 0.0
+    top = max(before, now)
+    short_before = 1.0 - demand.cdfs(top, window / k)[before]
     if short_before <= _NEGLIGIBLE:
         return 0.0
     dropped = t - lead >= 1  # Y: the step W_{t−1} holds and W_t does not
@@ -448,11 +445,19 @@ def _units_ahead(
     return out
 
 
-def _ready_probability(day: dt.date, plain: _Receipt, fresh: Incoming, today: dt.date) -> float:
+def _ready_probability(
+    day: dt.date,
+    source: Incoming,
+    slack: int,
+    demand: DemandAhead,
+    fresh: Incoming,
+    today: dt.date,
+) -> float:
     """P(the line is ready by ``day``), counting both risks the rule weighs.
 
-    For a receipt safe at ``confidence`` (a second overtaking is rare then). The line's
-    receipt arrives on day s (its lead-time law, given it has not come). The line is
+    For a receipt (``source``, leaving ``slack`` units to spare) safe at ``confidence``
+    against ``demand`` ahead (a second overtaking is rare then). The line's receipt
+    arrives on day s (its lead-time law, given it has not come). The line is
     ready then unless the demand ahead passed its slack first, at τ ≤ s (F(t) =
     P(τ ≤ t) = 1 − P(S(t) ≤ slack)); in that case the preempting demand's own order,
     placed at τ and arriving τ + Q (Q the lead time of an order placed then), serves it
@@ -463,7 +468,6 @@ def _ready_probability(day: dt.date, plain: _Receipt, fresh: Incoming, today: dt
     with days counted from today and τ counted at the end of its day, which errs low.
     Demand ahead and deliveries are taken as independent.
     """
-    _, source, slack, demand = plain
     if demand.lines_per_day <= 0.0:
         return source.probability_by(day, today)
     left = (day - today).days
