@@ -318,11 +318,8 @@ def promise_lines(
     ahead = _units_ahead(lines, sorted({arrival for arrival, _ in schedule}), aging_days)
     out: list[Promise] = []
     for line in waiting_queue(lines, today, aging_days):
-        demand = (
-            _NOBODY
-            if preemption is None
-            else preemption(effective_priority(line, today, aging_days))
-        )
+        law = _laws(line, today, aging_days, preemption)
+        demand = law(0)
         steps: list[tuple[dt.date, Incoming, int]] = []  # receipts covering the line
         for (arrival, inc), covered in zip(schedule, supply, strict=True):
             slack = covered - ahead[arrival][id(line)] - line.backordered
@@ -335,7 +332,6 @@ def promise_lines(
                 break
         else:
             if steps:  # no receipt is safe: overtaken, perhaps again and again
-                law = _laws(line, today, aging_days, preemption)
                 lead = replenishment_lead_time.quantile_days(0.5) or 0  # the typical re-order
                 day, ready, source = _overtaken(steps, law, lead, today, confidence)
                 out.append(Promise(line.id, day, source.probability_by(day, today) * ready))
