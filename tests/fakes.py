@@ -295,6 +295,26 @@ class _PurchaseOrders:
             for po in delivered[:latest]
         )
 
+    def recent_rests(self, supplier: Supplier, *, latest: int) -> tuple[int, ...]:
+        split = [
+            po
+            for po in self.store.pos.values()
+            if po.supplier is supplier
+            and po.status is POStatus.RECEIVED
+            and po.first_received_at is not None
+            and po.last_received_at is not None
+            and po.last_received_at > po.first_received_at
+        ]
+        split.sort(key=lambda po: (po.last_received_at, po.id), reverse=True)
+        return tuple(
+            (_utc_day(po.last_received_at) - _utc_day(po.first_received_at)).days  # type: ignore[arg-type]
+            for po in split[:latest]
+        )
+
+
+def _utc_day(at: dt.datetime) -> dt.date:
+    return at.astimezone(dt.UTC).date()
+
 
 class _Events:
     def __init__(self, store: _Store) -> None:

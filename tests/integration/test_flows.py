@@ -150,22 +150,26 @@ def test_promises_learn_the_suppliers_lateness_from_the_database(
 ) -> None:
     """ACME states 5 days and delivers on day 7, in two parts (the first one counts). The
     lateness comes back from the database newest first, and after 10 deliveries a new
-    backorder is promised 7 days out (P(𝓛 ≤ 5) = 5/15, P(𝓛 ≤ 7) = 1)."""
+    backorder is promised 7 days out (P(𝓛 ≤ 5) = 5/15, P(𝓛 ≤ 7) = 1). The rest of
+    each split delivery came 1, 2 or 3 days after its first part, in turn: the rests
+    come back too, newest first."""
     _setup(runtime)
     runtime.bus.handle(c.AddItem("L", "ACME", 0))
-    for _ in range(10):
+    for i in range(10):
         _order(runtime, "bob", "L", 2)
         runtime.bus.handle(c.SendPurchaseOrders())
         (po,) = [p for p in purchase_orders(runtime.uow(), sku="L") if p.status == "sent"]
         clock.advance(days=7)  # type: ignore[attr-defined]
         runtime.bus.handle(c.ReceivePurchaseOrder(po.po_id, 1))
-        clock.advance(days=1)  # type: ignore[attr-defined]
+        clock.advance(days=1 + i % 3)  # type: ignore[attr-defined]
         runtime.bus.handle(c.ReceivePurchaseOrder(po.po_id, 1))
     with runtime.uow() as uow:
         acme = uow.suppliers.get("ACME")
         assert acme is not None
         assert uow.purchase_orders.recent_lateness(acme, latest=50) == (2,) * 10
         assert uow.purchase_orders.recent_lateness(acme, latest=3) == (2,) * 3
+        assert uow.purchase_orders.recent_rests(acme, latest=50) == (1, 3, 2) * 3 + (1,)
+        assert uow.purchase_orders.recent_rests(acme, latest=2) == (1, 3)
     alice = _order(runtime, "alice", "L", 1)
     (line,) = order_view(runtime.uow(), alice).lines
     assert line.promised_date == clock.today + dt.timedelta(days=7)  # type: ignore[attr-defined]

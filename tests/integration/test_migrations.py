@@ -221,7 +221,7 @@ def test_upgrade_keeps_existing_data(empty_database_url: str) -> None:
             rows = conn.execute(
                 text(
                     "SELECT id, due_period, lead_time_days, first_expected_date, "
-                    "first_received_at FROM purchase_orders ORDER BY id"
+                    "first_received_at, last_received_at FROM purchase_orders ORDER BY id"
                 )
             ).all()
             receipts = conn.execute(text("SELECT po_id, qty FROM receipts ORDER BY id")).all()
@@ -230,8 +230,10 @@ def test_upgrade_keeps_existing_data(empty_database_url: str) -> None:
     as_date = [(r[0], str(r[1]), r[2], None if r[3] is None else str(r[3])) for r in rows]
     assert as_date == [(1, "2026-03-02", 5, "2026-03-07"), (2, "2026-03-02", 5, None)]
     assert [tuple(r) for r in receipts] == [(1, 1), (1, 1)]
-    # 0008 back-fills each PO's first receipt (the earliest, not the first id)
+    # 0008 back-fills each PO's first receipt (the earliest, not the first id), 0010 its
+    # latest (the latest, not the last id)
     assert str(rows[0][4])[:16] == "2026-03-08 09:00" and rows[1][4] is None
+    assert str(rows[0][5])[:16] == "2026-03-10 09:00" and rows[1][5] is None
 
 
 def test_upgrade_merges_pending_duplicate_overrides(empty_database_url: str) -> None:

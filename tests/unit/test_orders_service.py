@@ -248,6 +248,47 @@ def test_a_supplier_late_by_three_days_is_promised_three_days_later(shop: Shop) 
     assert _line(shop, alice)["promised_date"] == (today + dt.timedelta(days=6)).isoformat()
 
 
+def test_the_rest_of_a_split_delivery_is_promised_as_the_suppliers_rests_came(
+    shop: Shop,
+) -> None:
+    """ACME states exactly 5 days, delivers half of each order on time and the rest two
+    days later. With no split delivery complete on record, the rest of a split order
+    waits as if ordered the day its first part came: promised 5 days after it (it was
+    due that day; the order's own law would promise it at once). After nine split
+    deliveries whose rests took 2 days, P(rest ≤ 2 days) = (1·0 + 9)/(1 + 9) = 0.9
+    (the stated law weighs ``REST_WEIGHT`` = 1 delivery; ``domain.promise``): the rest
+    is promised 2 days after the first part."""
+    shop.bus.handle(c.AddItem("R", "ACME", 0))
+    promised_after_split = []
+    for _ in range(10):
+        bob = shop.order("bob", "R", 4)
+        shop.bus.handle(c.SendPurchaseOrders())
+        (po,) = _open_pos(shop, "R")
+        shop.clock.advance(days=5)
+        shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, 2))
+        today = shop.clock.current.date()
+        line = _line(shop, bob)
+        assert (line["allocated"], line["backordered"]) == (2, 2)
+        promised_after_split.append(
+            (dt.date.fromisoformat(str(line["promised_date"])) - today).days
+        )
+        shop.clock.advance(days=2)
+        shop.bus.handle(c.ReceivePurchaseOrder(po.po_id))
+        shop.bus.handle(c.ShipOrder(bob))
+    assert promised_after_split[0] == 5
+    assert promised_after_split[-1] == 2
+    assert promised_after_split == sorted(promised_after_split, reverse=True)
+    # a date the supplier gives for the rest is taken as given
+    bob = shop.order("bob", "R", 4)
+    shop.bus.handle(c.SendPurchaseOrders())
+    (po,) = _open_pos(shop, "R")
+    shop.clock.advance(days=5)
+    shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, 2))
+    today = shop.clock.current.date()
+    shop.bus.handle(c.ConfirmPurchaseOrder(po.po_id, "ACME", today + dt.timedelta(days=4)))
+    assert _line(shop, bob)["promised_date"] == (today + dt.timedelta(days=4)).isoformat()
+
+
 def test_restating_the_lead_time_starts_a_new_record(shop: Shop) -> None:
     """ACME delivers on day 8 against a stated 5. Once the planner restates 8 days, the
     old lateness (measured against 5-day dates) no longer counts: lines are promised

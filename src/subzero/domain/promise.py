@@ -24,6 +24,13 @@ the posterior predictive of a Dirichlet process with the stated law as its base
 1(2), §4). A supplier that runs three days late is promised three days late after a
 few deliveries; its stated spread still covers the tail no delivery has shown yet.
 
+The rest of an order the supplier split (part received, the rest still to come) is a
+new wait that starts the day the first part came: until the supplier has split a
+delivery before, as if the rest were ordered that day, on the stated law; then each of
+its recent split deliveries, as the days from the first receipt to the last, is mixed in
+with the stated law weighing ``REST_WEIGHT`` delivery (the same posterior, with a base
+that states nothing about splits and so counts for little).
+
 An order sent k ≥ 1 days ago that has not come has 𝓛 ≥ k, so its arrival is the
 conditional quantile: the first d ≥ k with P(𝓛 ≤ d | 𝓛 ≥ k) ≥ confidence. An order
 later than anything the model allows (P(𝓛 ≥ k) ≈ 0) has no date to promise honestly:
@@ -61,9 +68,18 @@ from statistics import NormalDist
 from subzero.domain.allocation import WaitingLine, effective_priority, waiting_queue
 from subzero.domain.errors import InvalidParameter
 
-__all__ = ["STATED_WEIGHT", "DemandAhead", "Incoming", "LeadTime", "Promise", "promise_lines"]
+__all__ = [
+    "REST_WEIGHT",
+    "STATED_WEIGHT",
+    "DemandAhead",
+    "Incoming",
+    "LeadTime",
+    "Promise",
+    "promise_lines",
+]
 
 STATED_WEIGHT = 5.0
+REST_WEIGHT = 1.0
 _NEGLIGIBLE = 1e-9
 _EXACT_UNITS = 128  # beyond this many units, DemandAhead.cdf takes the Normal approximation
 _HORIZON_DAYS = 366  # a line overtaken again and again is promised within a year at most
@@ -79,13 +95,17 @@ class LeadTime:
         sd_days: the stated standard deviation [σ]; 0 means exactly ``mean_days``.
         lateness_days: the supplier's recent deliveries, each as days received after
             the date expected when it was sent (negative: early); empty before any.
+        stated_weight: how many deliveries the stated law weighs [w].
     """
 
     mean_days: float
     sd_days: float = 0.0
     lateness_days: tuple[int, ...] = ()
+    stated_weight: float = STATED_WEIGHT
 
     def __post_init__(self) -> None:
+        if not self.stated_weight > 0.0:
+            raise InvalidParameter(f"stated weight {self.stated_weight}; must be > 0")
         object.__setattr__(self, "lateness_days", tuple(sorted(self.lateness_days)))
 
     def cdf(self, days: float) -> float:
@@ -97,7 +117,8 @@ class LeadTime:
         if not self.lateness_days:
             return stated
         seen = bisect_right(self.lateness_days, days - self.mean_days)
-        return (STATED_WEIGHT * stated + seen) / (STATED_WEIGHT + len(self.lateness_days))
+        w = self.stated_weight
+        return (w * stated + seen) / (w + len(self.lateness_days))
 
     def quantile_days(self, p: float, *, waited_days: int = 0) -> int | None:
         """The first whole day d ≥ ``waited_days`` with P(𝓛 ≤ d | 𝓛 ≥ waited_days) ≥ p.

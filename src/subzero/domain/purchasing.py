@@ -105,6 +105,7 @@ class PurchaseOrder:
         self.first_expected_date: dt.date | None = None
         self.confirmed_at: dt.datetime | None = None
         self.first_received_at: dt.datetime | None = None  # when its delivery came
+        self.last_received_at: dt.datetime | None = None  # and its latest part
 
     @property
     def outstanding(self) -> int:
@@ -210,6 +211,7 @@ class PurchaseOrder:
             self.sent_at = now
         if self.first_received_at is None:
             self.first_received_at = now
+        self.last_received_at = now
         self.received += units
         self.status = POStatus.RECEIVED if self.received == self.qty else POStatus.PARTIAL
 

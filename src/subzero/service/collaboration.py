@@ -47,7 +47,7 @@ from subzero.domain.events import (
 from subzero.domain.items import Item, Supplier, validate_quantity
 from subzero.domain.purchasing import POStatus, PurchaseOrder
 from subzero.service.context import Context
-from subzero.service.lead_times import incoming_of, promise_lead_time
+from subzero.service.lead_times import incoming_of
 from subzero.service.orders import lock_items
 from subzero.service.rebalance import position_of, rebalance
 from subzero.service.supplier_view import supplies
@@ -287,7 +287,7 @@ def _covered_backorders(uow: UnitOfWork, item: Item, po: PurchaseOrder, ctx: Con
     backordered = sum(line.backordered for line in uow.orders.open_lines(item))
 
     def arrival(order: PurchaseOrder) -> tuple[dt.date, int]:
-        incoming = incoming_of(order, promise_lead_time(uow, order.supplier))
+        incoming = incoming_of(uow, order)
         return incoming.arrival(ctx.today, ctx.promise_confidence), order.id or 0
 
     mine = arrival(po)

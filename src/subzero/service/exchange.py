@@ -312,7 +312,7 @@ def _add_purchase_order(uow: UnitOfWork, planned: PlannedPO, now: dt.datetime) -
         uow.purchase_orders.add_receipt(Receipt(po, qty, at))
     if planned.received and not planned.receipts:  # no receipts file: the balance only
         po.receive(planned.received, planned.sent_at)
-        po.first_received_at = None  # when it came is unknown: no lateness to learn
+        po.first_received_at = po.last_received_at = None  # unknown: nothing to learn
     uow.purchase_orders.add(po)
     uow.flush()
     assert po.id is not None

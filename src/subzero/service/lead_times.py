@@ -8,7 +8,9 @@
 * **For promises** (``promise_lead_time``, ``incoming_of``): the stated lead time with the
   lateness of the supplier's ``RECENT_DELIVERIES`` latest deliveries mixed in
   (``domain.promise``); one small query per supplier and unit of work, no fitting, since
-  promises are recomputed on every change.
+  promises are recomputed on every change. The rest of an order the supplier split
+  (``promise_rest_lead_time``) waits from its first part on the stated law mixed with
+  how long the supplier's recent split deliveries took to complete.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from subzero.domain.items import Supplier
-from subzero.domain.promise import Incoming
+from subzero.domain.promise import REST_WEIGHT, Incoming
 from subzero.domain.promise import LeadTime as PromiseLeadTime
 from subzero.domain.purchasing import PurchaseOrder
 from subzero.service.unit_of_work import UnitOfWork
@@ -37,6 +39,7 @@ __all__ = [
     "LeadTime",
     "incoming_of",
     "promise_lead_time",
+    "promise_rest_lead_time",
     "protection_days",
     "supplier_lead_time",
     "supplier_reliability",
@@ -104,14 +107,38 @@ def promise_lead_time(uow: UnitOfWork, supplier: Supplier) -> PromiseLeadTime:
     )
 
 
-def incoming_of(po: PurchaseOrder, lead: PromiseLeadTime) -> Incoming:
+def promise_rest_lead_time(uow: UnitOfWork, supplier: Supplier) -> PromiseLeadTime:
+    """How long the rest of a split delivery takes from its first part, as promises see
+    it: the stated lead time (as if the rest were ordered that day) mixed with the days
+    from first receipt to last of the supplier's recent split deliveries, the stated law
+    weighing ``REST_WEIGHT`` delivery (``domain.promise``)."""
+    lead = supplier.lead_time_days
+    rests = uow.purchase_orders.recent_rests(supplier, latest=RECENT_DELIVERIES)
+    return PromiseLeadTime(
+        lead,
+        supplier.lead_time_sd_days,
+        tuple(days - lead for days in rests),
+        stated_weight=REST_WEIGHT,
+    )
+
+
+def incoming_of(uow: UnitOfWork, po: PurchaseOrder) -> Incoming:
     """An open PO as a promise's receipt: its own expected date (which a rescheduled or
     expedited order has moved) with the supplier's spread around it. A date the supplier
     gave itself (``po reschedule``/``confirm --date``) is taken with the stated spread
-    alone: the supplier's lateness is measured against the dates expected when sent."""
+    alone: the supplier's lateness is measured against the dates expected when sent. The
+    rest of an order already received in part waits from that first part on the
+    supplier's law for rests, unless the supplier has given a later date for it."""
+    supplier = po.supplier
     moved = po.first_expected_date is not None and po.expected_date != po.first_expected_date
+    if po.first_received_at is not None:
+        first_part = po.first_received_at.astimezone(dt.UTC).date()
+        if not (moved and po.expected_date > first_part):
+            return Incoming(po.outstanding, first_part, promise_rest_lead_time(uow, supplier))
     return Incoming(
         po.outstanding,
-        po.expected_date - dt.timedelta(days=po.supplier.lead_time_days),
-        PromiseLeadTime(lead.mean_days, lead.sd_days) if moved else lead,
+        po.expected_date - dt.timedelta(days=supplier.lead_time_days),
+        PromiseLeadTime(supplier.lead_time_days, supplier.lead_time_sd_days)
+        if moved
+        else promise_lead_time(uow, supplier),
     )

@@ -166,10 +166,8 @@ def draft_changed(
 
 
 def _repromise(uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Context) -> None:
-    incoming = [
-        incoming_of(po, promise_lead_time(uow, po.supplier))  # the repository caches the read
-        for po in uow.purchase_orders.open_for(item)
-    ]
+    # the repository caches each supplier's reads
+    incoming = [incoming_of(uow, po) for po in uow.purchase_orders.open_for(item)]
     promises = promise_lines(
         today=ctx.today,
         lines=lines,

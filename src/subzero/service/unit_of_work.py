@@ -121,6 +121,12 @@ class PurchaseOrderRepository(Protocol):
         ``supplier.lead_time_set_at`` count (sent after it)."""
         ...
 
+    def recent_rests(self, supplier: Supplier, *, latest: int) -> tuple[int, ...]:
+        """Days from the first receipt to the last of the supplier's ``latest`` most
+        recently completed split deliveries (received in more than one part), newest
+        first."""
+        ...
+
 
 class EventLog(Protocol):
     def history(

@@ -274,6 +274,7 @@ class SqlPurchaseOrders:
         self.session = session
         # promises' lateness by (supplier, how many, restated at), until the next receipt
         self._lateness: dict[tuple[int, int, dt.datetime | None], tuple[int, ...]] = {}
+        self._rests: dict[tuple[int, int], tuple[int, ...]] = {}
 
     def get(self, po_id: int, *, refresh: bool = False) -> PurchaseOrder | None:
         stmt = select(PurchaseOrder).filter_by(id=po_id)
@@ -316,6 +317,7 @@ class SqlPurchaseOrders:
     def add_receipt(self, receipt: Receipt) -> None:
         self.session.add(receipt)
         self._lateness.clear()
+        self._rests.clear()
 
     def open_all(self) -> Sequence[PurchaseOrder]:
         c = tables.purchase_orders.c
@@ -365,6 +367,31 @@ class SqlPurchaseOrders:
         lateness = tuple((received.date() - expected).days for received, expected in rows)
         self._lateness[key] = lateness
         return lateness
+
+    def recent_rests(self, supplier: Supplier, *, latest: int) -> tuple[int, ...]:
+        """Days from the first receipt to the last of each of the supplier's ``latest``
+        most recently completed split deliveries (received in more than one part),
+        newest first. An index walk (supplier, last receipt)."""
+        assert supplier.id is not None
+        key = (supplier.id, latest)
+        cached = self._rests.get(key)
+        if cached is not None:
+            return cached
+        po = tables.purchase_orders.c
+        stmt = (
+            select(po.first_received_at, po.last_received_at)
+            .where(
+                po.supplier_id == supplier.id,
+                po.status == POStatus.RECEIVED,
+                po.last_received_at > po.first_received_at,
+            )
+            .order_by(po.last_received_at.desc())  # the index order: no sort
+            .limit(latest)
+        )
+        rows = self.session.execute(stmt)  # UtcDateTime: aware UTC, so .date() is the UTC day
+        rests = tuple((last.date() - first.date()).days for first, last in rows)
+        self._rests[key] = rests
+        return rests
 
 
 class SqlEventLog:

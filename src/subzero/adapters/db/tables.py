@@ -182,9 +182,12 @@ purchase_orders = Table(
     Column("confirmed_at", UtcDateTime, nullable=True),
     # migration 0008: the first receipt's time (a delivery's end), for promises' lateness
     Column("first_received_at", UtcDateTime, nullable=True),
+    # migration 0010: the latest receipt's time, for how long a split delivery's rest took
+    Column("last_received_at", UtcDateTime, nullable=True),
     CheckConstraint("qty >= 0 AND received >= 0 AND received <= qty", name="qty_balance"),
     Index("ix_purchase_orders_item_status", "item_id", "status"),
     Index("ix_purchase_orders_supplier_received", "supplier_id", "first_received_at"),
+    Index("ix_purchase_orders_supplier_completed", "supplier_id", "last_received_at"),
     # Idempotent replenishment: at most one draft per (item, supplier, due period,
     # expedite), even under races.
     Index(
