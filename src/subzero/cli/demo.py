@@ -16,6 +16,14 @@ def demo(
     days: int = typer.Option(90, "--days", min=7, max=730, help="Days of demand to play."),
     items: int = typer.Option(36, "--items", min=6, max=500, help="Items in the catalogue."),
     seed: int = typer.Option(7, "--seed", help="Random seed (same seed, same story)."),
+    split_share: float = typer.Option(
+        0.0,
+        "--split-share",
+        min=0.0,
+        max=1.0,
+        help="Share of deliveries the suppliers split: half comes when due, the rest "
+        "1 + Poisson(lead time / 2) days later. Default 0: every delivery whole.",
+    ),
     reset: bool = typer.Option(
         False, "--reset", help="Delete the SQLite database first if it exists."
     ),
@@ -63,7 +71,7 @@ def demo(
             rt.bus,
             rt.uow,
             clock,
-            DemoConfig(days=days, items=items, seed=seed),
+            DemoConfig(days=days, items=items, seed=seed, split_share=split_share),
             progress=lambda done, _total: bar.update(task, completed=done),
         )
     rt.dispose()

@@ -9,7 +9,8 @@ every item's policy (``ApplyPolicy``: base-stock for a 95 % fill rate from the i
 own order history and its supplier's fitted lead time; make-to-order where nobody
 ordered), and the report compares the first half with the steady state after it
 (leaving out the transition while the first half's backlog is served). Each simulated
-day: suppliers deliver what is due, customers order through the day (Poisson arrivals
+day: suppliers deliver what is due (with ``split_share``, some in two parts), customers
+order through the day (Poisson arrivals
 per item), a few impatient customers cancel long waits, the warehouse ships every ready
 order, the planner sends the day's draft purchase orders. The supplier's real delivery
 day is drawn from its lead-time distribution; the system only knows the distribution, as
@@ -71,6 +72,9 @@ class DemoConfig:
     cancel_after_days: int = 12  # some customers give up after this long
     cancel_share: float = 0.15  # ... this share of those who wait that long
     service_target: float = 0.95  # fill rate the planner asks for at the half-way point
+    # share of deliveries a supplier splits: half comes when due, the rest 1 + Poisson(its
+    # lead time / 2) days later (0: every delivery whole, as in the default demo)
+    split_share: float = 0.0
 
     @property
     def policy_day(self) -> int:
@@ -126,6 +130,7 @@ def run_demo(
     clock.current = dt.datetime.combine(first_day, dt.time(7, 0), dt.UTC)
     catalogue = _build_catalogue(bus, rng, config)
     arrivals: dict[int, dt.date] = {}  # po id -> the day the supplier really delivers
+    split: set[int] = set()  # po ids whose rest is still to come
     open_orders: dict[int, dt.datetime] = {}  # order id -> placed at
     orders = cancelled = 0
     levels: list[DayLevels] = []
@@ -145,8 +150,13 @@ def run_demo(
             policies_set = sum(d.new_policy != d.old_policy for d in decisions)
         for po_id, arrival in sorted(arrivals.items()):
             if arrival <= day:
-                bus.handle(c.ReceivePurchaseOrder(po_id))
-                del arrivals[po_id]
+                rest = _split(uow_factory, po_id, rng, config.split_share, split)
+                bus.handle(c.ReceivePurchaseOrder(po_id, None if rest is None else rest[0]))
+                if rest is None:
+                    del arrivals[po_id]
+                else:
+                    split.add(po_id)
+                    arrivals[po_id] = day + dt.timedelta(days=rest[1])
         # customers order through the day
         times = []
         for sku, mean, _ in catalogue:
@@ -260,6 +270,26 @@ def _delivery_day(
         sent = po.sent_at.date()
     days = max(1, math.floor(rng.normal(lead, sd) + 0.5) if sd > 0 else lead)
     return sent + dt.timedelta(days=days)
+
+
+def _split(
+    uow_factory: Callable[[], UnitOfWork],
+    po_id: int,
+    rng: np.random.Generator,
+    share: float,
+    split: set[int],
+) -> tuple[int, int] | None:
+    """(units delivered now, days until the rest) if the supplier splits this delivery;
+    None to deliver it whole. Draws nothing when ``share`` is 0 (the default demo)."""
+    if share <= 0.0 or po_id in split or rng.random() >= share:
+        return None
+    with uow_factory() as uow:
+        po = uow.purchase_orders.get(po_id)
+        assert po is not None
+        outstanding, lead = po.outstanding, po.supplier.lead_time_days
+    if outstanding < 2:
+        return None
+    return outstanding // 2, 1 + int(rng.poisson(lead / 2))
 
 
 def _impatient_customers(
