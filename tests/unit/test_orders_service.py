@@ -289,6 +289,34 @@ def test_the_rest_of_a_split_delivery_is_promised_as_the_suppliers_rests_came(
     assert _line(shop, bob)["promised_date"] == (today + dt.timedelta(days=4)).isoformat()
 
 
+def test_a_new_lines_promise_is_the_one_the_next_run_keeps(shop: Shop) -> None:
+    """The allocation rule serves lines of one priority by their first promise, and a
+    line never promised sorts last: xavier, promised a month when ACME stated 30 days,
+    sorts behind yvonne once she is promised under the restated 5. Her first promise
+    must already count that, or the next ``replenish``, with nothing new to know, swaps
+    their dates (found by exploratory testing)."""
+    shop.bus.handle(c.AddCustomer("xavier", 5))
+    shop.bus.handle(c.AddCustomer("yvonne", 5))
+    shop.bus.handle(c.UpdateSupplier("ACME", lead_time_days=30, lead_time_sd_days=1.0))
+    xavier = shop.order("xavier", "W", 5)  # 3 from stock, 2 waiting
+    shop.bus.handle(c.SendPurchaseOrders())
+    (po,) = _open_pos(shop)
+    today = shop.clock.current.date()
+    shop.bus.handle(c.ConfirmPurchaseOrder(po.po_id, "ACME", today + dt.timedelta(days=3)))
+    shop.bus.handle(c.UpdateSupplier("ACME", lead_time_days=5))
+    yvonne = shop.order("yvonne", "W", 2)
+    told = {
+        who: _line(shop, order)["promised_date"] for who, order in (("x", xavier), ("y", yvonne))
+    }
+    assert shop.bus.handle(c.Replenish()).repromised == ()
+    assert {
+        who: _line(shop, o)["promised_date"] for who, o in (("x", xavier), ("y", yvonne))
+    } == told
+    # yvonne's first promise (5 days + spread) is due before xavier's (30 days): she is
+    # served first, from the confirmed PO, and both first promises are kept
+    assert told["y"] < told["x"]
+
+
 def test_restating_the_lead_time_starts_a_new_record(shop: Shop) -> None:
     """ACME delivers on day 8 against a stated 5. Once the planner restates 8 days, the
     old lateness (measured against 5-day dates) no longer counts: lines are promised

@@ -49,6 +49,9 @@ __all__ = ["ReplenishmentChange", "draft_changed", "position_of", "rebalance"]
 
 logger = logging.getLogger(__name__)
 
+SETTLE_PASSES = 3
+"""At most this many passes of ``promise_lines`` settle the first promises of new lines."""
+
 PREEMPTION_WINDOW_DAYS = 28
 """Recent demand by priority over this many days sets how fast customers ranked ahead of
 a waiting line are expected to order (``domain.promise``)."""
@@ -165,17 +168,45 @@ def draft_changed(
     return ReplenishmentChange(draft.item.sku, draft.id, old, draft.qty)
 
 
+@dataclass(frozen=True, slots=True)
+class _Tentative:
+    """A waiting line never promised, seen with the first promise it is about to get."""
+
+    id: int | None
+    priority: int
+    first_promised_date: dt.date | None
+    placed_at: dt.datetime
+    backordered: int
+
+
 def _repromise(uow: UnitOfWork, item: Item, lines: Sequence[OrderLine], ctx: Context) -> None:
     # the repository caches each supplier's reads
     incoming = [incoming_of(uow, po) for po in uow.purchase_orders.open_for(item)]
-    promises = promise_lines(
-        today=ctx.today,
-        lines=lines,
-        incoming=incoming,
-        replenishment_lead_time=promise_lead_time(uow, item.supplier),
-        confidence=ctx.promise_confidence,
-        preemption=_preemption(uow, item, lines, ctx),
-    )
+    lead, preemption = promise_lead_time(uow, item.supplier), _preemption(uow, item, lines, ctx)
+    # A line never promised sorts last among its priority (the allocation rule's promise
+    # date at risk), and once promised it sorts by that date: promise again with the
+    # dates about to be told until they settle, so the next run keeps them.
+    never = {line.id for line in lines if line.first_promised_date is None}
+    told: dict[int | None, dt.date] = {}
+    for _ in range(SETTLE_PASSES):
+        view = [
+            _Tentative(ln.id, ln.priority, told[ln.id], ln.placed_at, ln.backordered)
+            if ln.id in told
+            else ln
+            for ln in lines
+        ]
+        promises = promise_lines(
+            today=ctx.today,
+            lines=view,
+            incoming=incoming,
+            replenishment_lead_time=lead,
+            confidence=ctx.promise_confidence,
+            preemption=preemption,
+        )
+        settled = {p.line_id: p.date for p in promises if p.line_id in never}
+        if settled == told:
+            break
+        told = settled
     by_id = {line.id: line for line in lines}
     for promise in promises:
         _set_promise(uow, by_id[promise.line_id], promise.date, promise.probability, ctx)
