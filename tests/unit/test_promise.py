@@ -97,11 +97,11 @@ def test_uncovered_units_promised_as_a_new_order() -> None:
 
 
 def test_late_po_is_never_promised_in_the_past() -> None:
-    late = Incoming(1, TODAY - dt.timedelta(days=9), LeadTime(5))
+    late = Incoming(1, TODAY - dt.timedelta(days=6), LeadTime(5, 2))
     (promise,) = promise_lines(
         today=TODAY, lines=[Line(1, 1, 1)], incoming=[late], replenishment_lead_time=LeadTime(5)
     )
-    assert promise.date == TODAY
+    assert promise.date >= TODAY
 
 
 def test_lines_not_waiting_get_no_promise_here() -> None:
@@ -113,15 +113,28 @@ def test_lines_not_waiting_get_no_promise_here() -> None:
     )
 
 
-def test_late_po_with_no_lead_time_left_is_promised_today_with_probability_zero() -> None:
+def test_a_po_later_than_its_lead_time_allows_is_dated_as_if_sent_again() -> None:
     """A deterministic 5-day supplier 9 days on: nothing in the model says when it comes,
-    so the promise cannot claim any confidence (it used to say 1.0)."""
+    so a line that needs it cannot be told any confidence (it once said 1.0), and is
+    dated as if the order were sent again today (it once said "today", every day). A
+    line ahead in the queue (alice, priority 1) takes the new order due the same day,
+    which the model can still date; bob, who needs the late one too, is told 0."""
     late = Incoming(1, TODAY - dt.timedelta(days=9), LeadTime(5))
+    fresh = Incoming(1, TODAY, LeadTime(5))
     assert late.lead_time.quantile_days(0.9, waited_days=9) is None
+    assert late.refuted(TODAY) and not fresh.refuted(TODAY)
     (promise,) = promise_lines(
         today=TODAY, lines=[Line(1, 1, 1)], incoming=[late], replenishment_lead_time=LeadTime(5)
     )
-    assert (promise.date, promise.probability) == (TODAY, 0.0)
+    assert (promise.date, promise.probability) == (TODAY + dt.timedelta(days=5), 0.0)
+    alice, bob = promise_lines(
+        today=TODAY,
+        lines=[Line(1, 1, 1), Line(2, 5, 1)],
+        incoming=[late, fresh],
+        replenishment_lead_time=LeadTime(5),
+    )
+    assert (alice.line_id, alice.date, alice.probability) == (1, TODAY + dt.timedelta(5), 1.0)
+    assert (bob.line_id, bob.date, bob.probability) == (2, TODAY + dt.timedelta(5), 0.0)
 
 
 def test_an_order_not_come_is_promised_by_the_conditional_quantile() -> None:

@@ -33,8 +33,10 @@ that states nothing about splits and so counts for little).
 
 An order sent k ≥ 1 days ago that has not come has 𝓛 ≥ k, so its arrival is the
 conditional quantile: the first d ≥ k with P(𝓛 ≤ d | 𝓛 ≥ k) ≥ confidence. An order
-later than anything the model allows (P(𝓛 ≥ k) ≈ 0) has no date to promise honestly:
-it is promised today with probability 0, and ``alerts`` flags it.
+later than anything the model allows (P(𝓛 ≥ k) ≈ 0) has refuted it: it is dated as if
+sent again today (a new lead time from today, so no customer is told "today" day after
+day), behind any order due the same day that the model can still date, and a line
+that needs it is told probability 0; ``alerts`` flags it.
 
 Customers ranked ahead of a line may yet order and take arriving stock first (the
 allocation rule puts priority before order time): ``promise_lines`` keeps a receipt for
@@ -276,9 +278,16 @@ class Incoming:
 
     def arrival(self, today: dt.date, confidence: float) -> dt.date:
         days = self.lead_time.quantile_days(confidence, waited_days=self._waited(today))
-        if days is None:
-            return today  # later than the lead time allows: no honest date but today
+        if days is None:  # later than the lead time allows: as if sent again today
+            again = self.lead_time.quantile_days(confidence)
+            assert again is not None  # not waited: always within reach
+            return today + dt.timedelta(days=again)
         return max(self.ordered_on + dt.timedelta(days=days), today)
+
+    def refuted(self, today: dt.date) -> bool:
+        """Whether the order is later than anything its lead time allows."""
+        waited = self._waited(today)
+        return waited >= 1 and self.lead_time.quantile_days(0.5, waited_days=waited) is None
 
     def probability_by(self, day: dt.date, today: dt.date) -> float:
         return self.lead_time.probability_by(
@@ -330,9 +339,9 @@ def promise_lines(
         preemption: what customers of a priority strictly ahead of the given one
             (1 … p − 1) may yet order of the item; None: nobody.
     """
-    schedule = sorted(
+    schedule = sorted(  # on a day, orders the model can still date before refuted ones
         ((inc.arrival(today, confidence), inc) for inc in incoming if inc.units > 0),
-        key=lambda pair: pair[0],
+        key=lambda pair: (pair[0], pair[1].refuted(today)),
     )
     supply = list(accumulate(inc.units for _, inc in schedule))
     fresh = Incoming(units=0, ordered_on=today, lead_time=replenishment_lead_time)
