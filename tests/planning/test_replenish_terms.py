@@ -123,8 +123,13 @@ def test_order_date_is_need_minus_the_lead_time_quantile() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"unit_price": D("-1")}, "unit price Decimal('-1')"),
+        ({"unit_price": D("-1")}, "unit price -1; must be a number ≥ 0"),
         ({"unit_price": 9.5}, "unit price 9.5"),
+        ({"unit_price": D("1e20")}, "unit price 1E+20; must be at most 9999999999.9999"),
+        (
+            {"unit_price": D("0.00001")},
+            "unit price 0.00001; must be at most 9999999999.9999 with at most 4 decimals",
+        ),
         ({"moq": 0}, "MOQ 0"),
         ({"lot_size": 0}, "lot size 0"),
         ({"lead_time": -2}, "lead time -2"),
@@ -140,7 +145,7 @@ def test_order_date_is_need_minus_the_lead_time_quantile() -> None:
             {"expedite": ExpediteOption(7, D("2"))},
             "expedite lead time 7 days is not shorter than the normal 7 days",
         ),
-        ({"expedite": ExpediteOption(3, D("-2"))}, "expedite extra cost Decimal('-2')"),
+        ({"expedite": ExpediteOption(3, D("-2"))}, "expedite extra cost -2"),
         ({"supplier": " "}, "supplier name ' '"),
     ],
 )

@@ -89,6 +89,23 @@ def test_a_cancel_after_the_po_was_sent_leaves_excess_on_order(shop: Shop) -> No
     assert _alerts(shop) == []
 
 
+def test_excess_on_order_names_the_po_to_cut_and_a_cut_to_nothing_cancels_it(
+    shop: Shop,
+) -> None:
+    """Found by exploratory testing: the alert's ``po_id`` and ``supplier`` were empty,
+    and a sent order could be cut to 1 unit but no further, so the alert stayed."""
+    bob = shop.order("bob", "W", 5)
+    shop.bus.handle(c.SendPurchaseOrders())
+    shop.bus.handle(c.CancelOrder(bob))
+    (excess,) = _alerts(shop)
+    (po,) = [p for p in purchase_orders(shop.uow(), sku="W") if p.status == "sent"]
+    assert (excess.po_id, excess.supplier) == (po.po_id, "ACME")
+    shop.bus.handle(c.ReschedulePurchaseOrder(po.po_id, "ACME", qty=0))
+    assert _alerts(shop) == []
+    (after,) = purchase_orders(shop.uow(), sku="W")
+    assert (after.status, after.qty) == ("cancelled", 0)
+
+
 def test_a_biased_forecast_is_an_alert(shop: Shop) -> None:
     uow = shop.uow()
     with uow:

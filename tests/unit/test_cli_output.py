@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
-from subzero.cli.output import print_table
+from subzero.cli.output import parse_day, parse_whole, print_table
+from subzero.domain.errors import InvalidParameter
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 COLUMNS = ["po_id", "supplier", "sku", "qty", "status", "reason"]
@@ -91,3 +93,24 @@ def test_narrow_terminal_wraps_headers_before_figures(
     assert len(header_lines) > 1  # "p95 wait (d)" and "promises kept" wrapped
     for line, row in zip(data, rows, strict=True):
         assert [cell.strip() for cell in line.strip("│").split("│")] == row
+
+
+@pytest.mark.parametrize("text", ["1_5", "2.5", "", "x", "1e3", "٣"])
+def test_quantities_are_digits_only(text: str) -> None:
+    """Python's int() takes "1_5" for 15 and Arabic-Indic digits for numbers: a typo
+    must not become an order (found by exploratory testing)."""
+    with pytest.raises(InvalidParameter, match="is not a whole number"):
+        parse_whole("quantity", text)
+
+
+def test_whole_numbers_and_days_in_range_are_read() -> None:
+    assert [parse_whole("q", t) for t in ("15", " 7 ", "+3", "-2")] == [15, 7, 3, -2]
+    assert parse_day("2999-12-31") == dt.date(2999, 12, 31)
+    assert parse_day(None) is None
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "1899-12-31", "0001-01-01"])
+def test_days_past_what_dates_can_count_on_are_refused(text: str) -> None:
+    """9999-12-31 crashed date arithmetic (a day later does not exist)."""
+    with pytest.raises(InvalidParameter, match="between 1900-01-01 and 2999-12-31"):
+        parse_day(text, "--date")

@@ -8,7 +8,7 @@ from tests.unit.conftest import Shop
 
 from subzero.domain import commands as c
 from subzero.domain.errors import NotFound
-from subzero.service.views import customers, items, orders, purchase_orders
+from subzero.service.views import customers, items, orders, purchase_orders, refusals
 
 
 @pytest.fixture
@@ -99,3 +99,10 @@ def test_backorders_and_pos_by_customer_and_supplier(ledger: tuple[Shop, int, in
     assert {p.supplier for p in purchase_orders(shop.uow(), supplier="ACME")} == {"ACME"}
     with pytest.raises(NotFound, match="'ZED'"):
         purchase_orders(shop.uow(), supplier="ZED")
+    # a mistyped SKU is an error, not an empty worklist (found by exploratory testing)
+    with pytest.raises(NotFound, match="SKU 'NOPE'"):
+        lines(sku="NOPE")
+    with pytest.raises(NotFound, match="SKU 'NOPE'"):
+        purchase_orders(shop.uow(), sku="NOPE")
+    with pytest.raises(NotFound, match="SKU 'NOPE'"):
+        refusals(shop.uow(), sku="NOPE")

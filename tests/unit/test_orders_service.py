@@ -76,6 +76,11 @@ def test_no_negative_refuses_the_whole_order_and_keeps_only_the_request(shop: Sh
     ]
     assert stock(shop.uow(), "W").allocated == 0
     assert _open_pos(shop, "X") == []
+    # two lines of one item: the message counts both
+    with pytest.raises(InsufficientStock, match="item X: 2 available, 3 requested"):
+        shop.bus.handle(
+            c.PlaceOrder("alice", (c.OrderLineRequest("X", 2), c.OrderLineRequest("X", 1)))
+        )
     shop.order("alice", "X", 2)  # exactly what is free is fine
     assert stock(shop.uow(), "X").available == 0
 
@@ -96,6 +101,7 @@ def test_backorder_limit_caps_waiting_units(shop: Shop) -> None:
         ("alice", "W", -3, InvalidParameter, "-3 units"),
         ("alice", "W", 2.5, InvalidParameter, "2.5"),
         ("alice", "W", True, InvalidParameter, "True"),
+        ("alice", "W", 10**8 + 1, InvalidParameter, "at most 100,000,000"),
     ],
 )
 def test_bad_orders_are_refused_by_name(
@@ -121,6 +127,12 @@ def test_duplicates_and_bad_master_data(shop: Shop) -> None:
         shop.bus.handle(c.AddItem("Z", "ACME", policy="sometimes"))
     with pytest.raises(InvalidParameter, match="not a valid name"):
         shop.bus.handle(c.AddItem("bad sku", "ACME"))
+    for bad in ("_x", "-x", "x" * 65, "", "a\nb"):
+        with pytest.raises(InvalidParameter, match="not a valid name"):
+            shop.bus.handle(c.AddCustomer(bad))
+    # names in any alphabet (found by exploratory testing: "José" was refused)
+    for name in ("José", "Müller-GmbH", "東京.parts"):
+        shop.bus.handle(c.AddCustomer(name))
 
 
 def test_cancel_releases_to_next_waiting_and_reduces_the_draft(shop: Shop) -> None:
@@ -382,7 +394,7 @@ def test_send_starts_the_lead_time(shop: Shop) -> None:
     shop.bus.handle(c.Replenish())  # a draft's expected date follows today
     (po,) = _open_pos(shop)
     assert po.expected_date == shop.clock.current.date() + dt.timedelta(days=5)
-    sent = shop.bus.handle(c.SendPurchaseOrders())
+    sent = shop.bus.handle(c.SendPurchaseOrders((po.po_id, po.po_id)))  # named twice: once
     assert sent == [po.po_id]
     assert _open_pos(shop)[0].status == POStatus.SENT
     with pytest.raises(InvalidState, match="only a draft can send"):
@@ -397,7 +409,8 @@ def test_backorders_worklist_flags_late_promises(shop: Shop) -> None:
     (row,) = backorders(shop.uow(), now=shop.clock.current)
     assert (row.order_id, row.backordered, row.late) == (bob, 2, True)
     assert row.age_days == 7.0
-    assert backorders(shop.uow(), now=shop.clock.current, sku="X") == []
+    with pytest.raises(NotFound, match="SKU 'X' not found"):
+        backorders(shop.uow(), now=shop.clock.current, sku="X")
 
 
 def test_every_command_has_a_handler_that_exists() -> None:

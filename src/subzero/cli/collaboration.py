@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from subzero.cli.output import emit_json, parse_day, print_table
+from subzero.cli.output import emit_json, parse_day, parse_whole, print_table
 
 __all__ = ["register"]
 
@@ -17,15 +17,6 @@ vmi_app = typer.Typer(
 
 _JSON = typer.Option(False, "--json", help="Print one JSON value on stdout.")
 _RAW = {"ignore_unknown_options": True}  # "-3" and "2.5" get one clear error line
-
-
-def _whole(what: str, text: str) -> int:
-    from subzero.domain.errors import InvalidParameter
-
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidParameter(f"{what} {text!r} is not a whole number") from None
 
 
 def supplier_view(
@@ -113,7 +104,7 @@ def po_confirm(
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import ConfirmPurchaseOrder
 
-    cmd = ConfirmPurchaseOrder(_whole("PO id", po_id), supplier, parse_day(date))
+    cmd = ConfirmPurchaseOrder(parse_whole("PO id", po_id), supplier, parse_day(date))
     _show_update(runtime().bus.handle(cmd), as_json)
 
 
@@ -121,7 +112,11 @@ def po_reschedule(
     po_id: str = typer.Argument(..., help="Purchase order id."),
     supplier: str = typer.Option(..., "--supplier", help="The supplier (its own PO)."),
     date: str | None = typer.Option(None, "--date", help="New delivery date YYYY-MM-DD."),
-    qty: str | None = typer.Option(None, "--qty", help="New quantity."),
+    qty: str | None = typer.Option(
+        None,
+        "--qty",
+        help="New quantity (at least what has come; 0 cancels an order nothing of which has come).",
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """The supplier moves its order's date and/or quantity; waiting customer lines are
@@ -130,10 +125,10 @@ def po_reschedule(
     from subzero.domain.commands import ReschedulePurchaseOrder
 
     cmd = ReschedulePurchaseOrder(
-        _whole("PO id", po_id),
+        parse_whole("PO id", po_id),
         supplier,
         parse_day(date),
-        None if qty is None else _whole("quantity", qty),
+        None if qty is None else parse_whole("quantity", qty),
     )
     _show_update(runtime().bus.handle(cmd), as_json)
 
@@ -176,7 +171,7 @@ def vmi_set(
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import SetVmi
 
-    runtime().bus.handle(SetVmi(sku, _whole("--min", minimum), _whole("--max", maximum)))
+    runtime().bus.handle(SetVmi(sku, parse_whole("--min", minimum), parse_whole("--max", maximum)))
     _show_bounds(sku, as_json)
 
 
@@ -204,7 +199,9 @@ def vmi_order(
     from subzero.service.views import purchase_orders
 
     rt = runtime()
-    po_id = rt.bus.handle(PlaceVmiOrder(sku, supplier, _whole("quantity", qty), parse_day(date)))
+    po_id = rt.bus.handle(
+        PlaceVmiOrder(sku, supplier, parse_whole("quantity", qty), parse_day(date))
+    )
     view = next(po for po in purchase_orders(rt.read_uow(), sku=sku) if po.po_id == po_id)
     if as_json:
         emit_json(view.as_dict())

@@ -363,12 +363,9 @@ def override_add(
 
 
 def _date(text: str, name: str) -> Any:
-    import datetime as dt
+    from subzero.cli.output import parse_day
 
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidParameter(f"{name} {text!r} is not a date YYYY-MM-DD") from None
+    return parse_day(text, name)
 
 
 @override_app.command("list")

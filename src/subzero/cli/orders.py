@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from subzero.cli.output import emit_json, parse_day, print_table
+from subzero.cli.output import emit_json, parse_day, parse_whole, print_table
 
 if TYPE_CHECKING:
     from subzero.service.costs import CostRates
@@ -27,15 +27,6 @@ events_app = typer.Typer(help="The hash-chained event log.", no_args_is_help=Tru
 _JSON = typer.Option(False, "--json", help="Print one JSON value on stdout.")
 # Quantities are parsed by us, not click: "-3" and "2.5" get one clear error line.
 _RAW = {"ignore_unknown_options": True}
-
-
-def _whole(what: str, text: str) -> int:
-    from subzero.domain.errors import InvalidParameter
-
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidParameter(f"{what} {text!r} is not a whole number") from None
 
 
 def _show_order(view: Any, as_json: bool, *, with_history: bool) -> None:
@@ -94,12 +85,14 @@ def order_place(
     from subzero.domain.commands import OrderLineRequest, PlaceOrder
     from subzero.domain.errors import InsufficientStock, InvalidParameter
 
-    requests = [OrderLineRequest(sku, _whole("quantity", qty))]
+    requests = [OrderLineRequest(sku, parse_whole("quantity", qty))]
     for text in lines or []:
         more_sku, sep, more_qty = text.rpartition(":")
         if not sep or not more_sku:
             raise InvalidParameter(f"--line {text!r}: use SKU:QTY, e.g. W:3")
-        requests.append(OrderLineRequest(more_sku, _whole(f"quantity of {more_sku}", more_qty)))
+        requests.append(
+            OrderLineRequest(more_sku, parse_whole(f"quantity of {more_sku}", more_qty))
+        )
     try:
         order_id = runtime().bus.handle(PlaceOrder(customer, tuple(requests)))
     except InsufficientStock as refused:
@@ -161,7 +154,7 @@ def order_show(
     order_id: str = typer.Argument(..., help="Order id."), as_json: bool = _JSON
 ) -> None:
     """An order's lines, promises, status and full history."""
-    _order_after(_whole("order id", order_id), as_json, with_history=True)
+    _order_after(parse_whole("order id", order_id), as_json, with_history=True)
 
 
 @order_app.command("cancel", context_settings=_RAW)
@@ -188,8 +181,8 @@ def order_cancel(
     from subzero.service.views import order_view
 
     command = CancelOrder(
-        _whole("order id", order_id),
-        tuple(_whole("line id", line) for line in lines or ()),
+        parse_whole("order id", order_id),
+        tuple(parse_whole("line id", line) for line in lines or ()),
         backordered_only=backordered,
     )
     cancelled = runtime().bus.handle(command)
@@ -211,7 +204,7 @@ def order_ship(
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import ShipOrder
 
-    oid = runtime().bus.handle(ShipOrder(_whole("order id", order_id)))
+    oid = runtime().bus.handle(ShipOrder(parse_whole("order id", order_id)))
     _order_after(oid, as_json)
 
 
@@ -292,8 +285,8 @@ def po_receive(
     from subzero.service.views import purchase_orders
 
     rt = runtime()
-    pid = _whole("PO id", po_id)
-    rt.bus.handle(ReceivePurchaseOrder(pid, None if qty is None else _whole("quantity", qty)))
+    pid = parse_whole("PO id", po_id)
+    rt.bus.handle(ReceivePurchaseOrder(pid, None if qty is None else parse_whole("quantity", qty)))
     view = next(po for po in purchase_orders(rt.read_uow()) if po.po_id == pid)
     if as_json:
         emit_json(view.as_dict())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -149,11 +150,27 @@ def parse_int_list(text: str, *, name: str) -> list[int]:
     return [int(v) for v in values]
 
 
-def parse_day(text: str | None) -> dt.date | None:
-    """``YYYY-MM-DD`` to a date (None stays None); a clear error otherwise."""
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+def parse_day(text: str | None, what: str = "date") -> dt.date | None:
+    """``YYYY-MM-DD`` to a date (None stays None); a clear error otherwise, also for a
+    day outside 1900–2999 (no order is that old or that far ahead, and days past it
+    cannot be counted on from)."""
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidParameter(f"date {text!r} is not YYYY-MM-DD") from None
+        raise InvalidParameter(f"{what} {text!r} is not YYYY-MM-DD") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidParameter(f"{what} {text}: must be between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+def parse_whole(what: str, text: str) -> int:
+    """Digits (with an optional sign) to an int; anything else, ``1_000`` and ``2.5``
+    included, is a clear error (Python's ``int`` would take ``1_5`` for 15)."""
+    if re.fullmatch(r"\s*[+-]?[0-9]+\s*", text) is None:
+        raise InvalidParameter(f"{what} {text!r} is not a whole number")
+    return int(text)

@@ -13,16 +13,31 @@ from typing import Any
 
 from subzero.domain.errors import InvalidParameter
 
-__all__ = ["Customer", "Item", "Supplier", "validate_name", "validate_quantity"]
+__all__ = [
+    "MAX_UNITS",
+    "MAX_UNITS_HELD",
+    "Customer",
+    "Item",
+    "Supplier",
+    "validate_name",
+    "validate_quantity",
+]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,63}$")
+_NAME = re.compile(r"[^\W_][\w.:/@+-]{0,63}")  # \w: letters of any alphabet, digits, _
+
+MAX_UNITS = 100_000_000
+"""The most units one quantity may state (an order line, a receipt, stock on hand)."""
+MAX_UNITS_HELD = 2**31 - 1
+"""The most units a purchase order or an item's stock may add up to (a 32-bit column)."""
 
 
 def validate_name(kind: str, name: str) -> str:
-    """A name or SKU: 1–64 letters, digits or ``. _ : / @ + -``, starting alphanumeric."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    """A name or SKU: 1–64 letters (any alphabet), digits or ``. _ : / @ + -``, starting
+    with a letter or digit."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidParameter(
-            f"{kind} {name!r} is not a valid name: use 1-64 letters, digits or . _ : / @ + -"
+            f"{kind} {name!r} is not a valid name: use 1-64 letters (any alphabet), digits "
+            "or . _ : / @ + -, starting with a letter or digit"
         )
     return name
 
@@ -34,6 +49,8 @@ def validate_quantity(what: str, value: Any, *, allow_zero: bool = False) -> int
     if value < 0 or (value == 0 and not allow_zero):
         bound = "0 or more" if allow_zero else "at least 1"
         raise InvalidParameter(f"{what}: {value} units; must be {bound}")
+    if value > MAX_UNITS:
+        raise InvalidParameter(f"{what}: {value} units; must be at most {MAX_UNITS:,}")
     return value
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from subzero.domain.errors import InvalidParameter, InvalidState
-from subzero.domain.items import Item, Supplier
+from subzero.domain.items import MAX_UNITS_HELD, Item, Supplier
 
 __all__ = [
     "POStatus",
@@ -86,6 +86,7 @@ class PurchaseOrder:
     ) -> None:
         if qty <= 0:
             raise InvalidParameter(f"purchase order for {item.sku}: quantity {qty}; must be > 0")
+        _check_held(item.sku, qty)
         self.id = None
         self.item = item
         self.supplier = supplier
@@ -125,6 +126,7 @@ class PurchaseOrder:
 
     def top_up(self, units: int) -> None:
         self._require_draft("top up")
+        _check_held(self.item.sku, self.qty + units)
         self.qty += units
 
     def reduce(self, units: int) -> None:
@@ -190,14 +192,15 @@ class PurchaseOrder:
                 )
             self.expected_date = expected_date
         if qty is not None:
-            if qty < max(self.received, 1):
+            if qty < self.received:
                 raise InvalidParameter(
-                    f"PO {self.id}: quantity {qty}; must be at least {max(self.received, 1)} "
+                    f"PO {self.id}: quantity {qty}; must be at least {self.received} "
                     f"({self.received} already received)"
                 )
+            _check_held(self.item.sku, qty)
             self.qty = qty
-            if self.received == self.qty:
-                self.status = POStatus.RECEIVED
+            if self.received == self.qty:  # cut to what came: closed, or cancelled if none
+                self.status = POStatus.RECEIVED if qty else POStatus.CANCELLED
 
     def receive(self, units: int, now: dt.datetime) -> None:
         """Book a delivery of ``units`` (a draft received is taken as sent that day)."""
@@ -218,6 +221,14 @@ class PurchaseOrder:
     def _require_draft(self, action: str) -> None:
         if self.status is not POStatus.DRAFT:
             raise InvalidState(f"PO {self.id} is {self.status}; only a draft can {action}")
+
+
+def _check_held(sku: str, qty: int) -> None:
+    if qty > MAX_UNITS_HELD:
+        raise InvalidParameter(
+            f"purchase order for {sku}: {qty:,} units is more than one order can hold "
+            f"({MAX_UNITS_HELD:,})"
+        )
 
 
 class Receipt:

@@ -112,9 +112,19 @@ def _check_whole(supplier: str, what: str, value: object, minimum: int) -> None:
         )
 
 
+MAX_MONEY = Decimal("9999999999.9999")
+"""The largest amount stored (``NUMERIC(14, 4)``): prices have at most 4 decimals."""
+
+
 def _check_money(supplier: str, what: str, value: object) -> None:
+    shown = str(value)
     if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-        raise InvalidParameter(f"supplier {supplier}: {what} {value!r}; must be a Decimal ≥ 0")
+        raise InvalidParameter(f"supplier {supplier}: {what} {shown}; must be a number ≥ 0")
+    if value > MAX_MONEY or value != value.quantize(Decimal("0.0001")):
+        raise InvalidParameter(
+            f"supplier {supplier}: {what} {shown}; must be at most {MAX_MONEY} with at most "
+            "4 decimals"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,10 +211,10 @@ def _excess(
     more than a supplier's MOQ or lot explains, while sent POs bring units."""
     from subzero.planning.policies.kinds import policy_from_text, target_level
 
-    sent: dict[str, list[int]] = {}
+    sent: dict[str, list[PurchaseOrder]] = {}
     for po in open_pos:
         if po.sent_at is not None and po.qty > po.received:
-            sent.setdefault(po.item.sku, []).append(po.id or 0)
+            sent.setdefault(po.item.sku, []).append(po)
     if not any(pos.sku in sent for pos in positions):
         return []
     items = {item.sku: item for item in uow.items.list()}
@@ -229,7 +229,8 @@ def _excess(
         aim = max(target_level(policy_from_text(item.policy)), item.vmi_max or 0)
         excess = min(pos.inventory_position - aim, pos.on_order)
         if excess > slack.get(pos.sku, 0):
-            ids = ", ".join(str(i) for i in sent[pos.sku])
+            ids = ", ".join(str(po.id) for po in sent[pos.sku])
+            last = max(sent[pos.sku], key=lambda po: (po.expected_date, po.id or 0))
             out.append(
                 Alert(
                     "excess_on_order",
@@ -238,6 +239,8 @@ def _excess(
                     f"{excess} units on order beyond need: position {pos.inventory_position}"
                     f" above the policy's {aim} ({item.policy}); sent PO {ids} "
                     "could be cut with the supplier (po reschedule)",
+                    po_id=last.id,  # the one due last: the first to cut
+                    supplier=last.supplier.name,
                 )
             )
     return out

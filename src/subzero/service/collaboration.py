@@ -149,8 +149,8 @@ def reschedule_purchase_order(
         raise InvalidParameter(
             f"reschedule of PO {cmd.po_id}: give a new date, a new quantity, or both"
         )
-    if cmd.qty is not None:
-        validate_quantity(f"PO {cmd.po_id} quantity", cmd.qty)
+    if cmd.qty is not None:  # 0: the supplier cancels what has not come
+        validate_quantity(f"PO {cmd.po_id} quantity", cmd.qty, allow_zero=True)
     po, item = _own_order_locked(uow, cmd.po_id, cmd.supplier)
     assert po.id is not None
     old_date, old_qty = po.expected_date, po.qty

@@ -76,8 +76,10 @@ def _take_order(cmd: PlaceOrder, *, uow: UnitOfWork, ctx: Context) -> int:
     free = {sku: p.free for sku, p in positions.items()}
     waiting = {sku: p.backordered for sku, p in positions.items()}
 
+    asked: Counter[str] = Counter()  # of each item, this order's lines so far
     order = Order(customer, ctx.now)
     for request in cmd.lines:
+        asked[request.sku] += request.qty
         item = items[request.sku]
         line = OrderLine(item, request.qty, priority=customer.priority, placed_at=ctx.now)
         take = min(free[request.sku], request.qty)
@@ -87,7 +89,7 @@ def _take_order(cmd: PlaceOrder, *, uow: UnitOfWork, ctx: Context) -> int:
         if limit is not None and waiting[request.sku] > limit:
             raise InsufficientStock(
                 f"item {item.sku}: {positions[item.sku].available} available, "
-                f"{request.qty} requested"
+                f"{asked[request.sku]} requested"
                 + (
                     "; the item may not go below zero"
                     if limit == 0

@@ -47,7 +47,7 @@ def send_purchase_orders(cmd: SendPurchaseOrders, *, uow: UnitOfWork, ctx: Conte
     starts now and the items' lines are re-promised."""
     if cmd.po_ids:
         drafts = []
-        for po_id in cmd.po_ids:
+        for po_id in dict.fromkeys(cmd.po_ids):  # each once, in the order given
             po = uow.purchase_orders.get(po_id)
             if po is None:
                 raise NotFound(f"purchase order {po_id} not found")

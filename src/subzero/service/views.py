@@ -264,7 +264,7 @@ def purchase_orders(
 
     Raises:
         InvalidParameter: an unknown status.
-        NotFound: an unknown supplier.
+        NotFound: an unknown SKU or supplier.
     """
     try:
         wanted = POStatus(status) if status else None
@@ -272,7 +272,7 @@ def purchase_orders(
         valid = ", ".join(s.value for s in POStatus)
         raise InvalidParameter(f"PO status {status!r}; use one of {valid}") from None
     with uow:
-        check_names(uow, supplier=supplier)
+        check_names(uow, sku=sku, supplier=supplier)
         return [
             _po_view(po)
             for po in uow.purchase_orders.list(status=wanted, sku=sku, open_only=open_only)
@@ -339,10 +339,10 @@ def backorders(
     one item's, one customer's or one supplier's items'.
 
     Raises:
-        NotFound: an unknown customer or supplier.
+        NotFound: an unknown SKU, customer or supplier.
     """
     with uow:
-        check_names(uow, customer=customer, supplier=supplier)
+        check_names(uow, sku=sku, customer=customer, supplier=supplier)
         return [
             BackorderView(
                 order_id=ln.order.id or 0,
@@ -388,11 +388,16 @@ def refusals(
     uow: UnitOfWork, *, since: dt.date | None = None, sku: str | None = None
 ) -> list[RefusalView]:
     """Orders turned away because an item may not go (further) below zero, oldest first:
-    lost sales unless the customer came back. The demand history counts them."""
+    lost sales unless the customer came back. The demand history counts them.
+
+    Raises:
+        NotFound: an unknown SKU.
+    """
     from subzero.service.demand import refused_requests
 
     start = dt.datetime.combine(since, dt.time(0), dt.UTC) if since else None
     with uow:
+        check_names(uow, sku=sku)
         requests = refused_requests(uow, since=start)
     return [
         RefusalView(at, r.customer, r.sku, r.qty, r.reason)
