@@ -104,6 +104,11 @@ def test_inventory_turns_from_end_of_day_stock(history: Shop) -> None:
     assert _report(history, until=dt.date(2026, 3, 20)).overall.ledger.mean_on_hand == (
         pytest.approx(43 / 5)
     )
+    # nor days before the ledger's first move: the shop opened on Monday (found by
+    # exploratory testing: --since 1900-01-01 gave a mean of 0.5 and turns of 55)
+    early = _report(history, since=dt.date(1900, 1, 1))
+    assert early.overall.ledger.mean_on_hand == pytest.approx(43 / 5)
+    assert early.overall.ledger.inventory_turns == pytest.approx(overall.inventory_turns)
 
 
 def test_per_item_and_supplier_and_filters(history: Shop) -> None:

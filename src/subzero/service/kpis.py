@@ -413,6 +413,10 @@ class _Stock:
                 self.shipped[self.row[m.item_id], day] -= m.qty
         start = np.array([opening.get(i, 0) for i in ids], dtype=np.float64)
         self.level = start[:, None] + np.cumsum(net, axis=1)
+        # a window reaching back before the ledger's first move counts from that day: the
+        # days before the business kept stock here are not days of no stock
+        firsts = [(m.at.date() - since).days for m in moves]
+        self.first = 0 if opening else max(0, min(firsts, default=0))
 
     def kpis(
         self,
@@ -439,7 +443,7 @@ class _Stock:
 
     def span(self, first: dt.date | None, last: dt.date | None) -> tuple[int, int]:
         """Column range of the days from ``first`` to ``last`` (default: all)."""
-        lo = 0 if first is None else max((first - self.since).days, 0)
+        lo = max(self.first, 0 if first is None else (first - self.since).days)
         hi = self.days if last is None else min((last - self.since).days + 1, self.days)
         return lo, max(hi, lo)
 
