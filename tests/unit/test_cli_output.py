@@ -114,3 +114,42 @@ def test_days_past_what_dates_can_count_on_are_refused(text: str) -> None:
     """9999-12-31 crashed date arithmetic (a day later does not exist)."""
     with pytest.raises(InvalidParameter, match="between 1900-01-01 and 2999-12-31"):
         parse_day(text, "--date")
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [("90,,80", "item 2 of '90,,80' is empty"), ("1,2,", "item 3 of '1,2,' is empty"),
+     (",5", "item 1 of ',5' is empty"), ("3, ,4", "item 2 of '3, ,4' is empty")],
+)  # fmt: skip
+def test_empty_items_of_a_list_are_refused_not_dropped(text: str, where: str) -> None:
+    """``--demand 90,,80`` was read as two periods (90, 80), so Wagner-Whitin planned
+    170 then 0 for a cost of 660, where 90, 0, 80 costs 820 (found by exploratory
+    testing): the error names the option and the item's position."""
+    from subzero.cli.output import parse_float_list, parse_int_list
+
+    for parse in (parse_float_list, parse_int_list):
+        with pytest.raises(InvalidParameter) as caught:
+            parse(text, name="--demand")
+        assert str(caught.value) == f"--demand: {where}"
+
+
+@pytest.mark.parametrize("text", ["1,nan", "inf,2", "1_0", "1e400", "x", "0x10"])
+def test_list_items_must_be_plain_finite_numbers(text: str) -> None:
+    """float() takes "nan", "inf" and "1_0"; a list of them was a traceback or a silent
+    nonsense (int(inf) overflowed in parse_int_list)."""
+    from subzero.cli.output import parse_float_list, parse_int_list
+
+    for parse in (parse_float_list, parse_int_list):
+        with pytest.raises(InvalidParameter, match=r"^--x: item \d of .* is not a number$"):
+            parse(text, name="--x")
+
+
+def test_lists_of_numbers_are_read_and_a_fraction_named_by_position() -> None:
+    from subzero.cli.output import parse_float_list, parse_int_list
+
+    assert parse_float_list(" 1.5, -2 ,.5,3e2", name="--x") == [1.5, -2.0, 0.5, 300.0]
+    assert parse_int_list("90,0,80,2.0", name="--x") == [90, 0, 80, 2]
+    with pytest.raises(InvalidParameter, match=r"^--x: item 2 of '1,2.5', '2.5', is not a whole"):
+        parse_int_list("1,2.5", name="--x")
+    with pytest.raises(InvalidParameter, match=r"^--x: empty list$"):
+        parse_float_list(" ", name="--x")

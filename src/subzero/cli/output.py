@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import sys
 from collections.abc import Sequence
@@ -130,24 +131,46 @@ def _shrink_free_text(
 
 
 def parse_float_list(text: str, *, name: str) -> list[float]:
-    """Parse ``"1.5,2,3"``; raise InvalidParameter naming the option on bad input."""
-    try:
-        values = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise InvalidParameter(
-            f"{name}: {text!r} is not a comma-separated list of numbers"
-        ) from None
-    if not values:
-        raise InvalidParameter(f"{name}: empty list")
-    return values
+    """Parse ``"1.5,2,3"``; raise InvalidParameter naming the option and the item's
+    position on bad input. An empty item (``90,,80``, a trailing comma) is refused, not
+    dropped: dropping it would move every later value up one place (a demand of 90, 0,
+    80 read as two periods). Items are plain decimals: ``nan``, ``inf``, ``1_000``
+    (which Python's ``float`` takes) and values beyond a float's range are refused too."""
+    return [value for _, value in _number_items(text, name)]
 
 
 def parse_int_list(text: str, *, name: str) -> list[int]:
-    """Parse ``"1,2,3"`` as integers."""
-    values = parse_float_list(text, name=name)
-    if any(v != int(v) for v in values):
-        raise InvalidParameter(f"{name}: {text!r} must be whole numbers")
-    return [int(v) for v in values]
+    """Parse ``"1,2,3"`` as whole numbers (``2.0`` is 2); errors as ``parse_float_list``."""
+    values: list[int] = []
+    for part, value in _number_items(text, name):
+        if not value.is_integer():
+            position = len(values) + 1
+            raise InvalidParameter(
+                f"{name}: item {position} of {text!r}, {part!r}, is not a whole number"
+            )
+        values.append(int(value))
+    return values
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _number_items(text: str, name: str) -> list[tuple[str, float]]:
+    """(item as written, stripped; its value) for each comma-separated item."""
+    if not text.strip():
+        raise InvalidParameter(f"{name}: empty list")
+    items = []
+    for position, raw in enumerate(text.split(","), start=1):
+        part = raw.strip()
+        if not part:
+            raise InvalidParameter(f"{name}: item {position} of {text!r} is empty")
+        value = float(part) if _NUMBER.fullmatch(part) else math.nan
+        if not math.isfinite(value):
+            raise InvalidParameter(
+                f"{name}: item {position} of {text!r}, {part!r}, is not a number"
+            )
+        items.append((part, value))
+    return items
 
 
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)

@@ -32,7 +32,9 @@ FixedCost = Annotated[float, typer.Option("--fixed-cost", help="Fixed cost per o
 Normal = Annotated[
     str | None,
     typer.Option(
-        "--normal", help="Normal demand per period as MEAN,SD (SD > 0).", metavar="MEAN,SD"
+        "--normal",
+        help="Normal demand per period as MEAN,SD (MEAN ≥ 0, SD > 0).",
+        metavar="MEAN,SD",
     ),
 ]
 Poisson = Annotated[
@@ -64,7 +66,18 @@ def _normal(text: str) -> tuple[float, float]:
         raise InvalidParameter(f"--normal: {text!r} must be MEAN,SD (two numbers)")
     if values[1] <= 0:
         raise InvalidParameter(f"--normal: SD={values[1]} must be > 0")
+    if values[0] < 0:
+        raise InvalidParameter(
+            f"--normal: MEAN={values[0]} must be ≥ 0 (demand cannot be negative)"
+        )
     return values[0], values[1]
+
+
+def _poisson(mean: float) -> float:
+    """The --poisson mean; > 0 for every command (0 has no (s,S) and no fill rate)."""
+    if not mean > 0:
+        raise InvalidParameter(f"--poisson mean {mean} must be > 0")
+    return mean
 
 
 def _one_of(**options: object) -> str:
@@ -101,7 +114,7 @@ def newsvendor(
     else:
         if which == "poisson":
             assert poisson is not None
-            sol = nv.newsvendor_poisson(holding, backorder, poisson)
+            sol = nv.newsvendor_poisson(holding, backorder, _poisson(poisson))
         else:
             assert pmf is not None
             sol = nv.newsvendor_pmf(holding, backorder, dict(parse_pmf(pmf, name="--pmf")))
@@ -138,9 +151,11 @@ def base_stock(
         raise InvalidParameter("give at most one of --fill-rate and --in-stock")
     if lead_time < 0:
         raise InvalidParameter(f"--lead-time {lead_time} must be ≥ 0")
-    if poisson is not None and poisson <= 0:
-        raise InvalidParameter(f"--poisson mean {poisson} must be > 0")
-    demand = NormalDemand(*_normal(normal)) if normal is not None else poisson_demand(poisson or 0)
+    demand = (
+        NormalDemand(*_normal(normal))
+        if normal is not None
+        else poisson_demand(_poisson(poisson or 0.0))
+    )
     if fill_rate is not None:
         sol = bs.base_stock_for_fill_rate(
             fill_rate, demand, lead_time, holding_cost=holding, backorder_cost=backorder
@@ -192,7 +207,7 @@ def s_s(
         if approx is not None:
             raise InvalidParameter("--approx power needs --normal demand")
         assert poisson is not None
-        sol = s_S.ss_exact_poisson(holding, backorder, fixed_cost, poisson, lead_time)
+        sol = s_S.ss_exact_poisson(holding, backorder, fixed_cost, _poisson(poisson), lead_time)
         result: dict[str, Any] = {
             "s": int(sol.reorder_point),
             "S": int(sol.order_up_to),
@@ -222,7 +237,11 @@ def r_q(
     fixed_cost: FixedCost,
     rate: Annotated[float, typer.Option("--rate", help="Mean demand per unit time (λ), > 0.")],
     lead_time: Annotated[
-        float, typer.Option("--lead-time", help="Lead time L in the same time unit, ≥ 0.")
+        float,
+        typer.Option(
+            "--lead-time",
+            help="Lead time L in the same time unit: ≥ 0 with --poisson, > 0 with --normal-sd.",
+        ),
     ],
     poisson: Annotated[
         bool, typer.Option("--poisson", help="Poisson demand (exact Federgruen-Zheng optimum).")
@@ -384,12 +403,14 @@ def policy_apply(
 ) -> None:
     """Compute items' policies from their own demand (orders, backorders included) and
     their supplier's lead time (fitted from deliveries when there are enough), then set
-    them: replenishment follows at once. `--auto` is the default kind."""
+    them: replenishment follows at once. `--kind auto` is the default."""
     from subzero.cli.runtime import runtime
     from subzero.domain.commands import ApplyPolicy
 
-    if bool(skus) == all_items:
+    if skus and all_items:
         raise InvalidParameter("name the items (SKU ...) or give --all, not both")
+    if not skus and not all_items:
+        raise InvalidParameter("no items given: name them (SKU ...) or give --all")
     target = service_target if backorder is not None or service_target is not None else 0.95
     decisions = runtime().bus.handle(
         ApplyPolicy(

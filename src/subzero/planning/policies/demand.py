@@ -47,7 +47,9 @@ _TAIL = 1e-12
 
 @dataclass(frozen=True, slots=True)
 class NormalDemand:
-    """Normally distributed demand per period: mean [μ] and standard deviation [σ] > 0."""
+    """Normally distributed demand per period: mean [μ] ≥ 0 (demand cannot be negative;
+    a mean below zero gave negative stock levels and costs) and standard deviation
+    [σ] > 0."""
 
     mean: float
     sd: float
@@ -56,6 +58,10 @@ class NormalDemand:
         if not (math.isfinite(self.mean) and math.isfinite(self.sd)) or self.sd <= 0:
             raise InvalidParameter(
                 f"normal demand: sd={self.sd} must be > 0 and mean={self.mean} finite"
+            )
+        if self.mean < 0:
+            raise InvalidParameter(
+                f"normal demand: mean={self.mean} must be ≥ 0 (demand cannot be negative)"
             )
 
 
@@ -203,6 +209,10 @@ def _check_quantiles(
         raise InvalidParameter(f"quantiles: levels {lv.tolist()} must increase inside (0, 1)")
     if np.any(np.diff(vv) < 0):
         raise InvalidParameter(f"quantiles: values {vv.tolist()} must not decrease")
+    if not np.all(np.isfinite(vv)) or vv[0] < 0:
+        raise InvalidParameter(
+            f"quantiles: values {vv.tolist()} must be finite and ≥ 0 (demand cannot be negative)"
+        )
     return lv, vv
 
 
@@ -213,14 +223,25 @@ def demand_from_quantiles(levels: Sequence[float], values: Sequence[float]) -> N
         levels: quantile levels τ_i in (0, 1), increasing (e.g. 0.1, 0.5, 0.9).
         values: forecast quantiles q_i, non-decreasing.
     """
+    lv, vv = _check_quantiles(levels, values)
+    mean, sd = _fit_normal(lv, vv)
+    if mean < 0:
+        raise InvalidParameter(
+            f"quantiles: levels {lv.tolist()} at values {vv.tolist()} fit a normal with a "
+            f"negative mean ({mean:.4g}): a normal does not describe them; use "
+            "discrete_demand_from_quantiles"
+        )
+    return NormalDemand(mean, sd)
+
+
+def _fit_normal(levels: FloatArray, values: FloatArray) -> tuple[float, float]:
+    """(μ, σ) of q_i ≈ μ + σ z(τ_i) by least squares; σ > 0."""
     from scipy import stats
 
-    lv, vv = _check_quantiles(levels, values)
-    z = stats.norm.ppf(lv)
-    sd, mean = np.polyfit(z, vv, 1)
+    sd, mean = np.polyfit(stats.norm.ppf(levels), values, 1)
     if sd <= 0:
-        raise InvalidParameter(f"quantiles: values {vv.tolist()} imply no spread (sd ≤ 0)")
-    return NormalDemand(float(mean), float(sd))
+        raise InvalidParameter(f"quantiles: values {values.tolist()} imply no spread (sd ≤ 0)")
+    return float(mean), float(sd)
 
 
 def discrete_demand_from_quantiles(
@@ -235,10 +256,10 @@ def discrete_demand_from_quantiles(
     from scipy import stats
 
     lv, vv = _check_quantiles(levels, values)
-    fit = demand_from_quantiles(lv.tolist(), vv.tolist())
-    hi = math.ceil(max(vv[-1], fit.mean + 8 * fit.sd)) + 2
+    fit_mean, fit_sd = _fit_normal(lv, vv)  # a tail model only: its mean may lie below 0
+    hi = math.ceil(max(vv[-1], fit_mean + 8 * fit_sd)) + 2
     edges = np.arange(hi + 1) + 0.5
-    normal = stats.norm.cdf(edges, fit.mean, fit.sd)
+    normal = stats.norm.cdf(edges, fit_mean, fit_sd)
     inner = np.interp(edges, vv, lv)
     cdf = np.where(edges < vv[0], np.minimum(normal, lv[0]), inner)
     cdf = np.where(edges > vv[-1], np.maximum(normal, lv[-1]), cdf)

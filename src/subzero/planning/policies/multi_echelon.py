@@ -92,11 +92,11 @@ def serial_base_stock(
             customer; must not increase going upstream (echelon costs ≥ 0).
         lead_times: L_1 … L_N in periods, ≥ 0.
         backorder_cost: [p] > 0 per unit backordered per period at stage 1.
-        demand_mean: [μ] per period; demand_sd: [σ] > 0 per period.
+        demand_mean: [μ] ≥ 0 per period; demand_sd: [σ] > 0 per period.
 
     Raises:
         InvalidParameter: lists of different or zero length, a negative cost or lead
-            time, a local holding cost below the one upstream of it, or σ ≤ 0.
+            time, a local holding cost below the one upstream of it, μ < 0 or σ ≤ 0.
 
     References:
         A. J. Clark & H. Scarf, "Optimal policies for a multi-echelon inventory problem",
@@ -120,6 +120,10 @@ def serial_base_stock(
         raise InvalidParameter(f"serial: backorder cost {backorder_cost} must be > 0")
     if not (math.isfinite(demand_sd) and demand_sd > 0) or not math.isfinite(demand_mean):
         raise InvalidParameter(f"serial: demand sd {demand_sd} must be > 0")
+    if demand_mean < 0:
+        raise InvalidParameter(
+            f"serial: demand mean {demand_mean} must be ≥ 0 (demand cannot be negative)"
+        )
     echelon = [h_local[j] - (h_local[j + 1] if j + 1 < n else 0.0) for j in range(n)]
     if any(h < -1e-12 for h in echelon):
         raise InvalidParameter(

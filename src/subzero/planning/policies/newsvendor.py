@@ -88,11 +88,11 @@ def newsvendor_normal(
     Args:
         holding_cost: cost per unit left over at period end [h]; > 0.
         stockout_cost: cost per unit short at period end [p]; > 0.
-        demand_mean: mean demand per period [μ].
+        demand_mean: mean demand per period [μ]; ≥ 0.
         demand_sd: standard deviation of demand per period [σ]; > 0.
 
     Raises:
-        InvalidParameter: a cost or demand_sd is not positive.
+        InvalidParameter: a cost or demand_sd is not positive, or demand_mean is negative.
 
     References:
         Snyder & Shen, Fundamentals of Supply Chain Theory, 2nd ed., eqs. (4.24), (4.30);
@@ -103,6 +103,8 @@ def newsvendor_normal(
     alpha = critical_ratio(holding_cost, stockout_cost)
     if not math.isfinite(demand_sd) or demand_sd <= 0:
         raise InvalidParameter(f"demand sd {demand_sd} must be > 0")
+    if not math.isfinite(demand_mean) or demand_mean < 0:
+        raise InvalidParameter(f"demand mean {demand_mean} must be ≥ 0 (demand cannot be negative)")
     z = float(stats.norm.ppf(alpha))
     return NewsvendorSolution(
         demand_mean + z * demand_sd,
