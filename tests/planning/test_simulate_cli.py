@@ -152,6 +152,8 @@ def test_simulate_json_has_the_contract_shape_and_the_newsvendor_cost() -> None:
             "0,3,4,9,2",
             "--seasonality",
             "1,1.5,0.5",
+            "--lead-time",
+            "2",
             "--expedite-lead-time",
             "0",
             "--expedite-cost",
@@ -219,7 +221,7 @@ def test_catalog_round_trip_and_simulation(tmp_path: Path) -> None:
 def test_catalog_errors_name_the_line_and_value(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("sku,policy,demand,mean,S\nA,base-stock,poisson,2,\n")
-    with pytest.raises(InvalidParameter, match="line 2: column 'S' is empty"):
+    with pytest.raises(InvalidParameter, match="line 2, sku 'A': column 'S' is empty"):
         read_catalog(path)
     path.write_text("sku,policy,demand\nA,lifo,poisson\n")
     with pytest.raises(InvalidParameter, match="policy 'lifo'"):

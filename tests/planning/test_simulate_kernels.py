@@ -60,7 +60,8 @@ def _mixed_items(rng: np.random.Generator, n: int) -> list[Item]:
                 supplier=["north", "south"][i % 2],
                 second=SecondSupplier("south", 0.4, {2: 0.5, 3: 0.5}) if i % 7 == 0 else None,
                 capacity=10 if i % 6 == 1 else None,
-                expedite=Expedite(0, 2.0, 1) if i % 8 == 3 else None,
+                # an expedite must be faster: only where the lead time (index i % 3) is not 0
+                expedite=Expedite(0, 2.0, 1) if i % 8 == 3 and i % 3 else None,
             )
         )
     return items

@@ -5,6 +5,7 @@ numpy, numba and scipy are imported inside the commands, so other commands start
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from subzero.cli.output import (
     parse_float_list,
     parse_int_list,
     parse_pmf,
+    parse_whole,
     print_table,
 )
 from subzero.domain.errors import InvalidParameter
@@ -29,7 +31,8 @@ CATALOG_HELP = (
     "days, default 1); demand (poisson|normal|empirical); mean, sd (per day); history "
     "(empirical: past daily demands separated by spaces); lead_time (days, default 0) or "
     "lead_time_pmf ('1:0.2 2:0.5 4:0.3'); holding [h] (default 1); backorder [p] (default "
-    "0); fixed_cost [K] (default 0); optional lost_share (0..1), supplier, capacity."
+    "0); fixed_cost [K] (default 0); optional lost_share (0..1), supplier, capacity. "
+    "Each sku once; costs, mean, sd and lead times ≥ 0, capacity ≥ 1."
 )
 KPI_ORDER = (
     "cost",
@@ -65,6 +68,11 @@ def _settings(
 
     if periods <= 0:
         raise InvalidParameter(f"--periods {periods}: must be positive")
+    if replications < 1:
+        raise InvalidParameter(
+            f"--replications {replications}: must be ≥ 1 (1: batch means of one run; 2 or "
+            "more: independent replications)"
+        )
     method = "replications" if replications > 1 else "batch-means"
     return RunSettings(
         periods=periods,
@@ -104,8 +112,8 @@ def _demand(
         return dm.PoissonDemand(poisson)
     if normal is not None:
         values = parse_float_list(normal, name="--normal")
-        if len(values) != 2 or values[1] < 0:
-            raise InvalidParameter(f"--normal {normal!r}: use MEAN,SD with SD ≥ 0")
+        if len(values) != 2:
+            raise InvalidParameter(f"--normal {normal!r}: use MEAN,SD (MEAN ≥ 0, SD ≥ 0)")
         return dm.NormalDemand(values[0], values[1])
     if history is not None:
         return dm.EmpiricalDemand(tuple(parse_int_list(history, name="--history")))
@@ -114,14 +122,23 @@ def _demand(
 
 
 def parse_float_pairs(text: str, *, name: str) -> dict[float, float]:
-    """``0.1:5,0.5:9`` → {0.1: 5.0, 0.5: 9.0}."""
+    """``0.1:5,0.5:9`` → {0.1: 5.0, 0.5: 9.0}; an empty item, one that is not two finite
+    numbers LEVEL:VALUE, or a level given twice is refused, naming its position."""
     out: dict[float, float] = {}
-    for part in text.split(","):
+    for position, part in enumerate(text.split(","), start=1):
+        item = f"{name}: item {position} of {text!r}"
+        if not part.strip():
+            raise InvalidParameter(f"{item} is empty")
         try:
             key, value = part.split(":")
-            out[float(key)] = float(value)
+            level, amount = float(key), float(value)
         except ValueError:
-            raise InvalidParameter(f"{name}: {part!r} is not LEVEL:VALUE") from None
+            level = amount = math.nan
+        if not (math.isfinite(level) and math.isfinite(amount)):
+            raise InvalidParameter(f"{item}, {part.strip()!r}, is not LEVEL:VALUE")
+        if level in out:
+            raise InvalidParameter(f"{item} gives level {level:g} a second time")
+        out[level] = amount
     return out
 
 
@@ -137,7 +154,12 @@ def _policy(
     from subzero.planning.policies import kinds
 
     def level() -> int:
-        return parse_int_list(_need(big_s, "--S", policy), name="--S")[0]
+        levels = parse_int_list(_need(big_s, "--S", policy), name="--S")
+        if len(levels) != 1:
+            raise InvalidParameter(
+                f"--S {big_s!r}: one level for --policy {policy} (a list is for --policy serial)"
+            )
+        return levels[0]
 
     match policy:
         case "mto":
@@ -177,9 +199,10 @@ def _kpi_table(title: str, kpis: dict[str, Any]) -> None:
 
 def simulate_command(
     policy: str = typer.Option(
-        "base-stock",
+        None,
         "--policy",
-        help="mto | base-stock | sS | rQ | RS | minmax | serial (ignored with --catalog).",
+        help="mto | base-stock | sS | rQ | RS | minmax | serial (default base-stock; not "
+        "with --catalog, whose rows name their policies).",
     ),
     big_s: str = typer.Option(
         None,
@@ -191,13 +214,15 @@ def simulate_command(
     small_s: int = typer.Option(None, "--s", help="Reorder point s (sS; minmax: min)."),
     r: int = typer.Option(None, "--r", help="Reorder point r (rQ)."),
     q: int = typer.Option(None, "--Q", help="Order quantity Q (rQ)."),
-    review: int = typer.Option(1, "--R", help="Review period in days (RS)."),
-    poisson: float = typer.Option(None, "--poisson", help="Poisson demand per day: MEAN."),
+    review: int = typer.Option(None, "--R", help="Review period in days (RS; default 1)."),
+    poisson: float = typer.Option(None, "--poisson", help="Poisson demand per day: MEAN ≥ 0."),
     normal: str = typer.Option(
-        None, "--normal", help="Normal demand per day: MEAN,SD (rounded to units, truncated at 0)."
+        None,
+        "--normal",
+        help="Normal demand per day: MEAN,SD, both ≥ 0 (rounded to units, truncated at 0).",
     ),
     history: str = typer.Option(
-        None, "--history", help="Bootstrap demand from past daily demands: v1,v2,..."
+        None, "--history", help="Bootstrap demand from past daily demands: v1,v2,... (≥ 0)."
     ),
     quantiles: str = typer.Option(
         None,
@@ -210,14 +235,15 @@ def simulate_command(
         help="Demand factors repeating every N days, e.g. 1,1,1,1,1.3,0.6,0.4 (weekly).",
     ),
     lead_time: str = typer.Option(
-        "0",
+        None,
         "--lead-time",
-        help="Lead time L in days (serial: one "
-        "per stage, stage 1 first). An order placed at the start "
-        "of day t arrives at the start of day t+L.",
+        help="Lead time L in days, ≥ 0 (default 0; serial: one per stage, stage 1 first). "
+        "An order placed at the start of day t arrives at the start of day t+L.",
     ),
     lead_time_pmf: str = typer.Option(
-        None, "--lead-time-pmf", help="Stochastic lead time, DAYS:PROB,... e.g. 1:0.2,2:0.5,4:0.3."
+        None,
+        "--lead-time-pmf",
+        help="Stochastic lead time instead of --lead-time, DAYS:PROB,... e.g. 1:0.2,2:0.5,4:0.3.",
     ),
     no_crossing: bool = typer.Option(
         False,
@@ -225,37 +251,46 @@ def simulate_command(
         help="Orders never overtake each other (an order arrives no earlier than the last).",
     ),
     holding: str = typer.Option(
-        "1",
+        None,
         "--holding",
-        help="Holding cost h per unit per day "
+        help="Holding cost h ≥ 0 per unit per day, default 1 "
         "(serial: echelon holding cost per stage, stage 1 first).",
     ),
     backorder: float = typer.Option(
-        0.0,
+        None,
         "--backorder",
-        help="Backorder cost p per unit per day (also per unit lost under lost sales).",
+        help="Backorder cost p ≥ 0 per unit per day, default 0 (also per unit lost under "
+        "lost sales).",
     ),
-    fixed_cost: float = typer.Option(0.0, "--fixed-cost", help="Fixed cost K per order."),
+    fixed_cost: float = typer.Option(
+        None, "--fixed-cost", help="Fixed cost K ≥ 0 per order, default 0."
+    ),
     lost_sales: bool = typer.Option(False, "--lost-sales", help="Unmet demand is lost."),
     lost_share: float = typer.Option(
-        None, "--lost-share", help="Share (0..1) of short units lost; the rest is backordered."
+        None,
+        "--lost-share",
+        help="Share (0..1) of short units lost; the rest is backordered (--lost-sales is 1).",
     ),
-    capacity: int = typer.Option(None, "--capacity", help="Most units per order."),
+    capacity: int = typer.Option(None, "--capacity", help="Most units per order, ≥ 1."),
     expedite_lead_time: int = typer.Option(
-        None, "--expedite-lead-time", help="Expedite option: its lead time in days."
+        None,
+        "--expedite-lead-time",
+        help="Expedite option: its lead time in days, ≥ 0 and shorter than --lead-time.",
     ),
     expedite_cost: float = typer.Option(
-        0.0, "--expedite-cost", help="Extra cost per unit expedited."
+        None, "--expedite-cost", help="Extra cost per unit expedited, ≥ 0 (default 0)."
     ),
     expedite_up_to: int = typer.Option(
-        0,
+        None,
         "--expedite-up-to",
-        help="Expedite when net stock + receipts within the expedite lead time is below.",
+        help="Expedite when net stock + receipts within the expedite lead time is below "
+        "this (default 0).",
     ),
     disrupt: str = typer.Option(
         None,
         "--disrupt",
-        help="Supplier disruption FIRST:LAST (days, the item's supplier delivers nothing).",
+        help="Supplier disruption FIRST:LAST (measured days from 0, the item's supplier "
+        "delivers nothing).",
     ),
     catalog: str = typer.Option(None, "--catalog", help=CATALOG_HELP),
     periods: int = typer.Option(100_000, "--periods", help="Measured days (after warm-up)."),
@@ -264,9 +299,10 @@ def simulate_command(
     replications: int = typer.Option(
         1,
         "--replications",
-        help="> 1: independent replications (each with its warm-up) instead of batch means.",
+        help="Independent replications, each with its own warm-up, for the CIs; 1 (the "
+        "default) uses batch means of one run instead.",
     ),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    seed: int = typer.Option(0, "--seed", help="Random seed, ≥ 0."),
     kernel: str = typer.Option("compiled", "--kernel", help="compiled (numba) or numpy."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -274,41 +310,42 @@ def simulate_command(
     import numpy as np
 
     from subzero.planning.simulate import engine
+    from subzero.planning.simulate.checks import check_items, check_serial
 
-    rng = np.random.default_rng(seed)
+    item_options = {
+        "--policy": policy,
+        "--S": big_s,
+        "--s": small_s,
+        "--r": r,
+        "--Q": q,
+        "--R": review,
+        "--poisson": poisson,
+        "--normal": normal,
+        "--history": history,
+        "--quantiles": quantiles,
+        "--seasonality": seasonality,
+        "--lead-time": lead_time,
+        "--lead-time-pmf": lead_time_pmf,
+        "--no-crossing": no_crossing or None,
+        "--holding": holding,
+        "--backorder": backorder,
+        "--fixed-cost": fixed_cost,
+        "--lost-sales": lost_sales or None,
+        "--lost-share": lost_share,
+        "--capacity": capacity,
+        "--expedite-lead-time": expedite_lead_time,
+        "--expedite-cost": expedite_cost,
+        "--expedite-up-to": expedite_up_to,
+        "--disrupt": disrupt,
+    }
+    _check_seed(seed)
     settings = _settings(periods, warmup, batches, replications, kernel)
-    _note_first_compile(settings, serial=policy == "serial" and catalog is None)
     if catalog is not None:
-        from subzero.planning.simulate.catalog import read_catalog
-
-        items = read_catalog(catalog)
-        progress = _progress(len(items) * (periods + warmup), True)
-        if progress is None:
-            res = engine.simulate(items, settings, rng)
-        else:
-            with progress:
-                task = progress.add_task("simulating", total=len(items))
-                res = engine.simulate(
-                    items,
-                    settings,
-                    rng,
-                    block=512,
-                    progress=lambda done, _: progress.update(task, completed=done),
-                )
-        overall = res.overall().to_json()
-        if as_json:
-            points = res.item_points()
-            emit_json(
-                {
-                    "overall": overall,
-                    "items": [
-                        {"sku": sku, **{k: _finite(points[k][i]) for k in KPI_ORDER}}
-                        for i, sku in enumerate(res.skus)
-                    ],
-                }
-            )
-        else:
-            _kpi_table(f"{len(items)} items, {periods} days", overall)
+        _refuse_unused(item_options, "--catalog (each row describes its item)")
+    policy = policy or "base-stock"
+    rng = np.random.default_rng(seed)
+    if catalog is not None:
+        _simulate_catalog(catalog, settings, rng, periods, as_json)
         return
     demand = _demand(poisson, normal, history, quantiles)
     if seasonality:
@@ -317,53 +354,252 @@ def simulate_command(
         pattern = DemandPattern(tuple(parse_float_list(seasonality, name="--seasonality")))
         settings = _settings(periods, warmup, batches, replications, kernel, pattern=pattern)
     if policy == "serial":
+        _refuse_unused(
+            {k: v for k, v in item_options.items() if k not in _SERIAL_OPTIONS},
+            "--policy serial (echelon base-stock with backorders)",
+        )
         system = engine.SerialSystem(
             tuple(parse_int_list(_need(big_s, "--S", policy), name="--S")),
-            tuple(parse_int_list(lead_time, name="--lead-time")),
-            tuple(parse_float_list(holding, name="--holding")),
-            backorder,
+            tuple(parse_int_list(lead_time or "0", name="--lead-time")),
+            tuple(parse_float_list(holding or "1", name="--holding")),
+            backorder or 0.0,
             demand,
         )
+        check_serial(system, _serial_option(_demand_option(poisson, normal, history)))
+        _note_first_compile(settings, serial=True)
         kpis = engine.simulate_serial(system, settings, rng).item(0).to_json()
     else:
-        lead: Any = parse_int_list(lead_time, name="--lead-time")[0]
-        if lead_time_pmf:
-            lead = dict(parse_pmf(lead_time_pmf, name="--lead-time-pmf"))
-        share = 1.0 if lost_sales else (lost_share or 0.0)
-        expedite = (
-            engine.Expedite(expedite_lead_time, expedite_cost, expedite_up_to)
-            if expedite_lead_time is not None
-            else None
-        )
-        item = engine.Item(
-            "item",
-            _policy(policy, big_s, small_s, r, q, review),
-            demand,
-            lead_time=lead,
-            holding_cost=parse_float_list(holding, name="--holding")[0],
-            backorder_cost=backorder,
-            fixed_cost=fixed_cost,
-            lost_share=share,
-            orders_cross=not no_crossing,
-            capacity=capacity,
-            expedite=expedite,
-        )
-        if disrupt:
-            first, last = parse_int_list(disrupt.replace(":", ","), name="--disrupt")[:2]
-            settings = _settings(
-                periods,
-                warmup,
-                batches,
-                replications,
-                kernel,
-                pattern=settings.pattern,
-                disruptions=(engine.Disruption("default", first, last),),
+        if policy in _POLICY_LEVELS:  # an unknown one is refused by name in _policy
+            _refuse_unused(
+                {
+                    k: item_options[k]
+                    for k in ("--S", "--s", "--r", "--Q", "--R")
+                    if k not in _POLICY_LEVELS[policy]
+                },
+                f"--policy {policy}",
             )
+        item = _item(
+            policy,
+            demand,
+            _policy(policy, big_s, small_s, r, q, review or 1),
+            lead_time=lead_time,
+            lead_time_pmf=lead_time_pmf,
+            no_crossing=no_crossing,
+            holding=holding,
+            backorder=backorder,
+            fixed_cost=fixed_cost,
+            lost_sales=lost_sales,
+            lost_share=lost_share,
+            capacity=capacity,
+            expedite=(expedite_lead_time, expedite_cost, expedite_up_to),
+        )
+        check_items([item], _item_option(_demand_option(poisson, normal, history), item))
+        if disrupt:
+            settings = _with_disruption(settings, disrupt)
+        _note_first_compile(settings)
         kpis = engine.simulate([item], settings, rng).item(0).to_json()
     if as_json:
         emit_json(kpis)
     else:
         _kpi_table(f"{policy}, {periods} days (seed {seed})", kpis)
+
+
+def _simulate_catalog(catalog: str, settings: Any, rng: Any, periods: int, as_json: bool) -> None:
+    from subzero.planning.simulate import engine
+    from subzero.planning.simulate.catalog import read_catalog
+
+    items = read_catalog(catalog)
+    _note_first_compile(settings)
+    progress = _progress(len(items) * (periods + settings.warmup), True)
+    if progress is None:
+        res = engine.simulate(items, settings, rng)
+    else:
+        with progress:
+            task = progress.add_task("simulating", total=len(items))
+            res = engine.simulate(
+                items,
+                settings,
+                rng,
+                block=512,
+                progress=lambda done, _: progress.update(task, completed=done),
+            )
+    overall = res.overall().to_json()
+    if as_json:
+        points = res.item_points()
+        emit_json(
+            {
+                "overall": overall,
+                "items": [
+                    {"sku": sku, **{k: _finite(points[k][i]) for k in KPI_ORDER}}
+                    for i, sku in enumerate(res.skus)
+                ],
+            }
+        )
+    else:
+        _kpi_table(f"{len(items)} items, {periods} days", overall)
+
+
+_SERIAL_OPTIONS = {
+    "--policy",
+    "--S",
+    "--lead-time",
+    "--holding",
+    "--backorder",
+    "--seasonality",
+    "--poisson",
+    "--normal",
+    "--history",
+    "--quantiles",
+}
+
+
+_POLICY_LEVELS = {
+    "mto": (),
+    "base-stock": ("--S",),
+    "sS": ("--s", "--S"),
+    "rQ": ("--r", "--Q"),
+    "RS": ("--R", "--S"),
+    "minmax": ("--s", "--S"),
+}  # the options each single-item policy reads
+
+
+def _check_seed(seed: int) -> None:
+    """numpy's generators take seeds ≥ 0 only (a negative one was a traceback)."""
+    if seed < 0:
+        raise InvalidParameter(f"--seed {seed}: must be ≥ 0")
+
+
+def _refuse_unused(options: dict[str, object], used_with: str) -> None:
+    """Refuse options the run would ignore: the first given one (not None) is named."""
+    for option, value in options.items():
+        if value is not None:
+            raise InvalidParameter(f"{option} does not apply with {used_with}")
+
+
+def _item(
+    policy_name: str,
+    demand: Any,
+    policy: Any,
+    *,
+    lead_time: str | None,
+    lead_time_pmf: str | None,
+    no_crossing: bool,
+    holding: str | None,
+    backorder: float | None,
+    fixed_cost: float | None,
+    lost_sales: bool,
+    lost_share: float | None,
+    capacity: int | None,
+    expedite: tuple[int | None, float | None, int | None],
+) -> Any:
+    """The one item of a single-item run, from its options (the conflicting pairs refused)."""
+    from subzero.planning.simulate import engine
+
+    if lead_time is not None and lead_time_pmf is not None:
+        raise InvalidParameter("give --lead-time or --lead-time-pmf, not both")
+    if lost_sales and lost_share is not None:
+        raise InvalidParameter(
+            "give --lost-sales (every short unit lost) or --lost-share, not both"
+        )
+    exp_lead, exp_cost, exp_up_to = expedite
+    if exp_lead is None:
+        for option, value in (("--expedite-cost", exp_cost), ("--expedite-up-to", exp_up_to)):
+            if value is not None:
+                raise InvalidParameter(f"{option} needs --expedite-lead-time")
+    lead: Any = parse_int_list(lead_time or "0", name="--lead-time")
+    if len(lead) != 1:
+        raise InvalidParameter(
+            f"--lead-time {lead_time!r}: one lead time for --policy {policy_name} "
+            "(a list is for --policy serial)"
+        )
+    lead = dict(parse_pmf(lead_time_pmf, name="--lead-time-pmf")) if lead_time_pmf else lead[0]
+    costs = parse_float_list(holding or "1", name="--holding")
+    if len(costs) != 1:
+        raise InvalidParameter(
+            f"--holding {holding!r}: one cost for --policy {policy_name} "
+            "(a list is for --policy serial)"
+        )
+    return engine.Item(
+        "item",
+        policy,
+        demand,
+        lead_time=lead,
+        holding_cost=costs[0],
+        backorder_cost=backorder or 0.0,
+        fixed_cost=fixed_cost or 0.0,
+        lost_share=1.0 if lost_sales else (lost_share or 0.0),
+        orders_cross=not no_crossing,
+        capacity=capacity,
+        expedite=(
+            engine.Expedite(exp_lead, exp_cost or 0.0, exp_up_to or 0)
+            if exp_lead is not None
+            else None
+        ),
+    )
+
+
+def _demand_option(poisson: float | None, normal: str | None, history: str | None) -> str:
+    if poisson is not None:
+        return "--poisson"
+    if normal is not None:
+        return "--normal"
+    return "--history" if history is not None else "--quantiles"
+
+
+_ITEM_OPTIONS = {
+    "holding_cost": "--holding",
+    "backorder_cost": "--backorder",
+    "fixed_cost": "--fixed-cost",
+    "lost_share": "--lost-share",
+    "capacity": "--capacity",
+    "expedite.lead_time": "--expedite-lead-time",
+    "expedite.unit_cost": "--expedite-cost",
+}
+
+
+def _item_option(demand_option: str, item: Any) -> Any:
+    """``describe`` for ``check_items``: the option that set the item's field."""
+
+    def describe(_: int, field: str) -> str:
+        if field.startswith("demand."):
+            part = field.removeprefix("demand.")
+            return f"{demand_option} {part}" if demand_option == "--normal" else demand_option
+        if field == "lead_time":
+            return "--lead-time" if isinstance(item.lead_time, int) else "--lead-time-pmf"
+        return _ITEM_OPTIONS.get(field, field)
+
+    return describe
+
+
+def _serial_option(demand_option: str) -> Any:
+    """``describe`` for ``check_serial``: the option (and stage) of the value."""
+    per_stage = {"lead_time": "--lead-time", "echelon_holding_cost": "--holding"}
+
+    def describe(stage: int, field: str) -> str:
+        if field in per_stage:
+            return f"{per_stage[field]} (stage {stage + 1})"
+        if field.startswith("demand."):
+            part = field.removeprefix("demand.")
+            return f"{demand_option} {part}" if demand_option == "--normal" else demand_option
+        return {"backorder_cost": "--backorder"}.get(field, field)
+
+    return describe
+
+
+def _with_disruption(settings: Any, text: str) -> Any:
+    """``settings`` with the item's supplier disrupted on days FIRST:LAST of ``text``."""
+    from dataclasses import replace
+
+    from subzero.planning.simulate import engine
+
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise InvalidParameter(f"--disrupt {text!r}: use FIRST:LAST (days), e.g. 10:20")
+    first, last = (parse_whole("--disrupt day", part) for part in parts)
+    try:
+        return replace(settings, disruptions=(engine.Disruption("default", first, last),))
+    except InvalidParameter as exc:
+        raise InvalidParameter(f"--disrupt {text!r}: {exc}") from None
 
 
 def _finite(x: float) -> float | None:
@@ -388,7 +624,7 @@ def tune_command(
     ),
     periods: int = typer.Option(20_000, "--periods", help="Measured days per candidate."),
     warmup: int = typer.Option(500, "--warmup", help="Warm-up days."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    seed: int = typer.Option(0, "--seed", help="Random seed, ≥ 0."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Per item, the cheapest policy level that meets a fill-rate or wait target."""
@@ -398,6 +634,7 @@ def tune_command(
     from subzero.planning.simulate.tune import tune
 
     check_output_path(Path(output) if output else None, "--output")
+    _check_seed(seed)
     items = read_catalog(catalog)
     settings = _settings(periods, warmup, 10, 1)
     _note_first_compile(settings)
@@ -468,7 +705,7 @@ def scenario_command(
     replications: int = typer.Option(
         20, "--replications", help="Independent replications (paired between base and scenario)."
     ),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    seed: int = typer.Option(0, "--seed", help="Random seed, ≥ 0."),
     plot: str = typer.Option(None, "--plot", help="Write a PNG bar chart of KPI deltas."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -477,6 +714,7 @@ def scenario_command(
     from subzero.planning.simulate.catalog import read_catalog
 
     check_output_path(Path(plot) if plot else None, "--plot")
+    _check_seed(seed)
     given = [x is not None for x in (spike, lead_time_x, disrupt, lost_share)]
     if sum(given) != 1:
         raise InvalidParameter(

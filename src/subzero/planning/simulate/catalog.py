@@ -20,6 +20,10 @@ lost_share      optional: share of short units lost (0 backorders … 1 lost sal
 supplier        optional: supplier name (for disruptions; default ``default``)
 capacity        optional: most units per order
 ==============  ==========================================================================
+
+Each sku appears once. A value the simulator cannot take (a negative cost, mean or lead
+time, a share outside [0, 1], ...: ``checks.check_items``) is refused when the file is
+read, naming the file, line, sku and column.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from subzero.planning.policies.kinds import (
     Policy,
     PolicyKind,
 )
+from subzero.planning.simulate.checks import check_items
 from subzero.planning.simulate.demand import (
     DemandSpec,
     EmpiricalDemand,
@@ -114,6 +119,15 @@ def _policy(row: Mapping[str, str | None], where: str) -> Policy:
     except ValueError:
         valid = ", ".join(k.value for k in PolicyKind)
         raise InvalidParameter(f"{where}: policy {name!r} is not one of {valid}") from None
+    try:
+        return _policy_of(kind, row, where)
+    except InvalidParameter as exc:
+        if str(exc).startswith(where):
+            raise
+        raise InvalidParameter(f"{where}: {exc}") from None  # e.g. (s,S) with S ≤ s
+
+
+def _policy_of(kind: PolicyKind, row: Mapping[str, str | None], where: str) -> Policy:
     if kind is PolicyKind.MAKE_TO_ORDER:
         return MakeToOrder()
     if kind is PolicyKind.BASE_STOCK:
@@ -149,14 +163,37 @@ def _lead(row: Mapping[str, str | None], where: str) -> int | dict[int, float]:
     return parse_pmf(pmf, name=f"{where}: lead_time_pmf")
 
 
+_COLUMN_OF = {
+    "holding_cost": "holding",
+    "backorder_cost": "backorder",
+    "demand.mean": "mean",
+    "demand.sd": "sd",
+    "demand.values": "history",
+}
+
+
 def parse_rows(rows: Iterable[Mapping[str, str | None]], source: str) -> list[Item]:
-    """Items from CSV rows (dicts by column name)."""
+    """Items from CSV rows (dicts by column name; the first is line 2, under the header).
+
+    Raises:
+        InvalidParameter: naming ``source``, the line and, once known, the sku: a cell
+            that is not a number where one is needed, a sku seen on an earlier line, or a
+            value ``checks.check_items`` refuses (then also the column).
+    """
     items = []
+    lines: list[int] = []
+    seen: dict[str, int] = {}
     for line, row in enumerate(rows, start=2):
         where = f"{source} line {line}"
         sku = _cell(row, "sku")
         if not sku:
             raise InvalidParameter(f"{where}: sku is empty")
+        if sku in seen:
+            raise InvalidParameter(
+                f"{where}: sku {sku!r} is already on line {seen[sku]}; give each item once"
+            )
+        seen[sku] = line
+        where = f"{where}, sku {sku!r}"
         capacity = _cell(row, "capacity")
         items.append(
             Item(
@@ -172,8 +209,17 @@ def parse_rows(rows: Iterable[Mapping[str, str | None]], source: str) -> list[It
                 capacity=_int(row, "capacity", where) if capacity else None,
             )
         )
+        lines.append(line)
     if not items:
         raise InvalidParameter(f"{source}: no items")
+
+    def column(i: int, field: str) -> str:
+        name = _COLUMN_OF.get(field, field)
+        if field == "lead_time" and not isinstance(items[i].lead_time, int):
+            name = "lead_time_pmf"
+        return f"{source} line {lines[i]}, sku {items[i].sku!r}: {name}"
+
+    check_items(items, column)
     return items
 
 

@@ -21,7 +21,7 @@ draw. Tails beyond 1e-15 are folded into the end points.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +42,7 @@ __all__ = [
     "Shock",
     "TableBuilder",
     "build_demand_tables",
+    "check_demands",
     "demand_cdf",
     "demand_mean",
     "guide_tables",
@@ -57,14 +58,14 @@ _TWO53 = 9007199254740992.0
 
 @dataclass(frozen=True, slots=True)
 class PoissonDemand:
-    """Poisson demand per period with mean [λ] ≥ 0."""
+    """Poisson demand per period with mean [λ] ≥ 0 (refused otherwise by ``check_demands``)."""
 
     mean: float
 
 
 @dataclass(frozen=True, slots=True)
 class NormalDemand:
-    """Normal demand per period [μ, σ], rounded to whole units and truncated at 0."""
+    """Normal demand per period [μ ≥ 0, σ ≥ 0], rounded to whole units and truncated at 0."""
 
     mean: float
     sd: float
@@ -79,7 +80,7 @@ class EmpiricalDemand:
 
 @dataclass(frozen=True, slots=True)
 class QuantileDemand:
-    """A forecast's quantiles: ``values[i]`` is the ``levels[i]`` quantile of demand."""
+    """A forecast's quantiles: ``values[i]`` (≥ 0) is the ``levels[i]`` quantile of demand."""
 
     levels: tuple[float, ...]
     values: tuple[float, ...]
@@ -126,6 +127,68 @@ class DemandPattern:
         return regime.astype(np.int64), levels.astype(np.float64)
 
 
+def check_demands(
+    specs: Sequence[DemandSpec], describe: Callable[[int, str], str] | None = None
+) -> None:
+    """Raise InvalidParameter for a demand no table can be built for.
+
+    Demand cannot be negative: a Poisson mean [λ] or normal mean [μ] must be a finite
+    number ≥ 0 and a normal sd [σ] ≥ 0; a history needs at least one value, each ≥ 0;
+    forecast quantiles need ≥ 2 increasing levels in (0, 1) with non-decreasing values
+    ≥ 0. Vectorised over the Poisson and normal specs (a catalogue's are checked in one
+    pass each).
+
+    Args:
+        specs: the demand of each item.
+        describe: ``describe(index, field)`` names the value refused (field ``mean``,
+            ``sd``, ``values`` or ``levels``); default "<model> demand <field>".
+    """
+
+    def default(i: int, field: str) -> str:
+        return f"{type(specs[i]).__name__.removesuffix('Demand').lower()} demand {field}"
+
+    name = describe or default
+    kinds = list(map(type, specs))
+    for kind, fields in ((PoissonDemand, ("mean",)), (NormalDemand, ("mean", "sd"))):
+        rows = [i for i, k in enumerate(kinds) if k is kind]
+        for field in fields if rows else ():
+            column = np.array([getattr(specs[i], field) for i in rows], dtype=np.float64)
+            ok = np.isfinite(column) & (column >= 0)
+            if not ok.all():
+                i = rows[int(np.flatnonzero(~ok)[0])]
+                value = getattr(specs[i], field)
+                why = " (demand cannot be negative)" if field == "mean" else ""
+                raise InvalidParameter(f"{name(i, field)}: {value} must be ≥ 0{why}")
+    tabulated = (PoissonDemand, NormalDemand)
+    for i in [i for i, k in enumerate(kinds) if k not in tabulated]:
+        match specs[i]:
+            case EmpiricalDemand(values=values):
+                if not values or min(values) < 0:
+                    shown = f"{values[:5]}…" if len(values) > 5 else f"{values}"
+                    raise InvalidParameter(
+                        f"{name(i, 'values')}: {shown} needs at least one value, each ≥ 0"
+                    )
+            case QuantileDemand(levels=levels, values=values):
+                lv = np.asarray(levels, dtype=np.float64)
+                xv = np.asarray(values, dtype=np.float64)
+                if (
+                    lv.size < 2
+                    or lv.size != xv.size
+                    or (np.diff(lv) <= 0).any()
+                    or lv[0] <= 0
+                    or lv[-1] >= 1
+                    or (np.diff(xv) < 0).any()
+                    or not np.isfinite(xv).all()
+                    or xv[0] < 0
+                ):
+                    raise InvalidParameter(
+                        f"{name(i, 'levels')}: forecast quantiles {levels} -> {values} need ≥ 2 "
+                        "increasing levels in (0, 1) and non-decreasing values ≥ 0"
+                    )
+            case spec:
+                raise InvalidParameter(f"{name(i, 'model')}: unknown demand model {spec!r}")
+
+
 def demand_mean(spec: DemandSpec) -> float:
     """Mean demand per period of ``spec`` as tabulated (after rounding/truncation)."""
     lo, cdf = demand_cdf(spec)
@@ -153,20 +216,19 @@ def pmf_cdf(
 
 
 def demand_cdf(spec: DemandSpec, factor: float = 1.0) -> tuple[int, FloatArray]:
-    """(lowest value, CDF on lowest…highest) of demand ``spec`` scaled by ``factor``."""
+    """(lowest value, CDF on lowest…highest) of demand ``spec`` scaled by ``factor`` ≥ 0."""
+    check_demands([spec])
+    if not factor >= 0:
+        raise InvalidParameter(f"demand factor {factor}: must be ≥ 0")
     match spec:
         case PoissonDemand(mean=mean):
             lam = mean * factor
-            if not lam >= 0:
-                raise InvalidParameter(f"Poisson mean {mean}: must be ≥ 0")
             if lam == 0:
                 return 0, np.ones(1)
             los, _, cdf = poisson_tables(np.array([float(lam)]), _TAIL)
             lo = int(los[0])
         case NormalDemand(mean=mean, sd=sd):
             mu, sigma = mean * factor, sd * factor
-            if sd < 0 or not np.isfinite(mean):
-                raise InvalidParameter(f"normal demand ({mean}, {sd}): need sd ≥ 0")
             if sigma == 0:
                 return max(0, round(mu)), np.ones(1)
             lo = max(0, int(np.floor(mu - 9 * sigma)))
@@ -174,25 +236,11 @@ def demand_cdf(spec: DemandSpec, factor: float = 1.0) -> tuple[int, FloatArray]:
             cdf = special.ndtr((np.arange(lo, hi + 1) + 0.5 - mu) / sigma)
         case EmpiricalDemand(values=values):
             hist = np.round(np.asarray(values, dtype=np.float64) * factor).astype(np.int64)
-            if hist.size == 0 or (hist < 0).any():
-                raise InvalidParameter(f"demand history {values[:5]}…: need values ≥ 0")
             lo = int(hist.min())
             cdf = np.cumsum(np.bincount(hist - lo)) / hist.size
         case QuantileDemand(levels=levels, values=values):
             lv = np.asarray(levels, dtype=np.float64)
             xv = np.asarray(values, dtype=np.float64) * factor
-            if (
-                lv.size < 2
-                or lv.size != xv.size
-                or (np.diff(lv) <= 0).any()
-                or lv[0] <= 0
-                or lv[-1] >= 1
-                or (np.diff(xv) < 0).any()
-            ):
-                raise InvalidParameter(
-                    f"forecast quantiles {levels} -> {values}: need ≥ 2 increasing levels in "
-                    "(0, 1) and non-decreasing values"
-                )
             xv = xv + np.arange(xv.size) * 1e-9  # strictly increasing for interpolation
             x0 = xv[0] - (xv[1] - xv[0]) * lv[0] / (lv[1] - lv[0])
             x1 = xv[-1] + (xv[-1] - xv[-2]) * (1 - lv[-1]) / (lv[-1] - lv[-2])
@@ -201,7 +249,7 @@ def demand_cdf(spec: DemandSpec, factor: float = 1.0) -> tuple[int, FloatArray]:
             lo = max(0, int(np.floor(x0)))
             hi = max(lo, int(np.ceil(x1)))
             cdf = np.interp(np.arange(lo, hi + 1) + 0.5, xp, fp)
-        case _:
+        case _:  # pragma: no cover - check_demands refused it
             raise InvalidParameter(f"unknown demand model {spec!r}")
     cdf = np.asarray(cdf, dtype=np.float64)
     cdf[-1] = 1.0
@@ -298,8 +346,12 @@ def build_demand_tables(specs: Sequence[DemandSpec], factors: FloatArray) -> Dem
 
     Poisson and normal tables are built for all distinct (scaled) parameters at once;
     equal parameters share a table. Other models go through ``demand_cdf`` once per
-    distinct (spec, factor). The tables equal ``demand_cdf``'s.
+    distinct (spec, factor). The tables equal ``demand_cdf``'s. Demand ``check_demands``
+    refuses raises InvalidParameter.
     """
+    check_demands(specs)
+    if not (np.asarray(factors) >= 0).all():
+        raise InvalidParameter(f"demand factors {factors}: must be ≥ 0")
     n, n_reg = len(specs), factors.size
     f = np.asarray(factors, dtype=np.float64)
     pois: list[PoissonDemand] = []
@@ -321,8 +373,6 @@ def build_demand_tables(specs: Sequence[DemandSpec], factors: FloatArray) -> Dem
     n_tables = 0
     if pi:
         mean = np.array([sp.mean for sp in pois], dtype=np.float64)
-        if not (mean >= 0).all():
-            raise InvalidParameter(f"Poisson mean {mean[~(mean >= 0)][0]}: must be ≥ 0")
         lam = f[:, None] * mean[None, :]
         uniq, inv = np.unique(lam, return_inverse=True)
         parts.append(poisson_tables(uniq, _TAIL))
@@ -330,10 +380,6 @@ def build_demand_tables(specs: Sequence[DemandSpec], factors: FloatArray) -> Dem
         n_tables += uniq.size
     if ni:
         pars = np.array([(sp.mean, sp.sd) for sp in norm], dtype=np.float64).reshape(-1, 2)
-        bad = (pars[:, 1] < 0) | ~np.isfinite(pars[:, 0])
-        if bad.any():
-            m0, s0 = pars[bad][0]
-            raise InvalidParameter(f"normal demand ({m0}, {s0}): need sd ≥ 0")
         both = np.stack([f[:, None] * pars[None, :, 0], f[:, None] * pars[None, :, 1]], -1)
         uniq2, inv = np.unique(both.reshape(-1, 2), axis=0, return_inverse=True)
         parts.append(_normal_tables(uniq2[:, 0], uniq2[:, 1]))

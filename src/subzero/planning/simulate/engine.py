@@ -16,7 +16,9 @@ Conventions (Zipkin, *Foundations of Inventory Management*, §6.2; Snyder & Shen
 
 ``simulate`` runs single-stage items (``Item``), ``simulate_serial`` a serial system
 (``SerialSystem``, echelon base-stock). Both return a ``SimulationResult`` of batch or
-replication sums, turned into KPIs with 95% confidence intervals by ``stats``.
+replication sums, turned into KPIs with 95% confidence intervals by ``stats``. Both
+first refuse, by ``checks``, values the model has no meaning for (a negative cost, lead
+time or capacity, an expedite that is not faster, negative demand, ...).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from subzero.planning.simulate._reference import (
     simulate_items_reference,
     simulate_serial_reference,
 )
+from subzero.planning.simulate.checks import check_items, check_serial
 from subzero.planning.simulate.demand import (
     DemandPattern,
     DemandSpec,
@@ -85,6 +88,8 @@ class Expedite:
 
     Each review, if net inventory + receipts due within ``lead_time`` days is below
     ``up_to``, the gap is ordered from the fast source at ``unit_cost`` extra per unit.
+    ``lead_time`` ≥ 0 must be shorter than the item's normal lead time (for a pmf, its
+    median) and ``unit_cost`` ≥ 0 (``checks.check_items``).
     """
 
     lead_time: int
@@ -96,16 +101,21 @@ class Expedite:
 class Item:
     """One simulated SKU: its policy, demand, supply and costs.
 
+    Values are checked when simulated (``checks.check_items``), not on construction, so
+    that a catalogue or the command line can check them first and name the line or option.
+
     Args:
-        lead_time: days [L], an int or a pmf {days: probability}.
+        lead_time: days [L] ≥ 0, an int or a pmf {days: probability}.
         holding_cost: per unit per day on hand [h]; backorder_cost per unit per day
-            backordered [p]; fixed_cost per order [K].
-        lost_share: share α of the units short that are lost (0 backorders, 1 lost sales).
-        lost_sale_cost: per unit lost (default: backorder_cost).
+            backordered [p]; fixed_cost per order [K]; all ≥ 0.
+        lost_share: share α in [0, 1] of the units short that are lost (0 backorders, 1
+            lost sales).
+        lost_sale_cost: per unit lost, ≥ 0 (default: backorder_cost).
         orders_cross: False makes each order arrive no earlier than the previous one.
-        capacity: most units the supplier takes per order (the rest is re-ordered later).
+        capacity: most units the supplier takes per order, ≥ 1 (the rest is re-ordered
+            later).
         promise_days: a backordered line keeps its promise when it waits at most this
-            many days (default: the longest lead time + 1).
+            many days, ≥ 0 (default: the longest lead time + 1).
     """
 
     sku: str
@@ -127,12 +137,25 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class Disruption:
-    """Supplier ``supplier`` delivers nothing on measured days first_day…last_day;
-    receipts due then arrive on last_day + 1."""
+    """Supplier ``supplier`` delivers nothing on measured days first_day…last_day
+    (0 ≤ first_day ≤ last_day; day 0 is the first measured day); receipts due then
+    arrive on last_day + 1."""
 
     supplier: str
     first_day: int
     last_day: int
+
+    def __post_init__(self) -> None:
+        if self.first_day < 0:
+            raise InvalidParameter(
+                f"disruption of {self.supplier}: first day {self.first_day} must be ≥ 0 "
+                "(day 0 is the first measured day)"
+            )
+        if self.last_day < self.first_day:
+            raise InvalidParameter(
+                f"disruption of {self.supplier}: last day {self.last_day} is before the "
+                f"first, {self.first_day}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +165,8 @@ class RunSettings:
     ``method`` "batch-means": one run of warmup + periods, measured periods cut into
     ``batches`` batches (Law, *Simulation Modeling and Analysis*, §9.5.3);
     "replications": ``replications`` independent runs, each with its own warm-up.
+    ``periods`` ≥ 1, ``warmup`` ≥ 0, ``batches`` and ``replications`` ≥ 1 (≥ 2 for the
+    method in use); a disruption must start within the measured days.
     """
 
     periods: int
@@ -160,6 +185,17 @@ class RunSettings:
             raise InvalidParameter(f"kernel {self.kernel!r}: use compiled or numpy")
         if self.warmup < 0:
             raise InvalidParameter(f"warmup {self.warmup}: must be ≥ 0")
+        if self.periods < 1:
+            raise InvalidParameter(f"periods {self.periods}: must be ≥ 1")
+        for count, what in ((self.batches, "batches"), (self.replications, "replications")):
+            if count < 1:
+                raise InvalidParameter(f"{what} {count}: must be ≥ 1")
+        for d in self.disruptions:
+            if d.first_day >= self.periods:
+                raise InvalidParameter(
+                    f"disruption of {d.supplier} from day {d.first_day}: the run measures "
+                    f"days 0 to {self.periods - 1} only"
+                )
         groups = self.batches if self.method == "batch-means" else self.replications
         if groups < 2:
             raise InvalidParameter(f"{self.method}: need ≥ 2 batches or replications for a CI")
@@ -198,8 +234,6 @@ def _windows(
 ) -> tuple[IntArray, IntArray]:
     by_supplier: dict[str, tuple[int, int]] = {}
     for d in settings.disruptions:
-        if d.last_day < d.first_day:
-            raise InvalidParameter(f"disruption of {d.supplier}: day {d.last_day} < {d.first_day}")
         by_supplier[d.supplier] = (warmup + d.first_day, warmup + d.last_day)
     dis_a = np.full((2, len(items)), _BIG, np.int64)
     dis_b = np.full((2, len(items)), -1, np.int64)
@@ -271,9 +305,6 @@ def _pack(
     codes = _policy_codes(list(map(attrgetter("policy"), items)))
     f64 = np.float64
     lost = _column(items, "lost_share", f64)
-    if not ((lost >= 0.0) & (lost <= 1.0)).all():
-        bad = items[int(np.flatnonzero(~((lost >= 0.0) & (lost <= 1.0)))[0])]
-        raise InvalidParameter(f"{bad.sku}: lost share {bad.lost_share} not in [0, 1]")
     loff = np.zeros((2, n), np.int64)
     llen = np.ones((2, n), np.int64)
     llo = np.zeros((2, n), np.int64)
@@ -292,8 +323,6 @@ def _pack(
     for i in [] if simple else range(n):
         it = items[i]
         second = it.second
-        if second is not None and not 0.0 <= second.share <= 1.0:
-            raise InvalidParameter(f"{it.sku}: supplier share {second.share} not in [0, 1]")
         slots = (it.lead_time,) if second is None else (it.lead_time, second.lead_time)
         for slot, lead in enumerate(slots):
             if type(lead) is int and lead >= 0:
@@ -417,9 +446,14 @@ def simulate(
     Items are simulated ``block`` at a time (memory, progress). ``fast_path=False``
     sends every item through the compiled general kernel (for tests: both paths give
     identical sums).
+
+    Raises:
+        InvalidParameter: no items, or a value ``checks.check_items`` refuses (named by
+            the item's sku).
     """
     if not items:
         raise InvalidParameter("no items to simulate")
+    check_items(items)
     reps = settings.replications if settings.method == "replications" else 1
     nb = settings.batches
     if keys is None:
@@ -453,13 +487,16 @@ class SerialSystem:
 
     Lists run from stage 1 (downstream) to stage N (upstream).
 
+    Values are checked when simulated (``checks.check_serial``); construction checks
+    only that the lists have one entry per stage.
+
     Args:
         echelon_base_stock: echelon base-stock levels [S_j] (stock at j and below, in
             transit below j, minus backorders); effective only when S_1 ≤ … ≤ S_N.
-        lead_time: transit days into stage j from j + 1 [L_j].
-        echelon_holding_cost: echelon holding cost [h_j] = installation cost of j minus
-            that of j + 1 (Clark & Scarf 1960).
-        backorder_cost: per unit per day backordered at stage 1 [p].
+        lead_time: transit days into stage j from j + 1 [L_j] ≥ 0.
+        echelon_holding_cost: echelon holding cost [h_j] ≥ 0 = installation cost of j
+            minus that of j + 1 (Clark & Scarf 1960).
+        backorder_cost: per unit per day backordered at stage 1 [p] ≥ 0.
     """
 
     echelon_base_stock: tuple[int, ...]
@@ -476,14 +513,17 @@ class SerialSystem:
                 f"serial system: {n} base-stock levels, {len(self.lead_time)} lead times and "
                 f"{len(self.echelon_holding_cost)} holding costs must be the same number ≥ 1"
             )
-        if min(self.lead_time) < 0:
-            raise InvalidParameter(f"serial lead times {self.lead_time}: must be ≥ 0")
 
 
 def simulate_serial(
     system: SerialSystem, settings: RunSettings, rng: np.random.Generator
 ) -> SimulationResult:
-    """Simulate a serial echelon base-stock system (Clark & Scarf 1960; Chen & Zheng 1994)."""
+    """Simulate a serial echelon base-stock system (Clark & Scarf 1960; Chen & Zheng 1994).
+
+    Raises:
+        InvalidParameter: a value ``checks.check_serial`` refuses.
+    """
+    check_serial(system)
     reps = settings.replications if settings.method == "replications" else 1
     nb = settings.batches
     T = settings.warmup + settings.periods

@@ -163,7 +163,12 @@ def _group_values(res: SimulationResult) -> tuple[dict[str, np.ndarray], dict[st
 def run_scenario(
     items: Sequence[Item], settings: RunSettings, change: Scenario, seed: int
 ) -> ScenarioReport:
-    """Run base and changed catalogue on common random numbers; report paired deltas."""
+    """Run base and changed catalogue on common random numbers; report paired deltas.
+
+    ``seed`` ≥ 0 seeds both runs' generators (numpy takes no negative seed).
+    """
+    if seed < 0:
+        raise InvalidParameter(f"seed {seed}: must be ≥ 0")
     new_items, new_settings = apply_scenario(items, settings, change)
     base = simulate(items, settings, np.random.default_rng(seed))
     new = simulate(new_items, new_settings, np.random.default_rng(seed))

@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from subzero.domain.errors import InvalidParameter
 from subzero.planning.policies.kinds import RQ, RS, SS, BaseStock, MinMax, Policy
+from subzero.planning.simulate.checks import check_items
 from subzero.planning.simulate.demand import demand_cdf
 from subzero.planning.simulate.engine import Item, RunSettings, simulate
 
@@ -134,6 +135,7 @@ def tune(
         raise InvalidParameter(f"fill rate target {fill_rate}: must be in (0, 1)")
     if max_wait is not None and max_wait < 0:
         raise InvalidParameter(f"wait target {max_wait}: must be ≥ 0 days")
+    check_items(items)  # before the analytic seeds, which would fail less clearly
     n = len(items)
     item_keys = rng.integers(0, 2**63, size=n, dtype=np.uint64)
     seeds = [
