@@ -12,6 +12,7 @@ import pytest
 from tests.fakes import FakeUnitOfWork
 from tests.unit.conftest import Shop
 
+from subzero.domain.ledger import StockMove
 from subzero.domain.orders import Order
 from subzero.domain.purchasing import Receipt
 from subzero.service.exchange import ImportRejected, Row, import_tables
@@ -30,6 +31,9 @@ class FakeReader:
 
     def receipts(self) -> Sequence[Receipt]:
         return list(self.store.receipts)
+
+    def moves(self) -> Sequence[StockMove]:
+        return list(self.store.moves)
 
 
 def rows(file: str, *records: dict[str, Any], start: int = 2) -> list[Row]:
@@ -59,7 +63,7 @@ def test_a_valid_import_goes_through_the_use_cases(shop: Shop) -> None:
         bus=shop.bus,
         reader=FakeReader,
     )
-    assert report.counts["orders"] == {"placed": 2}
+    assert report.counts["orders"] == {"open": 2}
     assert report.counts["items"] == {"added": 1}
     item = shop.store.items["V"]
     assert item.on_hand == 4
@@ -202,7 +206,8 @@ def test_purchase_orders_and_receipts_must_agree(shop: Shop) -> None:
             po(3, "shipped", 5, 0),
             po(4, "sent", 5, 0, sent_at=None),
             po(5, "sent", 5, 0, expected_date=dt.date(2026, 2, 1)),
-            po(6, "draft", 5, 0),
+            po(6, "draft", 5, 0, sent_at=None),
+            po(7, "draft", 5, 0),
         ),
         receipts=rows(
             "receipts.csv",
@@ -218,6 +223,7 @@ def test_purchase_orders_and_receipts_must_agree(shop: Shop) -> None:
         "received, cancelled",
         "purchase_orders.csv line 5: sent_at is required for a sent purchase order",
         "purchase_orders.csv line 6: expected_date 2026-02-01 is before sent_at 2026-03-01",
+        "purchase_orders.csv line 8: a draft has not been sent: leave sent_at empty",
         "receipts.csv line 3: po_id 99 not found in the purchase orders file",
         "receipts.csv line 4: purchase order 6 is draft: it has no receipts",
     ]
@@ -239,16 +245,36 @@ def test_supplier_terms_are_checked_like_the_use_case(shop: Shop) -> None:
     assert len(got) == 3 and "capacity period 'month'; use day or week" in got[2]
 
 
-def test_a_use_case_refusing_a_row_is_reported_against_it(shop: Shop) -> None:
-    got = reject(
-        shop,
-        items=rows("items.csv", {"sku": "F", "supplier": "ACME", "allow_negative": False}),
-        stock=rows("stock.csv", {"sku": "F", "on_hand": 1}),
-        orders=rows("orders.csv", line(1, "bob", "F", 2)),
+def test_orders_the_source_accepted_stay_accepted_whatever_the_items_rules_now(
+    shop: Shop,
+) -> None:
+    """F may no longer go below zero and G lets 2 units wait, but their orders were
+    accepted when the rules allowed them: they are imported as they stand."""
+    report = import_tables(
+        {
+            "items": rows(
+                "items.csv",
+                {"sku": "F", "supplier": "ACME", "allow_negative": False},
+                {"sku": "G", "supplier": "ACME", "backorder_limit": 2},
+            ),
+            "stock": rows("stock.csv", {"sku": "F", "on_hand": 1}),
+            "orders": rows(
+                "orders.csv",
+                line(1, "bob", "F", 2, allocated=1, backordered=1),
+                line(2, "alice", "G", 3, allocated=0, backordered=3),
+            ),
+        },
+        bus=shop.bus,
+        reader=FakeReader,
     )
-    assert got == [
-        "orders.csv line 2: item F: 1 available, 2 requested; the item may not go below zero"
-    ]
+    assert report.counts["orders"] == {"open": 2}
+    got = {
+        ln.item.sku: (ln.qty, ln.allocated, ln.backordered)
+        for order in shop.store.orders.values()
+        for ln in order.lines
+    }
+    assert got == {"F": (2, 1, 1), "G": (3, 0, 3)}
+    assert shop.uow().events.of_type("DemandRefused") == []
 
 
 def refusal(customer: str, sku: str, qty: int, **more: Any) -> dict[str, Any]:

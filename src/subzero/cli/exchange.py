@@ -19,7 +19,8 @@ def export(
     as_json: bool = _JSON,
 ) -> None:
     """Write items, suppliers, supplier terms, customers, stock, orders, purchase orders,
-    receipts and refused demand: one file per entity plus manifest.json."""
+    receipts, stock moves and refused demand: one file per entity plus manifest.json
+    (the other format's files of the same names are removed)."""
     from subzero.adapters.io.files import FORMATS, write_directory
     from subzero.adapters.io.reader import exchange_reader
     from subzero.cli.runtime import runtime
@@ -48,7 +49,8 @@ def import_(
     """Validate every row, then import them all in one transaction (or nothing).
 
     Rejected rows are listed one per line (``items.csv line 7: supplier 'ZED' not
-    found``) and the command exits 1 without writing anything.
+    found``) and the command exits 1 without writing anything. Files that are not
+    exchange files are named in warnings on stderr; a directory with none is refused.
     """
     import sys
 
@@ -57,27 +59,37 @@ def import_(
     from subzero.cli.runtime import runtime
     from subzero.service.exchange import ImportRejected, import_tables
 
-    tables, rejected = read_directory(directory)
+    found = read_directory(directory)
     try:
-        report = import_tables(tables, bus=runtime().bus, reader=exchange_reader, rejected=rejected)
+        report = import_tables(
+            found.tables,
+            bus=runtime().bus,
+            reader=exchange_reader,
+            rejected=found.rejections,
+            warnings=found.warnings,
+        )
     except ImportRejected as exc:
         rows = [{"where": r.where, "message": r.message} for r in exc.rejections]
         if as_json:
-            emit_json({"imported": False, "counts": {}, "rejected": rows})
+            emit_json(
+                {"imported": False, "counts": {}, "rejected": rows, "warnings": found.warnings}
+            )
         else:
+            for warning in found.warnings:
+                sys.stderr.write(f"warning: {warning}\n")
             for rejection in exc.rejections:
                 sys.stderr.write(f"{rejection}\n")
         raise
+    for warning in report.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
     if as_json:
         emit_json(report.as_dict())
         return
+    columns = ("added", "updated", "skipped", "open", "closed")
     print_table(
         f"imported from {directory}",
-        ["entity", "added", "updated", "skipped", "placed", "history"],
-        [
-            [entity, *(c.get(k, 0) for k in ("added", "updated", "skipped", "placed", "history"))]
-            for entity, c in report.counts.items()
-        ],
+        ["entity", *columns],
+        [[entity, *(c.get(k, 0) for k in columns)] for entity, c in report.counts.items()],
     )
 
 

@@ -4,25 +4,36 @@
 to rows of other files of the same import or to the database, conflicts with existing
 rows, the domain's own value rules — collects every rejection with its file and line,
 and, when there is none, returns the ``ImportPlan`` that ``service.exchange`` applies.
+Master data and refused demand are checked here, history (purchase orders, receipts,
+orders, stock moves) in ``service.exchange_history``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from subzero.domain import commands as c
-from subzero.domain.errors import InvalidParameter
-from subzero.domain.items import Customer, Supplier, validate_name, validate_quantity
-from subzero.domain.orders import LineStatus, Order
-from subzero.domain.purchasing import POStatus, Receipt, SupplierItem
+from subzero.domain.items import Customer, Item, Supplier, validate_name, validate_quantity
+from subzero.domain.purchasing import SupplierItem
 from subzero.planning.policies.kinds import policy_from_text
 from subzero.service.demand import refused_requests
+from subzero.service.exchange_history import HistoryChecks
+from subzero.service.exchange_plan import (
+    ExchangeReader,
+    ImportPlan,
+    PlannedItem,
+    PlannedLine,
+    PlannedMove,
+    PlannedOrder,
+    PlannedPO,
+    PlannedRefusal,
+    Rejection,
+    Row,
+)
 from subzero.service.supplier_terms import check_terms
 from subzero.service.unit_of_work import UnitOfWork
 
@@ -30,6 +41,9 @@ __all__ = [
     "ExchangeReader",
     "ImportChecks",
     "ImportPlan",
+    "PlannedItem",
+    "PlannedLine",
+    "PlannedMove",
     "PlannedOrder",
     "PlannedPO",
     "PlannedRefusal",
@@ -37,91 +51,10 @@ __all__ = [
     "Row",
 ]
 
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One typed row of an exchange file; ``where`` is ``"items.csv line 7"``.
-
-    ``complete`` is False when a cell was malformed (already reported): the row still
-    names its key for references, but is not applied.
-    """
-
-    where: str
-    values: Mapping[str, Any]
-    complete: bool = True
-
-    def __getitem__(self, column: str) -> Any:
-        return self.values.get(column)
+_MAX_LEAD_DAYS = 3650
 
 
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-class ExchangeReader(Protocol):
-    """Read-only queries beyond the repositories (an adapter implements them)."""
-
-    def orders(self) -> Sequence[Order]: ...
-    def receipts(self) -> Sequence[Receipt]: ...
-
-
-@dataclass
-class PlannedPO:
-    row: Row
-    sku: str
-    supplier: str
-    qty: int
-    received: int
-    created_at: dt.datetime
-    sent_at: dt.datetime
-    expected_date: dt.date
-    unit_price: Decimal | None
-    reason: str
-    receipts: list[tuple[int, dt.datetime]] = field(default_factory=list)
-
-
-@dataclass
-class PlannedOrder:
-    key: int
-    customer: str
-    placed_at: dt.datetime
-    rows: list[Row]
-
-    @property
-    def open_lines(self) -> list[tuple[str, int]]:
-        return [(r["sku"], _open_qty(r)) for r in self.rows if _open_qty(r) > 0]
-
-
-@dataclass
-class PlannedRefusal:
-    row: Row
-    customer: str
-    sku: str
-    qty: int
-    at: dt.datetime
-    reason: str
-
-
-def _open_qty(row: Row) -> int:
-    return int(row["qty"]) - int(row["shipped"] or 0) - int(row["cancelled"] or 0)
-
-
-@dataclass
-class ImportPlan:
-    commands: list[tuple[Row, c.Command]] = field(default_factory=list)
-    purchase_orders: list[PlannedPO] = field(default_factory=list)
-    history: list[PlannedOrder] = field(default_factory=list)
-    open_orders: list[PlannedOrder] = field(default_factory=list)
-    refusals: list[PlannedRefusal] = field(default_factory=list)
-    counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-
-
-class ImportChecks:
+class ImportChecks(HistoryChecks):
     """Every check of every row, against the other files and the database."""
 
     def __init__(
@@ -131,20 +64,8 @@ class ImportChecks:
         reader: ExchangeReader,
         now: dt.datetime,
     ) -> None:
-        self.tables, self.uow, self.reader, self.now = tables, uow, reader, now
-        self.rejections: list[Rejection] = []
-        self.plan = ImportPlan()
-        # keys named in the files (even on a row with a bad cell): references resolve
-        self.file_suppliers = {r["name"]: r for r in self.rows("suppliers") if r["name"]}
-        self.file_customers = {r["name"] for r in self.rows("customers") if r["name"]}
-        self.file_items = {r["sku"] for r in self.rows("items") if r["sku"]}
+        super().__init__(tables, uow, reader, now)
         self.opening: dict[str, int] = {}
-
-    def rows(self, entity: str) -> Sequence[Row]:
-        return self.tables.get(entity, ())
-
-    def reject(self, row: Row, message: str) -> None:
-        self.rejections.append(Rejection(row.where, message))
 
     def run(self) -> ImportPlan:
         for entity in self.tables:
@@ -154,47 +75,11 @@ class ImportChecks:
         self._stock()
         self._items()
         self._terms()
+        self._moves()  # new items' stock, before the orders that hold some of it
         self._purchase_orders()
         self._orders()
         self._refusals()
         return self.plan
-
-    # references --------------------------------------------------------------------
-
-    def _supplier(self, row: Row, name: str | None) -> bool:
-        if name is None or name in self.file_suppliers or self.uow.suppliers.get(name):
-            return True
-        self.reject(row, f"supplier {name!r} not found")
-        return False
-
-    def _item(self, row: Row, sku: str | None) -> bool:
-        if sku is None or sku in self.file_items or self.uow.items.get(sku):
-            return True
-        self.reject(row, f"SKU {sku!r} not found")
-        return False
-
-    def _customer(self, row: Row, name: str | None) -> bool:
-        if name is None or name in self.file_customers or self.uow.customers.get(name):
-            return True
-        self.reject(row, f"customer {name!r} not found")
-        return False
-
-    def _first(self, seen: dict[Any, str], key: Any, row: Row, what: str) -> bool:
-        """True the first time ``key`` is seen; a duplicate is rejected."""
-        if key in seen:
-            self.reject(row, f"duplicate {what} (first at {seen[key]})")
-            return False
-        seen[key] = row.where
-        return True
-
-    def _valid(self, row: Row, check: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
-        """Run a domain check; its InvalidParameter becomes the row's rejection."""
-        try:
-            check(*args, **kwargs)
-        except InvalidParameter as exc:
-            self.reject(row, exc.message)
-            return False
-        return True
 
     # master data -------------------------------------------------------------------
 
@@ -204,20 +89,28 @@ class ImportChecks:
             name, lead, sd = row["name"], row["lead_time_days"], row["lead_time_sd_days"] or 0.0
             if not row.complete or not self._first(seen, name, row, f"supplier {name!r}"):
                 continue
-            if not self._valid(row, Supplier, name, lead, sd):
+            if not self._valid(row, Supplier, name, lead, sd) or not self._past(
+                row, "lead_time_set_at"
+            ):
                 continue
+            restated = row["lead_time_set_at"]
             existing = self.uow.suppliers.get(name)
             if existing is None:
                 self.plan.commands.append((row, c.AddSupplier(name, lead, sd)))
+                if restated is not None:
+                    self.plan.lead_time_set_at[name] = restated
                 self.plan.counts["suppliers"]["added"] += 1
-            elif (existing.lead_time_days, existing.lead_time_sd_days) == (lead, sd):
+            elif (existing.lead_time_days, existing.lead_time_sd_days) == (lead, sd) and (
+                restated is None or restated == existing.lead_time_set_at
+            ):
                 self.plan.counts["suppliers"]["skipped"] += 1
             else:
                 self.reject(
                     row,
                     f"supplier {name!r} already exists with lead time "
-                    f"{existing.lead_time_days} days (sd {existing.lead_time_sd_days}); the "
-                    f"file says {lead} (sd {sd}): an import never changes a supplier",
+                    f"{existing.lead_time_days} days (sd {existing.lead_time_sd_days}"
+                    f"{_restated(existing.lead_time_set_at)}); the file says {lead} (sd {sd}"
+                    f"{_restated(restated)}): an import never changes a supplier",
                 )
 
     def _customers(self) -> None:
@@ -254,6 +147,7 @@ class ImportChecks:
             existing = self.uow.items.get(sku)
             if existing is None:
                 self.opening[sku] = on_hand
+                self.stock_rows[sku] = row
                 self.plan.counts["stock"]["added"] += 1
             elif existing.on_hand == on_hand:
                 self.plan.counts["stock"]["skipped"] += 1
@@ -279,17 +173,28 @@ class ImportChecks:
                 policy=row["policy"] or "mto",
                 jit=bool(row["jit"]),
             )
+            vmi = (row["vmi_min"], row["vmi_max"])
             ok = self._valid(row, validate_name, "SKU", sku)
             ok &= self._supplier(row, supplier)
             ok &= self._valid(row, policy_from_text, cmd.policy)
             if cmd.backorder_limit is not None:
                 limit = cmd.backorder_limit
                 ok &= self._valid(row, validate_quantity, "backorder_limit", limit, allow_zero=True)
+            if vmi != (None, None):  # the domain's own check of the bounds
+                probe = Item("probe", Supplier("probe", 0))
+                ok &= self._valid(row, probe.set_vmi, *vmi)
+            ok &= self._past(row, "added_at")
             if not ok:
                 continue
             existing = self.uow.items.get(sku)
             if existing is None:
+                opening = self.opening.get(sku, 0)
+                bounds = None if vmi == (None, None) else (int(vmi[0]), int(vmi[1]))
+                self.plan.items[sku] = PlannedItem(
+                    row, cmd, row["added_at"], opening, bounds, opening, opening
+                )
                 self.plan.commands.append((row, cmd))
+                self.plan.touched.add(sku)
                 self.plan.counts["items"]["added"] += 1
                 continue
             differ = _differences(
@@ -298,6 +203,7 @@ class ImportChecks:
                 existing.backorder_limit, cmd.backorder_limit, "backorder_limit",
                 existing.policy, cmd.policy, "policy",
                 existing.jit, cmd.jit, "jit",
+                (existing.vmi_min, existing.vmi_max), vmi, "VMI bounds",
             )  # fmt: skip
             if differ:
                 self.reject(
@@ -318,7 +224,7 @@ class ImportChecks:
                 continue
             ok = self._item(row, sku) & self._supplier(row, supplier)
             breaks = self._price_breaks(row)
-            if not ok or breaks is None:
+            if not ok or breaks is None or not self._terms_bounded(row):
                 continue
             cmd = c.SetSupplierTerms(
                 sku,
@@ -350,6 +256,20 @@ class ImportChecks:
                 self.plan.commands.append((row, cmd))
                 self.plan.counts["supplier_terms"]["updated"] += 1
 
+    def _terms_bounded(self, row: Row) -> bool:
+        """Quantities and days within what is stored (the planning check wants only
+        them positive)."""
+        ok = True
+        for column in ("moq", "lot_size", "capacity"):
+            if row[column] is not None:
+                ok &= self._valid(row, validate_quantity, column, row[column])
+        for column in ("lead_time_days", "expedite_lead_time_days"):
+            days = row[column]
+            if days is not None and not 0 <= days <= _MAX_LEAD_DAYS:
+                self.reject(row, f"{column} {days}; use 0-{_MAX_LEAD_DAYS}")
+                ok = False
+        return ok
+
     def _price_breaks(self, row: Row) -> tuple[tuple[int, Decimal], ...] | None:
         text = row["price_breaks"]
         if not text:
@@ -366,6 +286,9 @@ class ImportChecks:
                 'pairs (e.g. [[10, "9.50"], [50, "9.00"]])',
             )
             return None
+        for q, _ in breaks:
+            if not self._valid(row, validate_quantity, "price break quantity", q):
+                return None
         return breaks
 
     def _lead_time(self, supplier: str) -> int:
@@ -381,179 +304,6 @@ class ImportChecks:
             return None
         return next((t for t in self.uow.items.terms(item) if t.supplier.name == supplier), None)
 
-    # purchase orders and receipts ----------------------------------------------------
-
-    def _purchase_orders(self) -> None:
-        seen: dict[Any, str] = {}
-        planned: dict[int, PlannedPO] = {}
-        state: dict[int, str] = {}  # po_id -> why it is not planned
-        existing = {
-            (po.item.sku, po.supplier.name, po.created_at) for po in self.uow.purchase_orders.list()
-        }
-        for row in self.rows("purchase_orders"):
-            po_id = row["po_id"]
-            if po_id is not None:
-                state[po_id] = "rejected"
-            if not row.complete or not self._first(seen, po_id, row, f"po_id {po_id}"):
-                continue
-            po = self._purchase_order(row, existing)
-            if isinstance(po, str):
-                state[po_id] = po
-            elif po is not None:
-                planned[po_id] = po
-        self._receipts(planned, state)
-
-    def _purchase_order(self, row: Row, existing: set[Any]) -> PlannedPO | str | None:
-        """The PO to import; or why it is skipped ("draft", …); None when rejected."""
-        try:
-            status = POStatus(row["status"])
-        except ValueError:
-            valid = ", ".join(s.value for s in POStatus)
-            self.reject(row, f"status {row['status']!r}; use one of {valid}")
-            return None
-        ok = self._item(row, row["sku"]) & self._supplier(row, row["supplier"])
-        if not ok:
-            return None
-        if status in (POStatus.DRAFT, POStatus.CANCELLED):
-            self.plan.counts["purchase_orders"]["skipped"] += 1
-            return str(status)  # drafts are re-derived by replenishment
-        qty, received, sent_at = row["qty"], row["received"] or 0, row["sent_at"]
-        if not self._valid(row, validate_quantity, "qty", qty):
-            return None
-        problem = None
-        if not 0 <= received <= qty:
-            problem = f"received {received} is not between 0 and qty {qty}"
-        elif (status is POStatus.SENT) != (received == 0) or (
-            (status is POStatus.RECEIVED) != (received == qty)
-        ):
-            problem = f"status {status} does not fit received {received} of qty {qty}"
-        elif sent_at is None:
-            problem = f"sent_at is required for a {status} purchase order"
-        elif sent_at > self.now:
-            problem = f"sent_at {sent_at.isoformat()} is in the future"
-        elif row["expected_date"] < sent_at.date():
-            problem = f"expected_date {row['expected_date']} is before sent_at {sent_at.date()}"
-        if problem:
-            self.reject(row, problem)
-            return None
-        if (row["sku"], row["supplier"], row["created_at"]) in existing:
-            self.plan.counts["purchase_orders"]["skipped"] += 1
-            return "existing"
-        self.plan.counts["purchase_orders"]["added"] += 1
-        return PlannedPO(
-            row, row["sku"], row["supplier"], qty, received, row["created_at"], sent_at,
-            row["expected_date"], row["unit_price"], row["reason"] or "imported",
-        )  # fmt: skip
-
-    def _receipts(self, planned: dict[int, PlannedPO], state: dict[int, str]) -> None:
-        if "receipts" not in self.tables:
-            return
-        seen: dict[Any, str] = {}
-        for row in self.rows("receipts"):
-            po_id, qty = row["po_id"], row["qty"]
-            rid = row["receipt_id"]
-            if not row.complete or (
-                rid is not None and not self._first(seen, rid, row, f"receipt_id {rid}")
-            ):
-                continue
-            if po_id not in state and po_id not in planned:
-                self.reject(row, f"po_id {po_id} not found in the purchase orders file")
-                continue
-            if not self._valid(row, validate_quantity, "qty", qty):
-                continue
-            if row["at"] > self.now:
-                self.reject(row, f"at {row['at'].isoformat()} is in the future")
-                continue
-            po = planned.get(po_id)
-            why = state.get(po_id)
-            if po is None:
-                if why in ("draft", "cancelled"):
-                    self.reject(row, f"purchase order {po_id} is {why}: it has no receipts")
-                elif why == "existing":
-                    self.plan.counts["receipts"]["skipped"] += 1
-                continue
-            if row["sku"] is not None and row["sku"] != po.sku:
-                self.reject(row, f"SKU {row['sku']!r}; purchase order {po_id} is for {po.sku!r}")
-                continue
-            po.receipts.append((qty, row["at"]))
-            self.plan.counts["receipts"]["added"] += 1
-        for po in planned.values():
-            total = sum(q for q, _ in po.receipts)
-            if total != po.received:
-                self.reject(po.row, f"received {po.received}, but its receipts add up to {total}")
-        self.plan.purchase_orders = list(planned.values())
-
-    # orders ------------------------------------------------------------------------
-
-    def _orders(self) -> None:
-        groups: dict[int, list[Row]] = defaultdict(list)
-        for row in self.rows("orders"):
-            if row["order_id"] is not None:
-                groups[row["order_id"]].append(row)
-        existing = {(o.customer.name, o.placed_at) for o in self.reader.orders()}
-        for key, rows in groups.items():
-            first = rows[0]
-            customer, placed_at = first["customer"], first["placed_at"]
-            ok = all(r.complete for r in rows) and self._customer(first, customer)
-            if placed_at is not None and placed_at > self.now:
-                self.reject(first, f"placed_at {placed_at.isoformat()} is in the future")
-                ok = False
-            for row in rows:
-                ok &= self._order_line(key, first, row)
-            if not ok:
-                continue
-            if (customer, placed_at) in existing:
-                self.plan.counts["orders"]["skipped"] += 1
-                continue
-            order = PlannedOrder(key, customer, placed_at, rows)
-            if order.open_lines:
-                self.plan.open_orders.append(order)
-                self.plan.counts["orders"]["placed"] += 1
-            else:
-                self.plan.history.append(order)
-                self.plan.counts["orders"]["history"] += 1
-
-    def _order_line(self, key: int, first: Row, row: Row) -> bool:
-        if not row.complete:
-            return False
-        ok = True
-        for column in ("customer", "placed_at"):
-            if row is not first and row[column] != first[column]:
-                self.reject(
-                    row, f"order {key}: {column} {_show(row[column])} differs from "
-                    f"{_show(first[column])} at {first.where}",
-                )  # fmt: skip
-                ok = False
-        ok &= self._item(row, row["sku"])
-        qty = row["qty"]
-        ok &= self._valid(row, validate_quantity, "qty", qty)
-        units = {u: row[u] for u in ("allocated", "backordered", "shipped", "cancelled")}
-        for name, value in units.items():
-            if value is not None:
-                ok &= self._valid(row, validate_quantity, name, value, allow_zero=True)
-        if not ok:
-            return False
-        shipped, cancelled = units["shipped"] or 0, units["cancelled"] or 0
-        if shipped + cancelled > qty:
-            self.reject(row, f"shipped {shipped} + cancelled {cancelled} exceed qty {qty}")
-            return False
-        if units["allocated"] is not None and units["backordered"] is not None:
-            total = sum(v or 0 for v in units.values())
-            if total != qty:
-                self.reject(
-                    row,
-                    f"qty {qty} is not allocated + backordered + shipped + cancelled "
-                    f"({units['allocated']} + {units['backordered']} + {shipped} + "
-                    f"{cancelled} = {total})",
-                )
-                return False
-        status = row["status"]
-        if status is not None and status not in {s.value for s in LineStatus}:
-            valid = ", ".join(s.value for s in LineStatus)
-            self.reject(row, f"status {status!r}; use one of {valid}")
-            return False
-        return True
-
     # refused demand ----------------------------------------------------------------
 
     def _refusals(self) -> None:
@@ -566,9 +316,7 @@ class ImportChecks:
                 continue
             ok = self._customer(row, customer) & self._item(row, sku)
             ok &= self._valid(row, validate_quantity, "qty", qty)
-            if at > self.now:
-                self.reject(row, f"at {at.isoformat()} is in the future")
-                ok = False
+            ok &= self._past(row, "at")
             if not ok:
                 continue
             if (customer, sku, at, qty) in existing:
@@ -582,6 +330,10 @@ class ImportChecks:
 
 def _show(value: Any) -> str:
     return repr(value.isoformat() if isinstance(value, dt.datetime) else value)
+
+
+def _restated(at: dt.datetime | None) -> str:
+    return "" if at is None else f", restated {at.isoformat()}"
 
 
 def _differences(*triples: Any) -> str:

@@ -2,21 +2,32 @@
 
 Writing: one file per entity (``items.csv`` … or ``items.parquet`` …) with the columns of
 ``schema.SCHEMA`` in order; Parquet columns carry explicit types (int64, float64, bool,
-decimal128(18, 4), timestamp[us, UTC], date32, string). Reading: the format is detected
-by extension, a missing file is simply absent, and every cell is parsed; a bad cell, an
-unknown or missing column becomes a ``Rejection`` naming the file and line (CSV: the
-header is line 1) or row (Parquet: the first data row is row 1).
+decimal128(18, 4), timestamp[us, UTC], date32, string). Every Parquet table is built
+before anything is written, so a value Parquet cannot hold stops the export with the
+directory untouched. The other format's files of the same entities (and only those
+names) are removed, so a directory never holds both.
+
+Reading: when ``manifest.json`` is there, exactly the files it lists are read and each
+must hold the rows it counts (``manifest.py``); otherwise the format is detected by
+extension and a missing file is simply absent. Every cell is parsed; a bad cell, an
+unknown or missing column, an empty or non-UTF-8 file becomes a ``Rejection`` naming the
+file and line (CSV: the header is line 1) or row (Parquet: the first data row is row 1).
+Files that are not exchange files are named in warnings; a directory with no exchange
+file at all is refused.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from subzero.adapters.io.manifest import MANIFEST, Manifest, read_manifest
 from subzero.adapters.io.schema import (
     ENTITIES,
     SCHEMA,
@@ -31,10 +42,9 @@ from subzero.domain.errors import InvalidParameter
 from subzero.files import csv_delimiter, replacing
 from subzero.service.exchange import Rejection, Row
 
-__all__ = ["FORMATS", "read_directory", "write_directory"]
+__all__ = ["FORMATS", "ExchangeDirectory", "read_directory", "write_directory"]
 
 FORMATS = ("csv", "parquet")
-MANIFEST = "manifest.json"
 
 
 def write_directory(
@@ -46,22 +56,39 @@ def write_directory(
 ) -> dict[str, Any]:
     """Write every entity's rows and the manifest; returns the manifest. Each file is
     replaced whole (``subzero.files.replacing``) and the manifest is written last, after
-    removing the old one: an export that fails part-way leaves no manifest."""
+    removing the old one: an export that fails part-way leaves no manifest.
+
+    Raises:
+        InvalidParameter: an unknown format, or a value Parquet cannot hold (nothing is
+            written then).
+    """
     if fmt not in FORMATS:
         raise InvalidParameter(f"format {fmt!r}; use csv or parquet")
+    prepared = {
+        entity: (
+            tables.get(entity, ())
+            if fmt == "csv"
+            else _arrow_table(entity, SCHEMA[entity], tables.get(entity, ()))
+        )
+        for entity in ENTITIES
+    }
     directory.mkdir(parents=True, exist_ok=True)
     # An earlier export's manifest must not vouch for a set this one leaves half-replaced:
-    # it goes first, each file is replaced whole, and the new manifest comes last.
+    # it goes first, each file is replaced whole, and the new manifest comes last. The
+    # other format's files of our entities go too (never anything else in the directory).
     (directory / MANIFEST).unlink(missing_ok=True)
+    for entity in ENTITIES:
+        for other in FORMATS:
+            if other != fmt:
+                (directory / f"{entity}.{other}").unlink(missing_ok=True)
     files: dict[str, str] = {}
     for entity in ENTITIES:
-        rows = tables.get(entity, ())
         path = directory / f"{entity}.{fmt}"
         with replacing(path) as partial:
             if fmt == "csv":
-                _write_csv(partial, SCHEMA[entity], rows)
+                _write_csv(partial, SCHEMA[entity], tables.get(entity, ()))
             else:
-                _write_parquet(partial, SCHEMA[entity], rows)
+                _write_parquet(partial, prepared[entity])
         files[entity] = path.name
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -97,63 +124,145 @@ def _arrow_type(kind: Kind) -> Any:
     }[kind]
 
 
-def _write_parquet(
-    path: Path, columns: tuple[Column, ...], rows: Sequence[Mapping[str, Any]]
-) -> None:
+def _arrow_table(
+    entity: str, columns: tuple[Column, ...], rows: Sequence[Mapping[str, Any]]
+) -> Any:
+    """The rows as a typed Arrow table; a value the column's type cannot hold is named
+    (file, row, column and value) instead of pyarrow's bare ``ArrowInvalid``."""
     import pyarrow as pa
+
+    arrays = []
+    for column in columns:
+        kind = _arrow_type(column.kind)
+        values = [row.get(column.name) for row in rows]
+        try:
+            arrays.append(pa.array(values, type=kind))
+        except (pa.ArrowException, OverflowError, TypeError, ValueError) as exc:
+            number, value = _first_misfit(values, kind)
+            raise InvalidParameter(
+                f"{entity}.parquet row {number}: {column.name} {value} does not fit "
+                f"Parquet's {kind} ({exc}); export as csv, or correct the value"
+            ) from None
+    schema = pa.schema([pa.field(c.name, _arrow_type(c.kind), nullable=True) for c in columns])
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _first_misfit(values: Sequence[Any], kind: Any) -> tuple[int, Any]:
+    import pyarrow as pa
+
+    for number, value in enumerate(values, start=1):
+        try:
+            pa.array([value], type=kind)
+        except (pa.ArrowException, OverflowError, TypeError, ValueError):
+            return number, value
+    return 0, None  # pragma: no cover - the whole column failed, so one value does
+
+
+def _write_parquet(path: Path, table: Any) -> None:
     import pyarrow.parquet as pq
 
-    schema = pa.schema([pa.field(c.name, _arrow_type(c.kind), nullable=True) for c in columns])
-    data = {c.name: [row.get(c.name) for row in rows] for c in columns}
-    pq.write_table(pa.table(data, schema=schema), path)
+    pq.write_table(table, path)
 
 
-def read_directory(directory: Path) -> tuple[dict[str, list[Row]], list[Rejection]]:
-    """Every entity file found in ``directory`` as typed rows, and the rejected cells.
+@dataclass
+class ExchangeDirectory:
+    """What ``read_directory`` found: the typed rows of each entity file read (an entity
+    without a file has no key), the rejected cells, rows and files, and warnings (files
+    left unread)."""
 
-    An entity whose file is absent has no key in the result.
+    tables: dict[str, list[Row]] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_directory(directory: Path) -> ExchangeDirectory:
+    """Every entity file of ``directory`` as typed rows (see the module docstring).
+
+    Raises:
+        InvalidParameter: ``directory`` is not a directory, or holds no exchange file.
     """
     if not directory.is_dir():
         raise InvalidParameter(f"{directory} is not a directory")
-    rejections: list[Rejection] = []
-    manifest = directory / MANIFEST
-    if manifest.exists():
-        rejections.extend(_check_manifest(manifest))
-    tables: dict[str, list[Row]] = {}
-    for entity in ENTITIES:
-        found = [directory / f"{entity}.{fmt}" for fmt in FORMATS]
-        present = [p for p in found if p.exists()]
-        if len(present) > 1:
-            rejections.append(
-                Rejection(present[0].name, f"both {present[0].name} and {present[1].name} exist")
-            )
-            continue
-        if not present:
-            continue
-        path = present[0]
+    found = ExchangeDirectory()
+    names = sorted(p.name for p in directory.iterdir() if not p.name.startswith("."))
+    known = {f"{entity}.{fmt}" for entity in ENTITIES for fmt in FORMATS}
+    manifest: Manifest | None = None
+    incomplete: list[Rejection] = []  # the manifest's, or files it lists missing or short
+    if MANIFEST in names:
+        manifest = read_manifest(directory / MANIFEST, incomplete)
+    chosen = _chosen_files(directory, names, manifest, found, incomplete)
+    unknown = [n for n in names if n not in known and n != MANIFEST]
+    for name in unknown:
+        found.warnings.append(f"{name}: not an exchange file; ignored{_did_you_mean(name)}")
+    if not chosen and not found.rejections and MANIFEST not in names:
+        listed = f"; found only {', '.join(unknown)}" if unknown else ""
+        raise InvalidParameter(
+            f"{directory}: no exchange file to import (suppliers.csv, items.csv, orders.csv "
+            f"… or .parquet; names are lower case){listed}"
+        )
+    for entity, path in chosen.items():
         if path.suffix == ".csv":
-            raw_rows = _read_csv(path, rejections)
+            raw_rows = _read_csv(path, entity, found.rejections)
         else:
-            raw_rows = _read_parquet(path, rejections)
-        if raw_rows is not None:
-            tables[entity] = _typed(entity, raw_rows, rejections)
-    return tables, rejections
+            raw_rows = _read_parquet(path, entity, found.rejections)
+        if raw_rows is None:
+            continue
+        rows, records = raw_rows
+        if manifest is not None:
+            manifest.check_count(entity, path.name, records, incomplete)
+        found.tables[entity] = _typed(entity, rows, found.rejections)
+    if incomplete:
+        # not the export the manifest describes: its rows are not checked one by one
+        # (each would be reported for what the missing rows held), only whole files
+        whole = [r for r in found.rejections if r.where in names]
+        found.tables, found.rejections = {}, [*incomplete, *whole]
+    return found
 
 
-def _check_manifest(path: Path) -> list[Rejection]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return [Rejection(path.name, f"not valid JSON ({exc})")]
-    version = data.get("schema_version") if isinstance(data, dict) else None
-    if version != SCHEMA_VERSION:
-        return [
-            Rejection(path.name, f"schema_version {version!r}; this version reads {SCHEMA_VERSION}")
-        ]
-    return []
+def _chosen_files(
+    directory: Path,
+    names: list[str],
+    manifest: Manifest | None,
+    found: ExchangeDirectory,
+    missing: list[Rejection],
+) -> dict[str, Path]:
+    """The file to read for each entity: the manifest's, or the one present."""
+    chosen: dict[str, Path] = {}
+    if manifest is not None:
+        for entity, name in manifest.files.items():
+            if name in names:
+                chosen[entity] = directory / name
+            else:
+                rows = manifest.count(entity)
+                missing.append(Rejection(name, f"missing; {MANIFEST} lists it with {rows} row(s)"))
+        for entity in ENTITIES:
+            for fmt in FORMATS:
+                name = f"{entity}.{fmt}"
+                if name in names and manifest.files.get(entity) != name:
+                    found.warnings.append(f"{name}: not listed in {MANIFEST}; ignored")
+        return chosen
+    for entity in ENTITIES:
+        present = [f"{entity}.{fmt}" for fmt in FORMATS if f"{entity}.{fmt}" in names]
+        if len(present) > 1:
+            found.rejections.append(
+                Rejection(present[0], f"both {present[0]} and {present[1]} exist")
+            )
+        elif present:
+            chosen[entity] = directory / present[0]
+    return chosen
 
 
-_RawRows = list[tuple[str, dict[str, Any]]]
+def _did_you_mean(name: str) -> str:
+    for entity in ENTITIES:
+        for fmt in FORMATS:
+            if name.lower() == f"{entity}.{fmt}":
+                return f" (did you mean {entity}.{fmt}? names are lower case)"
+    return ""
+
+
+_RawRows = tuple[list[tuple[str, dict[str, Any]]], int]
+"""The rows to parse (where, cells) and how many records the file holds: a record
+refused whole (wrong number of cells) is not parsed, but counts against the manifest."""
 
 
 def _header_ok(name: str, entity: str, header: Sequence[str], out: list[Rejection]) -> bool:
@@ -173,44 +282,64 @@ def _header_ok(name: str, entity: str, header: Sequence[str], out: list[Rejectio
     return ok
 
 
-def _read_csv(path: Path, out: list[Rejection]) -> _RawRows | None:
-    entity = path.stem
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, delimiter=csv_delimiter(path))
-        header = next(reader, None)
-        if header is None:
-            return []
-        header = [h.strip() for h in header]
-        if not _header_ok(path.name, entity, header, out):
-            return None
-        rows: _RawRows = []
-        for record in reader:
-            where = f"{path.name} line {reader.line_num}"
-            if not any(cell.strip() for cell in record):
-                continue  # a blank line
-            if len(record) != len(header):
-                out.append(
-                    Rejection(where, f"{len(record)} cells; the header has {len(header)} columns")
-                )
-                continue
-            rows.append((where, dict(zip(header, record, strict=True))))
-        return rows
+def _read_csv(path: Path, entity: str, out: list[Rejection]) -> _RawRows | None:
+    data = path.read_bytes()
+    if not data:
+        out.append(Rejection(path.name, "empty file: not even a header line"))
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        out.append(
+            Rejection(
+                f"{path.name} line {line}",
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+            )
+        )
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(path))
+    header = next(reader, None)
+    if header is None:
+        out.append(Rejection(path.name, "empty file: not even a header line"))
+        return None
+    header = [h.strip() for h in header]
+    if not _header_ok(path.name, entity, header, out):
+        return None
+    rows: list[tuple[str, dict[str, Any]]] = []
+    records = 0
+    for record in reader:
+        where = f"{path.name} line {reader.line_num}"
+        if not any(cell.strip() for cell in record):
+            continue  # a blank line
+        records += 1
+        if len(record) != len(header):
+            out.append(
+                Rejection(where, f"{len(record)} cells; the header has {len(header)} columns")
+            )
+            continue
+        rows.append((where, dict(zip(header, record, strict=True))))
+    return rows, records
 
 
-def _read_parquet(path: Path, out: list[Rejection]) -> _RawRows | None:
+def _read_parquet(path: Path, entity: str, out: list[Rejection]) -> _RawRows | None:
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(path)
+        if not _header_ok(path.name, entity, list(table.column_names), out):
+            return None
+        records = table.to_pylist()
     except Exception as exc:  # pyarrow raises several types for a damaged file
         out.append(Rejection(path.name, f"not a readable Parquet file ({exc})"))
         return None
-    if not _header_ok(path.name, path.stem, list(table.column_names), out):
-        return None
-    return [(f"{path.name} row {n}", row) for n, row in enumerate(table.to_pylist(), start=1)]
+    rows = [(f"{path.name} row {n}", row) for n, row in enumerate(records, start=1)]
+    return rows, len(rows)
 
 
-def _typed(entity: str, raw_rows: _RawRows, out: list[Rejection]) -> list[Row]:
+def _typed(
+    entity: str, raw_rows: list[tuple[str, dict[str, Any]]], out: list[Rejection]
+) -> list[Row]:
     rows: list[Row] = []
     for where, raw in raw_rows:
         values: dict[str, Any] = {}

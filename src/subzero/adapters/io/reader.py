@@ -1,5 +1,5 @@
 """Read-only queries the exchange needs beyond the repositories: every order (with its
-lines) and every receipt, from the unit of work's session."""
+lines), every receipt and every stock move, from the unit of work's session."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from subzero.adapters.db import tables
+from subzero.domain.ledger import StockMove
 from subzero.domain.orders import Order
 from subzero.domain.purchasing import Receipt
 from subzero.service.exchange import ExchangeReader
@@ -28,6 +29,10 @@ class SqlExchangeReader:
     def receipts(self) -> Sequence[Receipt]:
         stmt = select(Receipt).order_by(tables.receipts.c.id)
         return self.session.scalars(stmt).unique().all()
+
+    def moves(self) -> Sequence[StockMove]:
+        stmt = select(StockMove).order_by(tables.stock_moves.c.id)
+        return self.session.scalars(stmt).all()
 
 
 def exchange_reader(uow: UnitOfWork) -> ExchangeReader:

@@ -5,6 +5,12 @@ One table per entity; the same columns in CSV and in Parquet. A CSV cell is text
 Python value the service expects (``int``, ``float``, ``bool``, ``Decimal``, aware UTC
 ``datetime``, ``date``, ``str`` or ``None``), or raises ``CellError`` with a message that
 names the column and the bad value: ``qty '2.5' is not a whole number``.
+
+Version 2 of the files added what the KPIs and the promises need to survive a round
+trip: the order lines' service history (``served_from_stock``, first promise,
+``cancelled_at``, ``priority``), the purchase orders' planning fields (drafts and
+cancelled ones are exchanged too), the items' ``added_at`` and the stock ledger itself
+(``stock_moves``). Version 1 files are still read: every new column is optional.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from typing import Any
 
 __all__ = [
     "ENTITIES",
+    "INT64_MAX",
+    "READABLE_VERSIONS",
     "SCHEMA",
     "SCHEMA_VERSION",
     "CellError",
@@ -28,7 +36,11 @@ __all__ = [
     "parse_cell",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Manifests of these schema versions are read (version 1 lacks only optional data)."""
+
+INT64_MAX = 2**63 - 1
 
 
 class Kind(enum.StrEnum):
@@ -59,6 +71,7 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         _c("name", required=True),
         _c("lead_time_days", _I, True),
         _c("lead_time_sd_days", _F),
+        _c("lead_time_set_at", _T),
     ),
     "customers": (_c("name", required=True), _c("priority", _I)),
     "items": (
@@ -68,6 +81,9 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         _c("backorder_limit", _I),
         _c("policy"),
         _c("jit", _B),
+        _c("added_at", _T),
+        _c("vmi_min", _I),
+        _c("vmi_max", _I),
     ),
     "supplier_terms": (
         _c("sku", required=True),
@@ -105,6 +121,12 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         _c("promised_date", _DAY),
         _c("status"),
         _c("filled_at", _T),
+        _c("priority", _I),
+        _c("served_from_stock", _I),
+        _c("first_promised_date", _DAY),
+        _c("promise_probability", _F),
+        _c("first_promise_probability", _F),
+        _c("cancelled_at", _T),
     ),
     "purchase_orders": (
         _c("po_id", _I, True),
@@ -118,6 +140,13 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         _c("expected_date", _DAY, True),
         _c("unit_price", _D),
         _c("reason"),
+        _c("order_date", _DAY),
+        _c("due_period", _DAY),
+        _c("lead_time_days", _I),
+        _c("expedite", _B),
+        _c("source"),
+        _c("first_expected_date", _DAY),
+        _c("confirmed_at", _T),
     ),
     "receipts": (
         _c("receipt_id", _I),
@@ -125,6 +154,13 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         _c("sku"),
         _c("qty", _I, True),
         _c("at", _T, True),
+    ),
+    "stock_moves": (
+        _c("sku", required=True),
+        _c("qty", _I, True),
+        _c("kind", required=True),
+        _c("at", _T, True),
+        _c("ref"),
     ),
     "refusals": (
         _c("customer", required=True),
@@ -142,7 +178,7 @@ class CellError(ValueError):
     """A cell that does not fit its column; the message names column and value."""
 
 
-_WHOLE = re.compile(r"^[+-]?\d+$")
+_WHOLE = re.compile(r"^[+-]?[0-9]+$")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
@@ -177,13 +213,28 @@ def parse_cell(column: Column, raw: Any) -> Any:
 
 
 def _int(name: str, value: Any, raw: Any) -> int:
+    """A whole number: CSV digits, a Parquet integer, or a Parquet float that is whole
+    (pandas writes a nullable integer column as float64: ``20.0``); within int64."""
+    number: int | None = None
     if isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _WHOLE.match(value):
+        # more digits than int64 has cannot fit (and int() of thousands of digits raises)
+        number = int(value) if len(value) <= 20 else INT64_MAX + 1
+    if number is None:
         raise CellError(f"{name} {raw!r} is not a whole number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _WHOLE.match(value):
-        return int(value)
-    raise CellError(f"{name} {raw!r} is not a whole number")
+    if not -INT64_MAX - 1 <= number <= INT64_MAX:
+        raise CellError(f"{name} {_short(raw)} is too large (at most {INT64_MAX:,})")
+    return number
+
+
+def _short(raw: Any) -> str:
+    text = repr(raw)
+    return text if len(text) <= 40 else f"{text[:36]}...{text[-1]}"
 
 
 def _float(name: str, value: Any, raw: Any) -> float:
