@@ -328,7 +328,7 @@ def _events(rt: Runtime) -> list[Any]:
 def test_a_played_shop_comes_back_whole_with_its_kpis_and_its_own_event_log(
     database_url: str, second_url: str, tmp_path: Path
 ) -> None:
-    """Thirty days of the demo (orders below zero, base-stock and make-to-order
+    """Three weeks of the demo (orders below zero, base-stock and make-to-order
     purchase orders, late deliveries, impatient customers), then the planner tightens
     the rules of items with backorders: the export, imported into an empty database,
     must give the same stock, the same purchase orders (drafts and cancelled ones too,
@@ -337,20 +337,19 @@ def test_a_played_shop_comes_back_whole_with_its_kpis_and_its_own_event_log(
     source = bootstrap(Settings(database_url=database_url), clock=clock.now)
     target = bootstrap(Settings(database_url=second_url), clock=clock.now)
     try:
-        run_demo(source.bus, source.uow, clock, DemoConfig(days=30, items=12, split_share=0.3))
+        run_demo(source.bus, source.uow, clock, DemoConfig(days=21, items=10, split_share=0.3))
+        # the morning after: a make-to-order draft cancelled with its order, another open
+        with source.uow() as uow:
+            mto = next(i for i in uow.items.list() if i.policy == "mto")
+            walk_in = (c.OrderLineRequest(mto.sku, position_of(uow, mto).free + 2),)
+        source.bus.handle(c.CancelOrder(source.bus.handle(c.PlaceOrder("walk-in", walk_in))))
+        source.bus.handle(c.PlaceOrder("garage-kovacs", walk_in))
         with source.uow() as uow:
             waiting = sorted({ln.item.sku for ln in uow.orders.waiting_lines()})
         assert len(waiting) >= 2  # the story has backorders to tighten rules under
-        # the morning after: a make-to-order draft cancelled with its order, another open
-        with source.uow() as uow:
-            mto = next(i.sku for i in uow.items.list() if i.policy == "mto")
-            free = position_of(uow, uow.items.get(mto) or uow.items.list()[0]).free
-        walk_in = (c.OrderLineRequest(mto, free + 2),)
-        source.bus.handle(c.CancelOrder(source.bus.handle(c.PlaceOrder("walk-in", walk_in))))
-        source.bus.handle(c.PlaceOrder("garage-kovacs", walk_in))
         source.bus.handle(c.UpdateItem(waiting[0], allow_negative=False))
         source.bus.handle(c.UpdateItem(waiting[1], backorder_limit=0))
-        first_day = clock.current.date() - dt.timedelta(days=30)
+        first_day = clock.current.date() - dt.timedelta(days=21)
         before = _events(source)
         tables = export_tables(source.uow(), exchange_reader)
         assert _events(source) == before  # exporting writes nothing

@@ -19,6 +19,7 @@ from subzero.domain.items import MAX_UNITS, validate_quantity
 from subzero.domain.ledger import MoveKind
 from subzero.domain.orders import LineStatus
 from subzero.domain.purchasing import POStatus, due_period
+from subzero.planning.sourcing import MAX_MONEY
 from subzero.service.exchange_plan import (
     CheckBase,
     PlannedLine,
@@ -34,14 +35,13 @@ PO_SOURCES = ("replenish", "plan", "vmi", "import")
 """Who made a purchase order: replenishment (its drafts it may reduce), the planning
 run, a vendor-managed decision, or an import."""
 
-_MAX_MONEY = Decimal("9999999999.9999")  # NUMERIC(14, 4), as planning.sourcing.MAX_MONEY
 _MAX_LEAD_DAYS = 3650
 
 
 def check_money(what: str, value: Decimal) -> str | None:
     """Why ``value`` cannot be stored as an amount (None when it can)."""
-    if value < 0 or value > _MAX_MONEY or value != value.quantize(Decimal("0.0001")):
-        return f"{what} {value}; must be 0 to {_MAX_MONEY} with at most 4 decimals"
+    if value < 0 or value > MAX_MONEY or value != value.quantize(Decimal("0.0001")):
+        return f"{what} {value}; must be 0 to {MAX_MONEY} with at most 4 decimals"
     return None
 
 
