@@ -142,7 +142,7 @@ def test_csv_round_trip_through_the_cli(
     )
     target = make_cli(second.settings.database_url)
     report = target.json("import", str(out))
-    assert report["counts"]["orders"] == {"open": 2, "closed": 2}
+    assert report["counts"]["orders"] == {"open": 2, "closed": 2, "placed": 2, "history": 2}
     assert report["counts"]["purchase_orders"] == {"added": manifest["counts"]["purchase_orders"]}
     assert report["warnings"] == []
     assert target.json("stock") == cli.json("stock")

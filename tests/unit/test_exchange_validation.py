@@ -63,7 +63,7 @@ def test_a_valid_import_goes_through_the_use_cases(shop: Shop) -> None:
         bus=shop.bus,
         reader=FakeReader,
     )
-    assert report.counts["orders"] == {"open": 2}
+    assert report.counts["orders"] == {"open": 2, "placed": 2}  # "placed": format 1's name
     assert report.counts["items"] == {"added": 1}
     item = shop.store.items["V"]
     assert item.on_hand == 4
@@ -267,7 +267,7 @@ def test_orders_the_source_accepted_stay_accepted_whatever_the_items_rules_now(
         bus=shop.bus,
         reader=FakeReader,
     )
-    assert report.counts["orders"] == {"open": 2}
+    assert report.counts["orders"] == {"open": 2, "placed": 2}
     got = {
         ln.item.sku: (ln.qty, ln.allocated, ln.backordered)
         for order in shop.store.orders.values()

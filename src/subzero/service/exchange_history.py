@@ -224,6 +224,8 @@ class HistoryChecks(CheckBase):
                 continue
             self.plan.orders.append(order)
             self.plan.counts["orders"]["open" if order.is_open else "closed"] += 1
+            # the names of format 1's counts, kept for scripts that read them
+            self.plan.counts["orders"]["placed" if order.is_open else "history"] += 1
             self.plan.touched.update(ln.sku for ln in order.lines if ln.open_qty)
         self._allocations(allocated)
 
