@@ -7,8 +7,10 @@ import json
 from collections.abc import Collection, Sequence
 from itertools import count
 
+from subzero.domain.errors import InvalidState
 from subzero.domain.events import (
     GENESIS_HASH,
+    ChainBreak,
     DomainEvent,
     canonical_json,
     chain_hash,
@@ -46,6 +48,7 @@ class _Store:
         self.pos: dict[int, PurchaseOrder] = {}
         self.receipts: list[Receipt] = []
         self.events: list[tuple[int, str, dt.datetime, str, str, str, dict[str, object]]] = []
+        self.event_head: tuple[int, str] | None = (0, GENESIS_HASH)  # the event_chain row
         self.ids = count(1)
         self.runs: list[ForecastRun] = []
         self.values: dict[int, list[ForecastValue]] = {}
@@ -334,8 +337,12 @@ class _Events:
             out.append(StoredEvent(seq, type_, at, json.loads(payload), hash_))
         return out
 
-    def find_break(self) -> int | None:
-        return find_break(row[:6] for row in self.store.events)
+    def find_break(self) -> ChainBreak | None:
+        links = (
+            (seq, type_, at, refs["sku"], refs["order_id"], refs["po_id"], payload, prev, hash_)
+            for seq, type_, at, payload, prev, hash_, refs in self.store.events
+        )
+        return find_break(links, self.store.event_head)  # type: ignore[arg-type]
 
     def of_type(
         self, event_type: str, *, since: dt.datetime | None = None
@@ -474,13 +481,27 @@ class FakeUnitOfWork(UnitOfWork):
         pass
 
     def _commit(self, events: list[tuple[dt.datetime, DomainEvent]]) -> None:
-        prev = self.store.events[-1][5] if self.store.events else GENESIS_HASH
+        if not events:  # as the SQL unit of work: the head is only read to append
+            self.commits += 1
+            return
+        head = self.store.event_head
+        if head is None:
+            if self.store.events:
+                last = self.store.events[-1][0]
+                raise InvalidState(
+                    f"the event log's head is missing (the log ends at seq {last}): the log "
+                    "is broken, nothing was written; run `subzero events verify`"
+                )
+            head = (0, GENESIS_HASH)
+        seq, prev = head
         for at, event in events:
-            seq = len(self.store.events) + 1
+            seq += 1
             payload = canonical_json(event.payload())
-            hash_ = chain_hash(prev, seq, event.type, at, payload)
-            self.store.events.append((seq, event.type, at, payload, prev, hash_, event.refs()))
+            refs = event.refs()
+            hash_ = chain_hash(prev, seq, event.type, at, payload, **refs)
+            self.store.events.append((seq, event.type, at, payload, prev, hash_, refs))
             prev = hash_
+        self.store.event_head = (seq, prev)
         self.commits += 1
 
     def _rollback(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -350,3 +351,177 @@ def test_upgrade_backfills_the_probability_told_with_each_first_promise(
     finally:
         engine.dispose()
     assert [tuple(r) for r in told] == [(1, 0.97), (2, 0.93), (3, None)]
+
+
+# -- 0011: the event log re-chained under hash version 2 --------------------------------
+
+_V1_KNOWN = "d6791bcd89e5eab8a79cb5851f8c8bcd1f8a43faa3965aa86b9d7a3c5cb64a0d"
+"""``chain_hash`` of subzero 968f1b1 (hash version 1) for W's ItemAdded below at seq 1."""
+
+
+def _hash_version_1(prev: str, seq: int, type_: str, at: Any, payload: str) -> str:
+    """The rule before 0011: sha256(prev_hash | seq | type | at | payload)."""
+    import hashlib
+
+    return hashlib.sha256(
+        "|".join((prev, str(seq), type_, at.isoformat(), payload)).encode()
+    ).hexdigest()
+
+
+def _log_at_0010(url: str) -> tuple[Any, list[dict[str, Any]]]:
+    """An engine on a database at 0010 whose log holds five events chained under hash
+    version 1, with the head on the last; and those rows."""
+    import datetime as dt
+    import json
+
+    from sqlalchemy import insert, update
+
+    from subzero.adapters.db import tables
+    from subzero.domain.events import GENESIS_HASH
+
+    t0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    events = [  # (type, payload): each event's references are fields of its payload
+        ("ItemAdded", {"on_hand": 3, "sku": "W", "supplier": "ACME"}),
+        ("OrderPlaced", {"customer": "bob", "lines": [{"qty": 5, "sku": "W"}], "order_id": 1}),
+        ("LineAllocated", {"line_id": 1, "order_id": 1, "sku": "W", "units": 3}),
+        ("PurchaseOrderCreated", {"po_id": 1, "qty": 2, "sku": "W", "supplier": "ACME"}),
+        ("CustomerPriorityChanged", {"customer": "bob", "new_priority": 2, "old_priority": 5}),
+    ]
+    rows, prev = [], GENESIS_HASH
+    for seq, (type_, fields) in enumerate(events, start=1):
+        at = t0 + dt.timedelta(minutes=seq, microseconds=seq * 1001)
+        payload = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+        hash_ = _hash_version_1(prev, seq, type_, at, payload)
+        refs = {k: fields.get(k) for k in ("sku", "order_id", "po_id")}
+        rows.append({"seq": seq, "type": type_, "at": at, "payload": payload, **refs})
+        rows[-1] |= {"prev_hash": prev, "hash": hash_}
+        prev = hash_
+    assert _hash_version_1(GENESIS_HASH, 1, "ItemAdded", t0, rows[0]["payload"]) == _V1_KNOWN
+    engine = _at_revision(url, "0010", on_hand=3)
+    with engine.begin() as conn:
+        conn.execute(insert(tables.events), rows)
+        conn.execute(update(tables.event_chain).values(seq=5, head_hash=prev))
+    return engine, rows
+
+
+def _stored_log(engine: Any) -> tuple[list[tuple[str, str]], tuple[int, str] | None]:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        hashes = conn.execute(text("SELECT prev_hash, hash FROM events ORDER BY seq")).all()
+        head = conn.execute(text("SELECT seq, head_hash FROM event_chain")).one_or_none()
+    return [tuple(r) for r in hashes], None if head is None else tuple(head)
+
+
+def test_upgrade_rechains_the_event_log_under_hash_version_2(empty_database_url: str) -> None:
+    """0011 checks the log under version 1, then every event and the head get the hash
+    of version 2 (which covers the references), chained; the log verifies and takes new
+    events. The downgrade gives back version 1's hashes exactly."""
+    from subzero.domain.commands import AddCustomer
+    from subzero.domain.events import GENESIS_HASH, chain_hash
+    from subzero.service.views import verify_event_log
+
+    engine, rows = _log_at_0010(empty_database_url)
+    try:
+        assert upgrade(engine) == SCHEMA_REVISION
+        hashes, head = _stored_log(engine)
+        expected, prev = [], GENESIS_HASH
+        for r in rows:
+            refs = {k: r[k] for k in ("sku", "order_id", "po_id")}
+            made = chain_hash(prev, r["seq"], r["type"], r["at"], r["payload"], **refs)
+            expected.append((prev, made))
+            prev = made
+        assert hashes == expected
+        assert head == (5, prev)
+        assert not {h for _, h in hashes} & {r["hash"] for r in rows}  # all made anew
+        rt = bootstrap(Settings(database_url=empty_database_url))
+        try:
+            assert verify_event_log(rt.uow()) is None
+            rt.bus.handle(AddCustomer("carol", 3))
+            assert verify_event_log(rt.uow()) is None
+        finally:
+            rt.dispose()
+
+        from sqlalchemy import text
+
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM events WHERE seq > 5"))
+            conn.execute(text("UPDATE event_chain SET seq = 5, head_hash = :h"), {"h": prev})
+            cfg = alembic_config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0010")
+        assert _stored_log(engine) == (
+            [(r["prev_hash"], r["hash"]) for r in rows],
+            (5, rows[-1]["hash"]),
+        )
+    finally:
+        engine.dispose()
+
+
+def _tamper(engine: Any, how: str, rows: list[dict[str, Any]]) -> None:
+    from sqlalchemy import text
+
+    forged = rows[2]["payload"].replace('"units":3', '"units":30')
+    statement = {
+        "payload": "UPDATE events SET payload = :forged WHERE seq = 3",
+        "reference": "UPDATE events SET order_id = 2 WHERE order_id = 1",  # unseen by version 1
+        "removed": "DELETE FROM events WHERE seq = 3",
+        "cut off": "DELETE FROM events WHERE seq = 5",
+        "head": "DELETE FROM event_chain",
+    }[how]
+    with engine.begin() as conn:
+        conn.execute(text(statement), {"forged": forged} if how == "payload" else {})
+
+
+@pytest.mark.parametrize(
+    ("how", "seq", "reason"),
+    [
+        ("payload", 3, "event 3 does not chain to event 2: its prev_hash is not that hash"),
+        ("reference", 2, "event 2 does not chain to event 1: its prev_hash is not that hash"),
+        ("removed", 3, "event 3 is missing: event 4 follows event 2"),
+        ("cut off", 5, "the log ends at seq 4 but its head says 5"),
+        ("head", 6, "the log ends at seq 5 but its head is missing"),
+    ],
+)
+def test_upgrade_keeps_a_broken_event_log_broken(
+    empty_database_url: str, caplog: pytest.LogCaptureFixture, how: str, seq: int, reason: str
+) -> None:
+    """A log broken before 0011 is not laundered by re-chaining: the events from the
+    first that fails version 1 (or whose references are not its payload's) keep their
+    old hashes, a head that did not match is left; ``events verify`` reports the break
+    at the same seq, and still does after the next write (a log without its head takes
+    none). The migration names it in a warning."""
+    from sqlalchemy import text
+
+    from subzero.domain.commands import AddCustomer
+    from subzero.domain.errors import InvalidState
+    from subzero.service.views import verify_event_log
+
+    engine, rows = _log_at_0010(empty_database_url)
+    try:
+        _tamper(engine, how, rows)
+        with caplog.at_level("WARNING"):
+            assert upgrade(engine) == SCHEMA_REVISION
+        warned = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+        assert ("head" if how in ("cut off", "head") else f"broken at seq {seq}") in warned
+        hashes, _head = _stored_log(engine)
+        kept = [(r["prev_hash"], r["hash"]) for r in rows if r["seq"] >= seq]
+        if how == "removed":
+            kept = kept[1:]
+        assert hashes[seq - 1 :] == kept[: len(hashes) - seq + 1]  # untouched from the break
+        rt = bootstrap(Settings(database_url=empty_database_url))
+        try:
+            broken = verify_event_log(rt.uow())
+            assert (broken, broken and broken.reason) == (seq, reason)
+            if how == "head":
+                with pytest.raises(InvalidState, match="head is missing"):
+                    rt.bus.handle(AddCustomer("carol", 3))
+            else:
+                rt.bus.handle(AddCustomer("carol", 3))
+            assert verify_event_log(rt.uow()) == seq
+        finally:
+            rt.dispose()
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM events")) == len(hashes) + (how != "head")
+    finally:
+        engine.dispose()

@@ -617,16 +617,23 @@ def replenish(as_json: bool = _JSON) -> None:
 
 @events_app.command("verify")
 def events_verify(as_json: bool = _JSON) -> None:
-    """Check the event log's hash chain; exit 1 if any event was rewritten."""
+    """Check the event log's hash chain and its head; exit 1 if any event was
+    rewritten, moved, removed or cut off the end, or the head is missing or forged."""
     from subzero.cli.runtime import runtime
     from subzero.domain.errors import InvalidState
     from subzero.service.views import verify_event_log
 
     broken = verify_event_log(runtime().read_uow())
     if as_json:
-        emit_json({"intact": broken is None, "first_bad_seq": broken})
+        emit_json(
+            {
+                "intact": broken is None,
+                "first_bad_seq": None if broken is None else int(broken),
+                "reason": None if broken is None else broken.reason,
+            }
+        )
     if broken is not None:
-        raise InvalidState(f"event log broken at seq {broken}")
+        raise InvalidState(f"event log broken at seq {broken}: {broken.reason}")
     if not as_json:
         typer.echo("event log intact")
 

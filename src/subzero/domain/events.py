@@ -1,10 +1,13 @@
 """Domain events: every state change is recorded, in the same transaction, as an event.
 
 Events are named in the past tense. They are stored in an append-only, hash-chained log
-(the outbox): each stored event carries ``hash = sha256(prev_hash | seq | type | at |
-payload)``, so a partner holding any later hash can verify that no earlier event was
-rewritten (``verify_chain``). Notifications and partner feeds read the log; nothing is
-lost when a channel is down.
+(the outbox): each stored event carries the hash of its own columns and of the event
+before it (``chain_hash``), and the log's head (the last seq and its hash) is kept
+apart, so ``find_break`` finds an event rewritten, moved to another order, item or
+purchase order, removed from the middle or cut off the end, and a head that is missing
+or forged. A partner holding any later hash can verify that no earlier event was
+rewritten. Notifications and partner feeds read the log; nothing is lost when a channel
+is down.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 __all__ = [
     "GENESIS_HASH",
+    "HASH_VERSION",
+    "ChainBreak",
+    "CustomerAdded",
     "CustomerPriorityChanged",
     "DemandRefused",
     "DomainEvent",
@@ -39,6 +45,8 @@ __all__ = [
     "PurchaseOrderRescheduled",
     "PurchaseOrderSent",
     "StockReceived",
+    "StoredLink",
+    "SupplierAdded",
     "SupplierLeadTimeSet",
     "SupplierTermsSet",
     "VmiOrderPlaced",
@@ -49,6 +57,11 @@ __all__ = [
 ]
 
 GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of event 1, and the head's hash while the log is empty."""
+
+HASH_VERSION = 2
+"""The rule ``chain_hash`` follows (1, before migration 0011: the reference columns
+were not hashed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +79,21 @@ class DomainEvent:
             for f in dataclasses.fields(self)
             for v in [getattr(self, f.name)]
         }
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierAdded(DomainEvent):
+    type: ClassVar[str] = "SupplierAdded"
+    supplier: str
+    lead_time_days: int
+    lead_time_sd_days: float
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerAdded(DomainEvent):
+    type: ClassVar[str] = "CustomerAdded"
+    customer: str
+    priority: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,9 +350,33 @@ class VmiOrderPlaced(DomainEvent):
     vmi_max: int
 
 
-def chain_hash(prev_hash: str, seq: int, type_: str, at: dt.datetime, payload: str) -> str:
-    """The hash of one stored event, chained to the previous one."""
-    text = "|".join((prev_hash, str(seq), type_, at.isoformat(), payload))
+def chain_hash(
+    prev_hash: str,
+    seq: int,
+    type_: str,
+    at: dt.datetime,
+    payload: str,
+    *,
+    sku: str | None,
+    order_id: int | None,
+    po_id: int | None,
+) -> str:
+    """The hash of one stored event, chained to the previous one (``HASH_VERSION`` 2).
+
+    hash = sha256(utf8(json([2, prev_hash, seq, type, at, sku, order_id, po_id, payload])))
+
+    The JSON text is compact (``","`` and ``":"`` as separators, ASCII only); ``at`` is
+    the UTC time in ISO 8601 as Python writes it (``2026-03-02T09:00:00+00:00``, with
+    microseconds when there are any); an absent reference is ``null``. Every column a
+    reader relies on is covered: the reference columns put an event in an order's,
+    item's or purchase order's history, so moving it to another is a rewrite. A JSON
+    array, unlike text joined with a separator, cannot make two different events read
+    the same, and the leading version keeps a hash of one rule from passing for another.
+    """
+    text = json.dumps(
+        [HASH_VERSION, prev_hash, seq, type_, at.isoformat(), sku, order_id, po_id, payload],
+        separators=(",", ":"),
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -332,19 +384,93 @@ def canonical_json(payload: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
 
-def find_break(stored: Iterable[tuple[int, str, dt.datetime, str, str, str]]) -> int | None:
-    """First ``seq`` whose hash does not follow from its predecessor, or None if intact.
+StoredLink = tuple[int, str, dt.datetime, str | None, int | None, int | None, str, str, str]
+"""One stored event as ``find_break`` reads it:
+``(seq, type, at, sku, order_id, po_id, payload, prev_hash, hash)``."""
 
-    ``stored`` yields ``(seq, type, at, payload, prev_hash, hash)`` in seq order.
+
+class ChainBreak(int):
+    """Where the log stops holding: the first ``seq`` that cannot be trusted, and
+    ``reason``, which says why in words.
+
+    It is an ``int`` (that seq), as ``find_break`` returned before it said why.
     """
-    prev = GENESIS_HASH
-    expected_seq = 1
-    for seq, type_, at, payload, prev_hash, hash_ in stored:
-        if (
-            seq != expected_seq
-            or prev_hash != prev
-            or chain_hash(prev, seq, type_, at, payload) != hash_
-        ):
-            return seq
-        prev, expected_seq = hash_, seq + 1
+
+    reason: str
+
+    def __new__(cls, seq: int, reason: str) -> Self:
+        self = super().__new__(cls, seq)
+        self.reason = reason
+        return self
+
+    def __str__(self) -> str:
+        return str(int(self))
+
+    def __repr__(self) -> str:
+        return f"ChainBreak({int(self)}, {self.reason!r})"
+
+
+def find_break(stored: Iterable[StoredLink], head: tuple[int, str] | None) -> ChainBreak | None:
+    """The first place where the log does not hold, or None if it is intact.
+
+    ``stored`` yields the events in seq order; ``head`` is the chain head (its seq and
+    hash; None when the row is missing). The log holds when its seqs run 1, 2, … with
+    no gap, each event's ``prev_hash`` is the hash of the one before (``GENESIS_HASH``
+    for the first), each hash is ``chain_hash`` of the event's own columns, and the head
+    names the last event and its hash (seq 0 and ``GENESIS_HASH`` while there is none).
+    The head is what catches the end of the log cut off, and a tail rewritten with
+    hashes made anew: the events alone would still chain.
+
+    The seq returned is the first one that cannot be trusted, and stays where it is as
+    new events are appended: the event that does not chain or was changed; the first
+    one missing when events were removed (from the middle or the end: with the head
+    missing too, the one after the last); the head's seq + 1 when events go on past it;
+    the last event when the head's hash is not its hash.
+    """
+    prev, last = GENESIS_HASH, 0
+    for seq, type_, at, sku, order_id, po_id, payload, prev_hash, hash_ in stored:
+        if seq != last + 1:
+            after = f"event {seq} follows event {last}" if last else f"the log starts at {seq}"
+            if seq == last + 2:
+                reason = f"event {last + 1} is missing: {after}"
+            elif seq > last + 2:
+                reason = f"events {last + 1}-{seq - 1} are missing: {after}"
+            else:  # only a seq below 1 can come too early
+                reason = f"event {seq} is where event {last + 1} should be"
+            return ChainBreak(last + 1, reason)
+        if prev_hash != prev:
+            before = f"event {last}" if last else "the start of the log"
+            return ChainBreak(
+                seq, f"event {seq} does not chain to {before}: its prev_hash is not that hash"
+            )
+        made = chain_hash(prev, seq, type_, at, payload, sku=sku, order_id=order_id, po_id=po_id)
+        if made != hash_:
+            return ChainBreak(
+                seq, f"event {seq} does not match its hash: it was changed after it was written"
+            )
+        prev, last = hash_, seq
+    return _head_break(last, prev, head)
+
+
+def _head_break(last: int, last_hash: str, head: tuple[int, str] | None) -> ChainBreak | None:
+    """The head checked against the last event (seq 0 and ``GENESIS_HASH``: none)."""
+    if head is None:
+        if last == 0:
+            return None  # nothing written yet: the first write makes the head
+        return ChainBreak(last + 1, f"the log ends at seq {last} but its head is missing")
+    head_seq, head_hash = head
+    if head_seq > last:
+        return ChainBreak(last + 1, f"the log ends at seq {last} but its head says {head_seq}")
+    if head_seq < last:
+        return ChainBreak(
+            head_seq + 1, f"the log goes on to seq {last} but its head says {head_seq}"
+        )
+    if head_hash != last_hash and last == 0:
+        return ChainBreak(1, "the log is empty but its head's hash is not the empty log's")
+    if head_hash != last_hash:
+        return ChainBreak(
+            last,
+            f"the head's hash is not the hash of event {last}, the last one: the head "
+            "was forged or the log rewritten up to it",
+        )
     return None

@@ -12,9 +12,11 @@ from subzero.domain.commands import (
 )
 from subzero.domain.errors import AlreadyExists, NotFound
 from subzero.domain.events import (
+    CustomerAdded,
     CustomerPriorityChanged,
     ItemAdded,
     ItemChanged,
+    SupplierAdded,
     SupplierLeadTimeSet,
 )
 from subzero.domain.items import Customer, Item, Supplier, validate_quantity
@@ -41,6 +43,10 @@ def add_supplier(cmd: AddSupplier, *, uow: UnitOfWork, ctx: Context) -> str:
     if uow.suppliers.get(cmd.name) is not None:
         raise AlreadyExists(f"supplier {cmd.name!r} already exists")
     uow.suppliers.add(supplier)
+    uow.record(
+        SupplierAdded(supplier.name, supplier.lead_time_days, supplier.lead_time_sd_days),
+        ctx.now,
+    )
     uow.commit()
     return supplier.name
 
@@ -84,6 +90,7 @@ def add_customer(cmd: AddCustomer, *, uow: UnitOfWork, ctx: Context) -> str:
     if uow.customers.get(cmd.name) is not None:
         raise AlreadyExists(f"customer {cmd.name!r} already exists")
     uow.customers.add(customer)
+    uow.record(CustomerAdded(customer.name, customer.priority), ctx.now)
     uow.commit()
     return customer.name
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from subzero.domain.errors import InvalidParameter, NotFound
+from subzero.domain.events import ChainBreak
 from subzero.domain.orders import Order
 from subzero.domain.position import StockPosition
 from subzero.domain.purchasing import POStatus, PurchaseOrder
@@ -406,7 +407,13 @@ def refusals(
     ]
 
 
-def verify_event_log(uow: UnitOfWork) -> int | None:
-    """The first event whose hash does not chain, or None when the log is intact."""
+def verify_event_log(uow: UnitOfWork) -> ChainBreak | None:
+    """Where the event log stops holding (the seq, and why), or None when it is intact:
+    every event chains to the one before, and the head names the last (see
+    ``domain.events.find_break``)."""
     with uow:
-        return uow.events.find_break()
+        broken = uow.events.find_break()
+    if broken is None or isinstance(broken, ChainBreak):
+        return broken
+    # ``EventLog.find_break`` is typed as returning the seq alone: a log may say no more
+    return ChainBreak(broken, f"event {broken} does not chain")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, cast, exists, func, literal, null, select, union_all
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from subzero.adapters.db import tables
-from subzero.domain.events import find_break
+from subzero.domain.errors import InvalidState
+from subzero.domain.events import ChainBreak, find_break
 from subzero.domain.items import Customer, Item, Supplier
 from subzero.domain.ledger import StockMove
 from subzero.domain.orders import Order, OrderLine
@@ -437,9 +440,34 @@ class SqlEventLog:
             for seq, type_, at, payload, hash_ in self.session.execute(stmt.order_by(c.seq))
         ]
 
-    def find_break(self) -> int | None:
-        c = tables.events.c
-        rows = self.session.execute(
-            select(c.seq, c.type, c.at, c.payload, c.prev_hash, c.hash).order_by(c.seq)
-        )
-        return find_break(tuple(r) for r in rows)
+    def find_break(self) -> ChainBreak | None:
+        """``domain.events.find_break`` over the stored log and its head.
+
+        The head and the events are read by one statement (the head first, then the
+        events by seq), so they are one snapshot even under PostgreSQL's READ COMMITTED:
+        a write committed meanwhile cannot pass for events cut off or added. Rows are
+        streamed, never all held. A database that cannot be read (a damaged SQLite
+        page, a lost connection) raises ``InvalidState`` naming it.
+        """
+        c, h = tables.events.c, tables.event_chain.c
+        columns = (c.type, c.at, c.sku, c.order_id, c.po_id, c.payload, c.prev_hash)
+        head = select(
+            literal(0).label("part"), h.seq, *(cast(null(), k.type) for k in columns), h.head_hash
+        ).where(h.id == 1)
+        stored = select(literal(1), c.seq, *columns, c.hash)
+        both = union_all(head, stored)
+        stmt = both.order_by(both.selected_columns.part, both.selected_columns.seq)
+        try:
+            with self.session.execute(stmt, execution_options={"yield_per": 2000}) as result:
+                rows = iter(result)
+                first = next(rows, None)
+                found: tuple[int, str] | None = None
+                if first is not None and first[0] == 0:
+                    found = (first[1], first[9])
+                elif first is not None:
+                    rows = itertools.chain([first], rows)
+                return find_break((r[1:] for r in rows), found)
+        except DBAPIError as exc:
+            url = self.session.get_bind().engine.url.render_as_string(hide_password=True)
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise InvalidState(f"cannot use database {url}: {reason}") from None

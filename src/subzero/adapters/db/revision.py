@@ -5,5 +5,5 @@ from __future__ import annotations
 
 __all__ = ["SCHEMA_REVISION"]
 
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"
 """The newest migration; a test checks it is Alembic's head."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Self
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +19,8 @@ from subzero.adapters.db.repositories import (
     SqlPurchaseOrders,
     SqlSuppliers,
 )
-from subzero.domain.events import DomainEvent, canonical_json, chain_hash
+from subzero.domain.errors import InvalidState
+from subzero.domain.events import GENESIS_HASH, DomainEvent, canonical_json, chain_hash
 from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = ["SqlAlchemyUnitOfWork"]
@@ -69,15 +70,26 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             self.session.rollback()
 
     def _append_events(self, events: list[tuple[dt.datetime, DomainEvent]]) -> None:
-        """Chain the new events to the head of the log, under the head row's lock."""
+        """Chain the new events to the head of the log, under the head row's lock.
+
+        Without a head row the log may start only if it is empty: the head of a log
+        that has events must never be made anew, or a new chain would start on top of
+        (and hide) whatever removed it. The write is refused then (``InvalidState``).
+        """
         assert self.session is not None
         chain = tables.event_chain
         head = self.session.execute(
             select(chain.c.seq, chain.c.head_hash).where(chain.c.id == 1).with_for_update()
         ).one_or_none()
-        if head is None:  # a database created before the log existed
-            self.session.execute(insert(chain).values(id=1, seq=0, head_hash="0" * 64))
-            seq, prev = 0, "0" * 64
+        if head is None:
+            last = self.session.scalar(select(func.max(tables.events.c.seq)))
+            if last is not None:
+                raise InvalidState(
+                    f"the event log's head is missing (the log ends at seq {last}): the log "
+                    "is broken, nothing was written; run `subzero events verify`"
+                )
+            self.session.execute(insert(chain).values(id=1, seq=0, head_hash=GENESIS_HASH))
+            seq, prev = 0, GENESIS_HASH
         else:
             seq, prev = head
         rows = []
@@ -85,7 +97,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             at = when.astimezone(dt.UTC)
             seq += 1
             payload = canonical_json(event.payload())
-            hash_ = chain_hash(prev, seq, event.type, at, payload)
+            refs = event.refs()
+            hash_ = chain_hash(prev, seq, event.type, at, payload, **refs)
             rows.append(
                 {
                     "seq": seq,
@@ -94,7 +107,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
                     "payload": payload,
                     "prev_hash": prev,
                     "hash": hash_,
-                    **event.refs(),
+                    **refs,
                 }
             )
             prev = hash_
