@@ -285,20 +285,21 @@ def test_kpis_from_the_ledger(cli: Any) -> None:
     assert (
         bad.returncode == 1 and bad.stderr.startswith("error[not_found]") and "carol" in bad.stderr
     )
-    # costs over the window's 28 days: W's 3 units shipped today (none held tonight),
+    # costs over the window's days since the ledger's first move (the shop opened today:
+    # 1 of the 28): W's 3 units shipped today (none held tonight),
     # bob's 2 and alice's 1 backordered units have not waited a night, the PO is a draft
     priced = cli.json("kpis", "--holding", "0.5", "--backorder", "2", "--fixed-cost", "9")
     assert priced["cost_rates"] == {"holding": 0.5, "backorder": 2.0, "fixed_cost": 9.0}
     costs = priced["overall"]["costs"]
     drivers = ("days", "held_unit_days", "backordered_unit_days", "purchase_orders")
-    assert [costs[k] for k in drivers] == [28, 0, 0, 0]
+    assert [costs[k] for k in drivers] == [1, 0, 0, 0]
     assert (costs["holding_cost"], costs["ordering_cost"], costs["total_cost"]) == (0, 0, 0)
     cli("po", "send", str(cli.json("po", "list")[0]["po_id"]), check=True)
     costs = cli.json("kpis", "--fixed-cost", "9", "--by", "item")["groups"][0]["costs"]
     assert (costs["purchase_orders"], costs["ordering_cost"], costs["total_cost"]) == (1, 9, 9)
     assert costs["holding_cost"] is None  # no --holding: not priced
     table = cli("kpis", "--holding", "0.5", check=True).stdout
-    assert "costs over 28 days (priced)" in table
+    assert "costs over 1 day (priced)" in table
     assert "not priced: --backorder, --fixed-cost" in table
     assert "costs" not in cli("kpis", check=True).stdout
     assert "held (unit-days)" in cli("kpis", "--costs", check=True).stdout

@@ -558,8 +558,9 @@ def _print_costs(report: dict[str, Any], by: str | None, rates: CostRates) -> No
         note = "price them with --holding, --backorder and --fixed-cost (as subzero simulate)"
     else:
         note = f"not priced: {', '.join(missing)} not given" if missing else None
+    days = report["overall"]["costs"]["days"]
     print_table(
-        f"costs over {report['overall']['costs']['days']} days"
+        f"costs over {days} day{'s' * (days != 1)}"
         + (" (priced)" if rates.given else ": the drivers"),
         [by or "", *columns.values()],
         [[key, *(cell(c, g["costs"][c]) for c in columns)] for key, g in groups],
