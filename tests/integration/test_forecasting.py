@@ -130,6 +130,82 @@ def test_a_horizon_shorter_than_the_lead_time_is_said_and_the_demand_covers_the_
     assert "2 item(s) wait longer than 4 days" in said and "--horizon 5 forecasts" in said
 
 
+def test_an_unknown_plot_series_is_refused_before_a_ledger_run_is_stored(
+    runtime: Runtime, clock: Any, cli: Cli
+) -> None:
+    """The docs say an unknown series is refused before the run starts: with
+    --from-ledger it was refused only after the run was stored (the latest run, which
+    `plan --forecast stored` reads) and the CSV written."""
+    clock.set(dt.datetime.now(dt.UTC) - dt.timedelta(days=30))  # the CLI runs on today
+    _shop(runtime)
+    _days(runtime, clock, np.random.default_rng(3), 30)
+    args = ("forecast", "--from-ledger", "--horizon", "3", "--output", "f.csv",
+            "--plot", "f.png", "--expensive-budget", "0")  # fmt: skip
+    done = cli(*args, "--plot-series", "W,NOPE")
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error[invalid_parameter]: --plot-series: unknown series NOPE"
+    assert not (cli.cwd / "f.csv").exists()
+    with runtime.uow() as uow:
+        assert uow.forecasts.latest_run() is None
+    drawn = cli(*args, "--plot-series", "W", check=True)
+    assert "plot of 1 series written to f.png" in drawn.stderr
+    with runtime.uow() as uow:
+        assert uow.forecasts.latest_run() is not None
+
+
+def test_an_override_counts_once_where_a_stored_forecast_is_continued(
+    runtime: Runtime, clock: Any
+) -> None:
+    """A one-off 60 on day 3 of a 7-day run: planned over 28 days, the run's days past
+    its end continue its forecast before overrides, so the 60 is planned once, not on
+    every third weekday (proposals of 83, 87, 87, 88 a week against about 32 before)."""
+    from subzero.service.planning_run import gather_partitions
+
+    _shop(runtime)
+    _days(runtime, clock, np.random.default_rng(9), 45)
+    day = clock.today + dt.timedelta(days=2)
+    runtime.bus.handle(c.OverrideForecast("W", day, 60.0, "one big order"))
+    run = runtime.bus.handle(c.RunForecast(horizon=7, expensive_budget_seconds=0.0))
+    stored = run.forecast[run.forecast["unique_id"] == "W"]
+    statistical = stored["statistical_mean"].to_numpy()
+    parts, _, extended = gather_partitions(
+        runtime.uow(),
+        runtime.bus.context(),
+        horizon_days=28,
+        skus=("W",),
+        forecast_source="stored",
+    )
+    assert extended == 21
+    (item,) = [i for part in parts for i in part.items]
+    planned = np.asarray(item.forecast)
+    assert planned[:7] == pytest.approx(stored["mean"].to_numpy())
+    assert planned[2] == 60.0 and int((planned == 60.0).sum()) == 1
+    assert planned[7:] == pytest.approx(np.tile(statistical, 3))
+
+
+def test_a_policy_past_the_runs_horizon_counts_an_override_once(
+    runtime: Runtime, clock: Any
+) -> None:
+    """ACME's protection period is 5 days and the run covers 3, one of them overridden
+    to 40: the policy's daily level times 5 is the lead-time demand the run stored (the
+    override once), not the override spread again over the 2 days past the run (the
+    tester's BLT-1002: 12.45 a day against 100.9 over 11 days = 9.17)."""
+    _shop(runtime)
+    _days(runtime, clock, np.random.default_rng(4), 45)
+    runtime.bus.handle(
+        c.OverrideForecast("W", clock.today + dt.timedelta(days=1), 40.0, "one big order")
+    )
+    run = runtime.bus.handle(c.RunForecast(horizon=3, expensive_budget_seconds=0.0))
+    stored = run.forecast[run.forecast["unique_id"] == "W"]
+    with runtime.uow() as uow:
+        (item,) = [i for i in uow.forecasts.items(run.run_id) if i.sku == "W"]
+    assert item.ltd_days == 5 and item.ltd_mean is not None
+    (decision,) = runtime.bus.handle(c.ApplyPolicy(skus=("W",)))
+    assert decision.demand_mean_per_day * 5 == pytest.approx(item.ltd_mean)
+    expected = stored["mean"].sum() + 2 * stored["statistical_mean"].mean()
+    assert decision.demand_mean_per_day == pytest.approx(expected / 5)
+
+
 def test_run_override_score_and_accuracy(runtime: Runtime, clock: Any, cli: Cli) -> None:
     _shop(runtime)
     rng = np.random.default_rng(7)
@@ -290,7 +366,7 @@ def test_override_a_range_of_days_and_revise_one(runtime: Runtime, clock: Any, c
     )
     assert added["override_id"] == added["override_ids"][0] and len(added["override_ids"]) == 2
     bad = cli("override", "add", "V", start.isoformat(), "4", "--reason", "x", "--until", "soon")
-    assert bad.returncode == 1 and "--until 'soon' is not a date YYYY-MM-DD" in bad.stderr
+    assert bad.returncode == 1 and "--until 'soon' is not YYYY-MM-DD" in bad.stderr
     listed = cli("override", "list", check=True).stdout
     assert "value added per reason" in listed and "campaign grew" in listed
 

@@ -362,3 +362,68 @@ def test_the_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
         os.close(leader)
     assert proc.wait(timeout=120) == 0
     assert b"forecast validate" in drawn and out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--output", "{source}"], "--output: {source} is also given to --input: writing it "
+         "would overwrite the history it reads"),
+        (["--output", "{tmp}/o.csv", "--report", "{tmp}/./o.csv"], "--report: {tmp}/o.csv is "
+         "also given to --output: writing it would overwrite what --output writes"),
+        (["--output", "{tmp}/o.csv", "--lead-time-output", "{tmp}/o.csv"],
+         "--lead-time-output: {tmp}/o.csv is also given to --output"),
+        (["--output", "{tmp}/o.png", "--plot", "{tmp}/o.png"],
+         "--plot: {tmp}/o.png is also given to --output"),
+        (["--output", "{tmp}/link.csv"], "--output: {tmp}/link.csv is also given to --input"),
+    ],
+    ids=["output-is-input", "report-is-output", "lead-time-is-output", "plot-is-output",
+         "output-links-to-input"],
+)  # fmt: skip
+def test_two_options_naming_one_file_are_refused_before_the_run(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    """Before, the later write replaced the earlier one without a word (the history
+    itself, with --output equal to --input)."""
+    source = _two_series(tmp_path)
+    (tmp_path / "link.csv").symlink_to(source)
+    before = source.read_bytes()
+    given = [a.format(tmp=tmp_path, source=source) for a in args]
+    done = run("--input", str(source), "--horizon", "7", *given)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1
+    assert message.format(tmp=tmp_path, source=source) in done.stderr
+    assert source.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "link.csv"]
+
+
+def test_a_semicolon_file_reads_decimal_commas(tmp_path: Path) -> None:
+    """Semicolons are how a spreadsheet saves a CSV where the decimal mark is a comma:
+    1,5 is 1.5 there (a decimal point is read too); two marks in one value are refused."""
+    source, out = tmp_path / "history.csv", tmp_path / "f.csv"
+    values = ["1,5", " 1,5 ", "1.5", "+1,50"] * 7
+    lines = [f"D;2024-01-{day:02d};{y}" for day, y in enumerate(values, start=1)]
+    source.write_text("\n".join(["unique_id;ds;y", *lines]) + "\n")
+    done = run("--input", str(source), "--horizon", "2", "--output", str(out),
+               "--expensive-budget", "0")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out)
+    assert frame[["mean", "q0.5", "q0.9", "q0.95"]].to_numpy() == pytest.approx(1.5)
+    source.write_text("unique_id;ds;y\nD;2024-01-01;1,5\nD;2024-01-02;1.234,5\n")
+    bad = run("--input", str(source), "--horizon", "2", "--output", str(out))
+    assert bad.returncode == 1
+    assert "series 'D', row 3: y='1.234,5' is not a number" in bad.stderr
+
+
+def test_a_history_with_no_demand_at_all_is_forecast_as_zero_with_a_note(tmp_path: Path) -> None:
+    """Every series zero over the training window: LightGBM crashed the run before (exit
+    2 and a traceback); now the forecast is zero and the command says why."""
+    source, out = tmp_path / "zero.csv", tmp_path / "o.csv"
+    days = pd.date_range("2024-01-01", periods=100).strftime("%Y-%m-%d")
+    pd.DataFrame({"unique_id": "Z", "ds": days, "y": 0}).to_csv(source, index=False)
+    done = run("--input", str(source), "--horizon", "5", "--output", str(out),
+               "--expensive-budget", "0")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "note: 1 of 1 series had no demand in their history (Z)" in done.stderr
+    frame = pd.read_csv(out)
+    assert len(frame) == 5 and (frame[["mean", "q0.5", "q0.9", "q0.95"]] == 0).all().all()

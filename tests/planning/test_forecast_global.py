@@ -91,3 +91,49 @@ def test_run_reports_the_global_model_and_skips_it_on_short_data() -> None:
     short = forecast(weekly(3, 52), 7, freq="D", settings=settings)
     assert GLOBAL_MODEL not in short.model_scores.index
     assert short.notes[GLOBAL_MODEL].startswith("skipped")
+
+
+def _days(y: np.ndarray, uid: str = "Z", **columns: object) -> pd.DataFrame:
+    ds = pd.date_range("2024-01-01", periods=len(y), freq="D")
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "y": y.astype(float), **columns})
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        _days(np.zeros(100)),
+        _days(np.r_[np.zeros(95), np.full(5, 3.0)]),  # a new product: its first orders
+        _days(np.zeros(100), stockout=1),  # out of stock every day, nothing sold
+    ],
+    ids=["all-zero", "new-product", "always-out-of-stock"],
+)
+def test_no_demand_to_train_on_skips_the_global_model_instead_of_crashing(
+    history: pd.DataFrame,
+) -> None:
+    """LightGBM's Tweedie loss refuses labels that are all zero ("sum of labels is zero",
+    a traceback before): the model is skipped with a note and the run goes on."""
+    result = forecast(history, 5, freq="D", settings=ForecastSettings(expensive=False))
+    assert result.notes[GLOBAL_MODEL] == (
+        "skipped: no demand at all to learn from before the backtest"
+    )
+    assert GLOBAL_MODEL not in result.model_scores.index
+    out = result.forecast
+    assert len(out) == 5 and (out[["mean", "q0.5", "q0.9", "q0.95"]] >= 0).all().all()
+    if history["y"].sum() == 0:
+        assert (out[["mean", "q0.5", "q0.9", "q0.95"]] == 0).all().all()
+        assert result.notes["no_demand"].startswith(
+            "1 of 1 series had no demand in their history (Z)"
+        )
+    model = GlobalModel(global_setup(7, "D"), freq="D", n_jobs=1)
+    assert model.fit(history[["unique_id", "ds", "y"]].iloc[:90]) == 0
+    assert model.skipped == "no demand at all to learn from"
+
+
+def test_a_series_out_of_stock_every_day_is_said_to_keep_its_sales() -> None:
+    result = forecast(
+        _days(np.zeros(100), stockout=1), 5, freq="D", settings=ForecastSettings(expensive=False)
+    )
+    assert result.notes["stockouts"].endswith(
+        "; 1 series out of stock in every period keep their sales (no in-stock period to "
+        "raise them to)"
+    )

@@ -33,6 +33,24 @@ def test_less_than_a_week_covered_continues_at_the_mean_and_a_full_one_is_unchan
         extend_forecast(full, 13)
 
 
+def test_an_override_is_kept_on_its_day_and_not_repeated_past_the_end() -> None:
+    """A stored week of 3 a day with a planner's 60 on its third day (a one-off order):
+    continued to 28 days, the 60 stays on that day only; the days past the end continue
+    the forecast before overrides (repeating the stored week would put a 60 on every
+    third weekday). Under a week, the continuation is the statistical mean (3), not the
+    mean with the override in it (22)."""
+    statistical = np.full(7, 3.0)
+    means = statistical.copy()
+    means[2] = 60.0
+    out = extend_forecast(means, 28, statistical=statistical)
+    assert np.array_equal(out[:7], means)
+    assert np.array_equal(out[7:], np.full(21, 3.0))
+    short = extend_forecast(means[:3], 5, statistical=statistical[:3])
+    assert np.array_equal(short, [3.0, 3.0, 60.0, 3.0, 3.0])
+    with pytest.raises(ValueError, match="statistical forecasts of shape"):
+        extend_forecast(means, 28, statistical=statistical[:3])
+
+
 def test_variance_growth_a_l_plus_b_l_squared_is_extrapolated_exactly() -> None:
     """Var(D_l) = a l + b l²: independent noise a per period plus a level error of
     variance b shared by all periods (Var of a sum of l such periods). Fitted on

@@ -236,3 +236,40 @@ def test_lead_time_summary_of_own_history_series_are_exact_and_bad_input_refused
     assert row["mean"] == pytest.approx(400.0) and row["sd"] == pytest.approx(1200.0**0.5)
     with pytest.raises(InvalidParameter, match="lead time 0 must be at least 1"):
         result.lead_time_summary({"A": 0})
+
+
+def test_a_series_that_never_changed_gets_no_band_beside_noisy_ones() -> None:
+    """Series C sells 4 every day for 120 days. Its scale falls back to its level (no
+    change to scale by), and the Poisson series' errors times 4 gave it q0.9 = 6.6 and
+    q0.95 = 8.6 here (8.2 and 8.9 in the tester's run); forecast alone it got 4, 4, 4.
+    Its own backtest errors are all zero, so its quantiles are its forecast, next to
+    others or alone. The Poisson series keep their band, and a short constant series
+    (too short to backtest: little evidence) still borrows the group's."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-01-01", periods=120)
+    history = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "A", "ds": days, "y": rng.poisson(5, 120).astype(float)}),
+            pd.DataFrame({"unique_id": "B", "ds": days, "y": rng.poisson(2, 120).astype(float)}),
+            pd.DataFrame({"unique_id": "C", "ds": days, "y": 4.0}),
+            pd.DataFrame({"unique_id": "S", "ds": days[-5:], "y": 2.0}),
+        ]
+    )
+    levels = (0.5, 0.9, 0.95)
+    result = forecast(history, 7, quantiles=levels, settings=ForecastSettings(expensive=False))
+    out = result.forecast.set_index("unique_id")
+    c = out.loc["C"]
+    assert c["mean"].to_numpy() == pytest.approx(4.0, abs=1e-6)
+    for name in ("q0.5", "q0.9", "q0.95"):
+        assert c[name].to_numpy() == pytest.approx(c["mean"].to_numpy())
+    assert (out.loc["A", "q0.95"] > out.loc["A", "mean"] + 2).all()
+    assert (out.loc["S", "q0.95"] > out.loc["S", "mean"]).all()
+    summary = result.lead_time_summary({"C": 5}).set_index("unique_id")
+    assert summary.loc["C", "sd"] == 0.0 and summary.loc["C", "mean"] == pytest.approx(20.0)
+    alone = forecast(
+        history[history["unique_id"] == "C"],
+        7,
+        quantiles=levels,
+        settings=ForecastSettings(expensive=False),
+    )
+    assert alone.forecast[["q0.5", "q0.9", "q0.95"]].to_numpy() == pytest.approx(4.0)

@@ -19,13 +19,16 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from subzero.cli.output import check_output_path, parse_float_list
 from subzero.domain.errors import InvalidParameter
 from subzero.files import csv_delimiter, replacing
+
+if TYPE_CHECKING:
+    from subzero.domain.commands import RunForecast
 
 __all__ = ["DETECT_ALPHA", "register"]
 
@@ -41,9 +44,10 @@ def _history(input_path: Path | None) -> tuple[Any, int]:
     if not input_path.exists():
         raise InvalidParameter(f"--input: file {input_path} does not exist")
     try:
+        sep = csv_delimiter(input_path)
         frame = pd.read_csv(
             input_path,
-            sep=csv_delimiter(input_path),
+            sep=sep,
             dtype={"unique_id": str},
             keep_default_na=False,
             na_values=[""],
@@ -51,7 +55,20 @@ def _history(input_path: Path | None) -> tuple[Any, int]:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InvalidParameter(f"--input: {input_path} is not a readable CSV file: {exc}") from None
     frame.columns = [str(c).strip() for c in frame.columns]  # " unique_id , ds , y"
+    if sep == ";" and "y" in frame.columns:
+        frame["y"] = _decimal_commas(frame["y"])
     return frame, 2  # row 2 is the first data line after the header
+
+
+def _decimal_commas(y: Any) -> Any:
+    """A semicolon file's ``y`` with decimal commas read as decimal points (``1,5`` is
+    1.5: a spreadsheet saves it so where the decimal mark is a comma); a value with
+    more than one comma, or a comma and a point, is left for the check to refuse."""
+    if y.dtype != object:
+        return y
+    text = y.astype("string")
+    single = text.str.fullmatch(r"\s*[+-]?\d*,\d+\s*", na=False)
+    return y.where(~single.to_numpy(), text.str.replace(",", ".", regex=False))
 
 
 def forecast_command(
@@ -109,13 +126,15 @@ def forecast_command(
 ) -> None:
     """Forecast demand per series with automatic model choice and quantiles."""
     plot_ids = _plot_ids(plot, plot_series)
-    for path, option in (
+    written = (
         (output, "--output"),
         (report, "--report"),
         (plot, "--plot"),
         (lead_time_output, "--lead-time-output"),
-    ):
+    )
+    for path, option in written:
         check_output_path(path, option)
+    _check_distinct(((input_path, "--input"), *written))
     levels = parse_float_list(quantiles, name="--quantiles")
     if freq.upper() not in ("D", "W", "M"):
         raise InvalidParameter(f"--freq: {freq!r} is not one of D, W, M")
@@ -128,9 +147,17 @@ def forecast_command(
         )
     _check_lead_time(lead_time, lead_time_output, horizon, from_ledger)
     if from_ledger:
-        summary = _from_ledger(
-            horizon, levels, n_jobs, expensive_budget, output, report, plot, plot_ids
+        from subzero.domain.commands import RunForecast
+
+        command = RunForecast(
+            horizon=horizon,
+            quantiles=tuple(levels),
+            n_jobs=n_jobs,
+            expensive_budget_seconds=expensive_budget,
         )
+        if plot_ids:
+            _check_ledger_series(command, plot_ids)  # before the run is stored
+        summary = _from_ledger(command, output, report, plot, plot_ids)
         if lead_time_output is not None:
             _write_lead_time(summary.lead_time_demand, lead_time_output)
         return
@@ -158,6 +185,7 @@ def forecast_command(
             ),
         )
     _write(result.forecast, levels, output, report, result.report())
+    _warn_no_demand(result.notes)
     if lead_time_output is not None:
         ids = result.choices.index
         ltd = result.lead_time_summary(dict.fromkeys(map(str, ids), lead_time or horizon))
@@ -237,6 +265,12 @@ def _write(
             path.write_text(json.dumps(details, indent=2, default=str) + "\n")
 
 
+def _warn_no_demand(notes: dict[str, str]) -> None:
+    """Say so when series had no demand at all (the report's ``notes.no_demand``)."""
+    if "no_demand" in notes:
+        typer.secho(f"note: {notes['no_demand']}", err=True, fg="yellow")
+
+
 def _check_lead_time(
     lead_time: int | None, output: Path | None, horizon: int, from_ledger: bool
 ) -> None:
@@ -264,11 +298,45 @@ def _write_lead_time(ltd: Any, path: Path) -> None:
     typer.echo(f"lead-time demand of {len(ltd)} series written to {path}", err=True)
 
 
+def _check_distinct(paths: tuple[tuple[Path | None, str], ...]) -> None:
+    """Refuse two options naming one file before the run starts: the later write would
+    replace the earlier one (or the history read) without a word. A file that is not a
+    regular one (``/dev/stdout``) is written in place, so it may be named twice."""
+    seen: dict[object, str] = {}
+    for path, option in paths:
+        if path is None:
+            continue
+        if path.exists():
+            if not path.is_file():
+                continue
+            info = path.stat()
+            key: object = (info.st_dev, info.st_ino)  # a link or another spelling too
+        else:
+            key = path.resolve()
+        if key in seen:
+            first = seen[key]
+            what = "the history it reads" if first == "--input" else f"what {first} writes"
+            raise InvalidParameter(
+                f"{option}: {path} is also given to {first}: writing it would overwrite {what}; "
+                "give each its own file"
+            )
+        seen[key] = option
+
+
+def _check_ledger_series(command: RunForecast, ids: list[str]) -> None:
+    """``--plot-series`` against the items a ledger run would forecast, before it runs."""
+    import pandas as pd
+
+    from subzero.cli.runtime import runtime
+    from subzero.planning.forecast_plot import pick_series
+    from subzero.service.forecasting import forecast_series
+
+    known = forecast_series(command, uow=runtime().read_uow(), today=runtime().clock().date())
+    pick_series(pd.DataFrame({"unique_id": sorted(known), "y": 0.0}), ids)
+
+
 def _from_ledger(
-    horizon: int,
-    levels: list[float],
-    n_jobs: int,
-    expensive_budget: float,
+    command: RunForecast,
     output: Path,
     report: Path | None,
     plot: Path | None,
@@ -279,22 +347,16 @@ def _from_ledger(
     from rich.console import Console
 
     from subzero.cli.runtime import runtime
-    from subzero.domain.commands import RunForecast
 
     with _stage_bar() as advance:
         try:
-            summary = runtime().bus.handle(
-                RunForecast(
-                    horizon=horizon,
-                    quantiles=tuple(levels),
-                    n_jobs=n_jobs,
-                    expensive_budget_seconds=expensive_budget,
-                ),
-                progress=advance,
-            )
+            summary = runtime().bus.handle(command, progress=advance)
         except InvalidParameter as exc:
             raise InvalidParameter(f"--from-ledger: {exc.message}") from None
+    levels = list(command.quantiles)
+    horizon = command.horizon
     _write(summary.forecast, levels, output, report, summary.report)
+    _warn_no_demand(summary.report.get("notes", {}))
     Console(stderr=True).print(
         f"forecast run {summary.run_id}: {summary.series} items x {horizon} days stored; "
         f"{summary.overrides_applied} override(s) applied, {summary.overrides_scored} scored"

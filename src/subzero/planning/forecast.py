@@ -35,7 +35,7 @@ from subzero.domain.errors import InvalidParameter
 from subzero.planning import forecast_stages as stages
 from subzero.planning.forecast_choice import NEVER, RULES
 from subzero.planning.forecast_engine import run_backtest, run_forecast
-from subzero.planning.forecast_history import default_season, prepare_history
+from subzero.planning.forecast_history import PreparedHistory, default_season, prepare_history
 from subzero.planning.forecast_result import ForecastResult
 
 if TYPE_CHECKING:
@@ -150,6 +150,23 @@ class _Clock:
             self.progress(stage, STAGES.index(stage) + 1, len(STAGES))
 
 
+def _never_in_stock(prepared: PreparedHistory) -> str:
+    """The stock-out note's word on series out of stock in every period (their sales
+    are kept: there is no in-stock period to raise them to)."""
+    if prepared.stockout is None:
+        return ""
+    import pandas as pd
+
+    always = pd.Series(prepared.stockout).groupby(prepared.frame["unique_id"].to_numpy()).all()
+    count = int(always.sum())
+    if not count:
+        return ""
+    return (
+        f"; {count} series out of stock in every period keep their sales (no in-stock "
+        "period to raise them to)"
+    )
+
+
 def forecast(
     history: pd.DataFrame,
     horizon: int,
@@ -229,7 +246,17 @@ def forecast(
             f"{prepared.stockout_window} in-stock periods, "
             f"+{prepared.unconstrained_units:.1f} units in all; those periods are "
             "estimates, so the backtest does not score them and the quantiles do not "
-            "learn from them"
+            "learn from them" + _never_in_stock(prepared)
+        )
+    idle = plan.profile.index[plan.profile["demands"] <= 0]
+    if len(idle):
+        shown = ", ".join(map(str, idle[:5])) + (
+            f" and {len(idle) - 5} more" if len(idle) > 5 else ""
+        )
+        notes["no_demand"] = (
+            f"{len(idle)} of {len(plan.profile)} series had no demand in their history "
+            f"({shown}): nothing to learn a spread from, so their quantiles are their "
+            "forecast"
         )
     logger.info(
         "forecast %d series x %d periods in %.1fs (%s)",

@@ -123,6 +123,8 @@ class GlobalModel:
         self.freq = freq
         self.n_jobs = max(n_jobs, 1)
         self._fitted: Any = None
+        self.skipped = ""
+        """Why the last :meth:`fit` trained nothing ("" when it trained)."""
 
     def _sample(self, history: pd.DataFrame) -> pd.DataFrame:
         counts = history.groupby("unique_id", sort=True).size()
@@ -144,14 +146,21 @@ class GlobalModel:
         return level.where(level > 0, 1.0)
 
     def fit(self, history: pd.DataFrame) -> int:
-        """Train on a sample of ``history`` (``unique_id, ds, y``); returns rows used (0: none)."""
+        """Train on a sample of ``history`` (``unique_id, ds, y``); returns rows used (0: none,
+        and :attr:`skipped` says why: too short, or no demand at all to learn from)."""
         import lightgbm as lgb
         from mlforecast import MLForecast
         from mlforecast.lag_transforms import RollingMean
 
         sample = self._sample(history)
         if sample.empty:
+            self.skipped = f"no series has {self.setup.min_periods} periods"
             return 0
+        if not (sample["y"].to_numpy() > 0).any():
+            # the Tweedie loss has no level to learn (LightGBM: "sum of labels is zero")
+            self.skipped = "no demand at all to learn from"
+            return 0
+        self.skipped = ""
         scaled = _scaled(sample, self._level(history))
         # a calendar feature needs two full cycles of training rows, or the model meets
         # months at prediction time that it has never seen
@@ -255,7 +264,7 @@ def global_backtest(
     history = history[from_end < first + max(setup.level_periods, setup.memory + 1)]
     column = np.full(len(cv), np.nan)
     if rows == 0:
-        return column, f"skipped: no series has {setup.min_periods} periods before the backtest"
+        return column, f"skipped: {model.skipped} before the backtest"
     parts = []
     for k in range(n_windows):
         origin = _before(history, first - step * k)

@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from subzero.domain.errors import InvalidParameter
+from subzero.planning.forecast_periods import parse_periods, resolve_freq
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,7 +68,6 @@ _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
 
 _DEFAULT_SEASON = {"D": 7, "W": 52, "M": 12}
-_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +123,15 @@ def _where(frame: pd.DataFrame, position: int, row_base: int) -> str:
     return f"series {uid!r}, row {position + row_base}"
 
 
+def _is_empty(value: object) -> bool:
+    """An empty cell: read as NaN or None (a blank text counts too)."""
+    import pandas as pd
+
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or bool(pd.isna(value))
+
+
 def _numeric_demand(frame: pd.DataFrame, row_base: int) -> npt.NDArray[np.float64]:
     import pandas as pd
 
@@ -131,8 +140,9 @@ def _numeric_demand(frame: pd.DataFrame, row_base: int) -> npt.NDArray[np.float6
     if bad.size:
         value = frame["y"].iloc[bad[0]]
         shown = repr(value) if isinstance(value, str) else str(value)  # inf, not np.float64(inf)
+        said = "y is empty" if _is_empty(value) else f"y={shown} is not a number"
         raise InvalidParameter(
-            f"history: {_where(frame, int(bad[0]), row_base)}: y={shown} is not a number "
+            f"history: {_where(frame, int(bad[0]), row_base)}: {said} "
             f"({bad.size} bad row(s)); demand must be a number >= 0"
         )
     negative = np.flatnonzero(y < 0)
@@ -290,54 +300,6 @@ def in_periods(frame: pd.DataFrame, periods: pd.DataFrame) -> npt.NDArray[np.boo
     return found
 
 
-def parse_periods(frame: pd.DataFrame, row_base: int = 0) -> pd.Series:
-    """The ``ds`` column as int64 periods or normalised naive dates (UTC for aware ones);
-    a clear error naming the first row that is neither."""
-    import pandas as pd
-
-    ds = frame["ds"]
-    if pd.api.types.is_integer_dtype(ds):
-        return ds.astype(np.int64)
-    parsed = pd.to_datetime(ds, errors="coerce", format="mixed")
-    bad = np.flatnonzero(parsed.isna().to_numpy())
-    if bad.size:
-        raise InvalidParameter(
-            f"history: {_where(frame, int(bad[0]), row_base)}: ds={ds.iloc[bad[0]]!r} is neither "
-            "a date (YYYY-MM-DD) nor an integer period index"
-        )
-    if parsed.dt.tz is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed.dt.normalize()
-
-
-def _resolve_freq(ds: pd.Series, freq: str | None) -> str | int:
-    import pandas as pd
-
-    if pd.api.types.is_integer_dtype(ds):
-        return 1
-    letter = (freq or "D").strip().upper()[:1]
-    if letter == "D":
-        return "D"
-    if letter == "W":
-        weekdays = np.unique(ds.dt.weekday.to_numpy())
-        if weekdays.size != 1:
-            raise InvalidParameter(
-                "history: weekly data must fall on one weekday, found "
-                + ", ".join(_WEEKDAYS[d] for d in weekdays)
-            )
-        return f"W-{_WEEKDAYS[int(weekdays[0])]}"
-    if letter == "M":
-        days = ds.dt.day.to_numpy()
-        if np.all(days == 1):
-            return "MS"
-        if np.all(ds.dt.is_month_end.to_numpy()):
-            return "ME"
-        raise InvalidParameter(
-            "history: monthly dates must all be the first or all the last of a month"
-        )
-    raise InvalidParameter(f"freq: {freq!r} is not one of D, W, M")
-
-
 def prepare_history(
     history: pd.DataFrame,
     *,
@@ -360,9 +322,11 @@ def prepare_history(
             module docstring); detected periods are treated like marked ones.
 
     Raises:
-        InvalidParameter: a column is missing, ``y`` is not a number or negative, ``ds``
-            is not a date or integer, a ``(unique_id, ds)`` pair repeats, or ``freq`` is
-            unknown. The message names the series and the row.
+        InvalidParameter: a column is missing, ``y`` is empty, not a number or negative,
+            ``ds`` is not an ISO date or integer index (or the file mixes the two,
+            :mod:`forecast_periods`), a ``(unique_id, ds)`` pair repeats, the dates break
+            the weekly or monthly calendar, or ``freq`` is unknown. The message names
+            the series and the row.
     """
     import pandas as pd
     from utilsforecast.preprocessing import fill_gaps
@@ -403,7 +367,7 @@ def prepare_history(
             f"({frame['unique_id'].iloc[position]!r}, {shown}); "
             "each series may have one row per period"
         )
-    resolved = _resolve_freq(frame["ds"], freq)
+    resolved = resolve_freq(frame, freq, row_base)
     frame = frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     rows = len(frame)
     filled = fill_gaps(frame, freq=resolved, start="per_serie", end="per_serie")

@@ -18,16 +18,26 @@ __all__ = ["extend_forecast", "extrapolate_variance"]
 
 
 def extend_forecast(
-    means: npt.NDArray[np.float64], days: int, season: int = 7
+    means: npt.NDArray[np.float64],
+    days: int,
+    season: int = 7,
+    *,
+    statistical: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]:
     """A daily forecast continued to ``days`` days: each day past its end repeats the
     same weekday of its last week (a seasonal-naive continuation, so a weekly pattern is
     kept); a forecast of less than a week continues at its mean.
 
+    A planner's override is for its day: a stored forecast's ``mean`` includes it, so
+    the continuation is taken from ``statistical`` (the forecast before overrides) when
+    given; continuing ``means`` would repeat a one-off order every week.
+
     Args:
         means: daily forecasts, shape ``(..., covered)``, covered >= 1.
         days: the length wanted, >= covered.
         season: the period repeated [days].
+        statistical: the same days' forecasts before overrides, shape of ``means``; the
+            days past the end continue these (default: ``means``).
 
     Returns:
         A new array of shape ``(..., days)`` that starts with ``means``.
@@ -35,13 +45,17 @@ def extend_forecast(
     covered = means.shape[-1]
     if not 1 <= covered <= days:
         raise ValueError(f"covered {covered} days of {days}")
+    base = means if statistical is None else statistical
+    if base.shape != means.shape:
+        raise ValueError(f"statistical forecasts of shape {base.shape}, means {means.shape}")
     out = np.zeros((*means.shape[:-1], days))
-    out[..., :covered] = means
+    out[..., :covered] = base
     missing = np.arange(covered, days)
     if covered >= season:
         out[..., missing] = out[..., covered - season + (missing - covered) % season]
     else:
         out[..., missing] = out[..., :covered].mean(axis=-1, keepdims=True)
+    out[..., :covered] = means
     return out
 
 

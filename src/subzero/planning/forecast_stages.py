@@ -393,7 +393,8 @@ def quantiles(
     all_groups = classes.where(classes.isin(set(plan.groups.to_numpy())), "*").astype(str)
     all_groups.loc[plan.groups.index] = plan.groups
     has_demand = profile["demands"] > 0
-    q_scale = plan.scales["rms_diff"].where(has_demand.reindex(plan.scales.index), 0.0)
+    spread = has_demand & ~_steady(plan).reindex(profile.index, fill_value=False)
+    q_scale = plan.scales["rms_diff"].where(spread.reindex(plan.scales.index), 0.0)
     if bt is not None and choice is not None:
         chosen = pick(bt.cv, choice.model)
         bt.cv["chosen"] = np.where(np.isnan(chosen), bt.cv[FALLBACK_MODEL].to_numpy(), chosen)
@@ -417,6 +418,22 @@ def quantiles(
     ]
     own = own_history_quantiles(frame, _observed(plan), unbanked, bank.levels) if unbanked else {}
     return frame, bank, q_scale, all_groups, own
+
+
+def _steady(plan: Plan) -> pd.Series:
+    """Per backtested series, True where its demand never changed (4 every day).
+
+    Its backtest errors are its own evidence of a zero spread; its scale, though, falls
+    back to its level (``series_scales``: no change to scale by), and the group's
+    errors times that level would give it a band as wide as a series whose demand moves
+    by its whole level every period (series C, 4 a day, got q0.95 = 8.9 beside two
+    Poisson series). Its quantiles are its forecast instead, as a series with no demand
+    gets. Short series keep borrowing the group's spread: a few equal periods are
+    little evidence.
+    """
+    y = plan.eligible.groupby("unique_id", sort=True)["y"]
+    steady: pd.Series = y.max() == y.min()
+    return steady
 
 
 def _observed(plan: Plan) -> pd.DataFrame:

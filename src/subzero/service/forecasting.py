@@ -40,6 +40,7 @@ __all__ = [
     "ForecastRunSummary",
     "accuracy_history",
     "accuracy_report",
+    "forecast_series",
     "override_forecast",
     "override_report",
     "run_forecast",
@@ -115,8 +116,7 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
 
     if not 1 <= cmd.horizon <= 366:
         raise InvalidParameter(f"horizon {cmd.horizon} days; use 1-366")
-    since = ctx.today - dt.timedelta(days=cmd.history_days)
-    history = order_history_frame(uow, since=since, until=ctx.today)
+    history = order_history_frame(uow, since=_since(cmd, ctx.today), until=ctx.today)
     protection = _protection_days(uow)
     uow.rollback()  # compute outside the transaction: hold no lock while forecasting
     if history.empty:
@@ -209,6 +209,22 @@ def run_forecast(cmd: RunForecast, *, uow: UnitOfWork, ctx: Context) -> Forecast
         ltd,
         beyond,
     )
+
+
+def _since(cmd: RunForecast, today: dt.date) -> dt.date:
+    """The first day of the history a run of ``cmd`` made ``today`` reads."""
+    return today - dt.timedelta(days=cmd.history_days)
+
+
+def forecast_series(cmd: RunForecast, *, uow: UnitOfWork, today: dt.date) -> set[str]:
+    """The items a run of ``cmd`` made ``today`` would forecast (those with a demand
+    history), so that a caller can check the names it was given before the run starts
+    and is stored (``subzero forecast --from-ledger --plot-series``)."""
+    from subzero.service.demand import order_history_frame
+
+    with uow:
+        history = order_history_frame(uow, since=_since(cmd, today), until=today)
+    return set(history["unique_id"].astype(str))
 
 
 def _protection_days(uow: UnitOfWork) -> dict[str, int]:

@@ -131,12 +131,21 @@ def gather_partitions(
                 )
             covered = min(horizon_days, (ends - ctx.today).days)
             until = ctx.today + dt.timedelta(days=covered)
+            statistical: dict[str, np.ndarray] = {}
             for value in uow.forecasts.values(run.id, since=ctx.today, before=until):
                 offset = (value.ds - ctx.today).days
                 stored.setdefault(value.sku, np.zeros(covered))[offset] = value.mean
+                statistical.setdefault(value.sku, np.zeros(covered))[offset] = (
+                    value.statistical_mean
+                )
             if covered < horizon_days:
                 extended = horizon_days - covered
-                stored = {sku: extend_forecast(v, horizon_days) for sku, v in stored.items()}
+                # an override is for its day: the days past the run continue the
+                # statistical forecast, not a one-off order every week
+                stored = {
+                    sku: extend_forecast(v, horizon_days, statistical=statistical[sku])
+                    for sku, v in stored.items()
+                }
         inputs = []
         for item in items:
             allocated, backordered, promise = totals.get(item.id or 0, (0, 0, None))

@@ -75,7 +75,7 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
 
     start = ctx.today - dt.timedelta(days=cmd.history_days)
     history = daily_demand(uow, start=start, end=ctx.today)
-    levels, spreads, horizon = _stored_forecast(uow, ctx)
+    levels, spreads, horizon, statistical = _stored_forecast(uow, ctx)
     lead_times: dict[int, LeadTime] = {}
     decisions = []
     for sku, item in items.items():
@@ -94,6 +94,7 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
                 kind,
                 cmd,
                 ctx,
+                statistical=statistical.get(sku),
             )
         )
     uow.commit()
@@ -102,17 +103,20 @@ def apply_policies(cmd: ApplyPolicy, *, uow: UnitOfWork, ctx: Context) -> list[P
 
 def _stored_forecast(
     uow: UnitOfWork, ctx: Context
-) -> tuple[dict[str, list[float]], dict[str, ForecastItem], int]:
+) -> tuple[dict[str, list[float]], dict[str, ForecastItem], int, dict[str, list[float]]]:
     """Of the latest stored run: the daily forecast means from today on, per item, the
-    items whose lead-time demand the run stored, and the run's horizon (days)."""
+    items whose lead-time demand the run stored, the run's horizon (days), and the
+    daily means before the planners' overrides."""
     run = uow.forecasts.latest_run()
     levels: dict[str, list[float]] = {}
+    statistical: dict[str, list[float]] = {}
     if run is None:
-        return levels, {}, 0
+        return levels, {}, 0, statistical
     for value in uow.forecasts.values(run.id, since=ctx.today):
         levels.setdefault(value.sku, []).append(value.mean)
+        statistical.setdefault(value.sku, []).append(value.statistical_mean)
     spreads = {i.sku: i for i in uow.forecasts.items(run.id) if i.ltd_mean is not None}
-    return levels, spreads, run.horizon
+    return levels, spreads, run.horizon, statistical
 
 
 def _validate(cmd: ApplyPolicy) -> None:
@@ -149,6 +153,8 @@ def _decide(
     kind: PolicyKind | None,
     cmd: ApplyPolicy,
     ctx: Context,
+    *,
+    statistical: list[float] | None = None,
 ) -> PolicyDecision:
     import numpy as np
 
@@ -168,8 +174,10 @@ def _decide(
     if forecast and mean > 0:
         needed = protection_days(lead_mean)
         ahead = np.asarray(forecast[:needed], dtype=np.float64)
-        if ahead.size < needed:  # the run ends inside the period: continue its last week
-            ahead = extend_forecast(ahead, needed)
+        if ahead.size < needed:  # the run ends inside the period: continue its last week,
+            # before overrides (one is for its day, not for every week after it)
+            before = np.asarray(statistical[:needed], dtype=np.float64) if statistical else None
+            ahead = extend_forecast(ahead, needed, statistical=before)
         level = max(0.0, float(np.mean(ahead)))
         source = "the stored forecast, spread from the order history"
         dispersion = sd * sd / mean  # variance-to-mean ratio, kept at the new level
