@@ -298,3 +298,23 @@ def test_planners_overriding_one_day_at_once_leave_one_override(
     (kept,) = stored
     assert ids == {kept.id}
     assert (kept.value, kept.reason) in {(10.0 + i, f"planner {i}") for i in range(N_RACERS)}
+
+
+def test_the_same_item_added_at_once_is_added_once_and_refused_by_name(
+    racers: Racers, runtime: Runtime, database_url: str
+) -> None:
+    """24 planners add the same new SKU, or the same new customer, at the same moment:
+    one wins, every other is told it already exists (exit 1), none crashes. On
+    PostgreSQL the losers' inserts violate the unique key at commit; the bus runs them
+    again, and the second run finds the row (found by exploratory testing: a
+    UniqueViolation traceback)."""
+    _catalog(runtime, allow_negative=True)
+    for argv in (["item", "add", "RACED", "--supplier", "ACME"], ["customer", "add", "raced"]):
+        outcomes = racers.race(database_url, [argv] * N_RACERS)
+        codes = sorted(o.exit_code for o in outcomes if isinstance(o.exit_code, int))
+        assert codes == [0] + [1] * (N_RACERS - 1), [(o.exit_code, o.stderr) for o in outcomes]
+        losers = [o.stderr for o in outcomes if o.exit_code == 1]
+        assert all(e.startswith("error[already_exists]") for e in losers), losers[:3]
+    with runtime.uow() as uow:
+        assert uow.items.get("RACED") is not None and uow.customers.get("raced") is not None
+    assert verify_event_log(runtime.uow()) is None

@@ -25,7 +25,10 @@ from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = ["SqlAlchemyUnitOfWork"]
 
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+# serialization_failure, deadlock_detected, and unique_violation: a concurrent
+# transaction inserted the same key first (two planners adding one SKU); run again, the
+# use case then finds the row and answers as it would have (AlreadyExists, a top-up)
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
