@@ -303,6 +303,29 @@ def test_vmi_orders_are_the_items_suppliers_decision(two_suppliers: Shop) -> Non
         shop.bus.handle(c.PlaceVmiOrder("W", "ACME", 2.5))  # type: ignore[arg-type]
 
 
+def test_a_new_supplier_ends_the_old_suppliers_vmi_agreement(two_suppliers: Shop) -> None:
+    """VMI is agreed with a supplier: when the item goes to another, the agreement ends
+    with an event, the new supplier cannot place VMI orders, and the item's own policy
+    buys again (found by exploratory testing: the agreement passed to the new supplier
+    silently)."""
+    shop = two_suppliers
+    shop.bus.handle(c.SetVmi("S", 2, 10))
+    shop.bus.handle(c.UpdateItem("S", supplier="BETA"))
+    ended = [json.loads(row[3]) for row in shop.store.events if row[1] == "VmiSet"][-1]
+    assert ended == {
+        "sku": "S",
+        "supplier": "ACME",
+        "old_min": 2,
+        "old_max": 10,
+        "vmi_min": None,
+        "vmi_max": None,
+    }
+    with pytest.raises(InvalidState, match="item S is not under VMI"):
+        shop.bus.handle(c.PlaceVmiOrder("S", "BETA", 1))
+    shop.order("bob", "S", 2)  # make-to-order again: a draft from BETA
+    assert [(p.supplier, p.qty) for p in purchase_orders(shop.uow(), sku="S")] == [("BETA", 2)]
+
+
 def test_vmi_bounds_are_validated(shop: Shop) -> None:
     with pytest.raises(InvalidParameter, match="needs both a minimum and a maximum"):
         shop.bus.handle(c.SetVmi("W", 5, None))

@@ -18,6 +18,7 @@ from subzero.domain.events import (
     ItemChanged,
     SupplierAdded,
     SupplierLeadTimeSet,
+    VmiSet,
 )
 from subzero.domain.items import Customer, Item, Supplier, validate_quantity
 from subzero.domain.ledger import MoveKind, StockMove
@@ -160,7 +161,9 @@ def update_item(cmd: UpdateItem, *, uow: UnitOfWork, ctx: Context) -> str:
     The rules judge new orders; orders already accepted stay. A new supplier gets the
     item's next purchase orders: the old supplier's unsent replenishment drafts are
     cancelled (an event each) and replenishment orders what is still needed from the
-    new one; sent orders stay with the supplier that has them.
+    new one; sent orders stay with the supplier that has them. A VMI agreement is the
+    old supplier's: it ends (``VmiSet`` to no bounds), and the item's own policy buys
+    from the new one until a new agreement is set.
     """
     item = lock_items(uow, [cmd.sku])[cmd.sku]
     supplier = item.supplier if cmd.supplier is None else uow.suppliers.get(cmd.supplier)
@@ -174,6 +177,10 @@ def update_item(cmd: UpdateItem, *, uow: UnitOfWork, ctx: Context) -> str:
     )
     if supplier.name != item.supplier.name:
         old = item.supplier.name
+        if item.vmi:
+            bounds = (item.vmi_min, item.vmi_max)
+            item.set_vmi(None, None)
+            uow.record(VmiSet(item.sku, old, *bounds, None, None), ctx.now)
         item.supplier = supplier
         for po in uow.purchase_orders.open_for(item):
             if po.status is POStatus.DRAFT and po.supplier.name == old and po.source == "replenish":
