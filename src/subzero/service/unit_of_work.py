@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from subzero.domain.events import DomainEvent
+from subzero.domain.events import ChainBreak, DomainEvent
 from subzero.domain.items import Customer, Item, Supplier
 from subzero.domain.ledger import StockMove
 from subzero.domain.orders import Order, OrderLine
@@ -132,7 +132,7 @@ class EventLog(Protocol):
     def history(
         self, *, order_id: int | None = None, sku: str | None = None, po_id: int | None = None
     ) -> Sequence[StoredEvent]: ...
-    def find_break(self) -> int | None: ...
+    def find_break(self) -> ChainBreak | None: ...
     def first_seen(self, event_type: str) -> dict[str, dt.datetime]: ...
     def of_type(
         self, event_type: str, *, since: dt.datetime | None = None

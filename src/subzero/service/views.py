@@ -412,8 +412,4 @@ def verify_event_log(uow: UnitOfWork) -> ChainBreak | None:
     every event chains to the one before, and the head names the last (see
     ``domain.events.find_break``)."""
     with uow:
-        broken = uow.events.find_break()
-    if broken is None or isinstance(broken, ChainBreak):
-        return broken
-    # ``EventLog.find_break`` is typed as returning the seq alone: a log may say no more
-    return ChainBreak(broken, f"event {broken} does not chain")
+        return uow.events.find_break()
