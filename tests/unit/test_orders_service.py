@@ -271,13 +271,18 @@ def test_the_rest_of_a_split_delivery_is_promised_as_the_suppliers_rests_came(
     (the stated law weighs ``REST_WEIGHT`` = 1 delivery; ``domain.promise``): the rest
     is promised 2 days after the first part."""
     shop.bus.handle(c.AddItem("R", "ACME", 0))
-    promised_after_split = []
-    for _ in range(10):
+
+    def split() -> tuple[int, int]:  # bob's order of 4, and its PO: half came on time
         bob = shop.order("bob", "R", 4)
         shop.bus.handle(c.SendPurchaseOrders())
         (po,) = _open_pos(shop, "R")
         shop.clock.advance(days=5)
         shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, 2))
+        return bob, po.po_id
+
+    promised_after_split = []
+    for _ in range(10):
+        bob, po_id = split()
         today = shop.clock.current.date()
         line = _line(shop, bob)
         assert (line["allocated"], line["backordered"]) == (2, 2)
@@ -285,19 +290,15 @@ def test_the_rest_of_a_split_delivery_is_promised_as_the_suppliers_rests_came(
             (dt.date.fromisoformat(str(line["promised_date"])) - today).days
         )
         shop.clock.advance(days=2)
-        shop.bus.handle(c.ReceivePurchaseOrder(po.po_id))
+        shop.bus.handle(c.ReceivePurchaseOrder(po_id))
         shop.bus.handle(c.ShipOrder(bob))
     assert promised_after_split[0] == 5
     assert promised_after_split[-1] == 2
     assert promised_after_split == sorted(promised_after_split, reverse=True)
     # a date the supplier gives for the rest is taken as given
-    bob = shop.order("bob", "R", 4)
-    shop.bus.handle(c.SendPurchaseOrders())
-    (po,) = _open_pos(shop, "R")
-    shop.clock.advance(days=5)
-    shop.bus.handle(c.ReceivePurchaseOrder(po.po_id, 2))
+    bob, po_id = split()
     today = shop.clock.current.date()
-    shop.bus.handle(c.ConfirmPurchaseOrder(po.po_id, "ACME", today + dt.timedelta(days=4)))
+    shop.bus.handle(c.ConfirmPurchaseOrder(po_id, "ACME", today + dt.timedelta(days=4)))
     assert _line(shop, bob)["promised_date"] == (today + dt.timedelta(days=4)).isoformat()
 
 

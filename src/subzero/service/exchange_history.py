@@ -86,11 +86,8 @@ class HistoryChecks(CheckBase):
 
     def _purchase_order(self, row: Row) -> PlannedPO | None:
         """The PO the row describes, or None (rejected)."""
-        try:
-            status = POStatus(row["status"])
-        except ValueError:
-            valid = ", ".join(s.value for s in POStatus)
-            self.reject(row, f"status {row['status']!r}; use one of {valid}")
+        status = self.choice(row, "status", POStatus)
+        if status is None:
             return None
         ok = self._item(row, row["sku"]) & self._supplier(row, row["supplier"])
         qty, received = row["qty"], row["received"] or 0
@@ -423,11 +420,8 @@ class HistoryChecks(CheckBase):
         if not row.complete or not self._item(row, row["sku"]):
             return None
         sku, qty, ref = row["sku"], row["qty"], row["ref"] or ""
-        try:
-            kind = MoveKind(row["kind"])
-        except ValueError:
-            valid = ", ".join(k.value for k in MoveKind)
-            self.reject(row, f"kind {row['kind']!r}; use one of {valid}")
+        kind = self.choice(row, "kind", MoveKind)
+        if kind is None:
             return None
         if qty == 0 or abs(qty) > MAX_UNITS:
             self.reject(row, f"qty {qty}; a move is 1 to {MAX_UNITS:,} units in or out")

@@ -13,7 +13,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from enum import Enum
+from typing import Any, Protocol, TypeVar
 
 from subzero.domain import commands as c
 from subzero.domain.errors import InvalidParameter
@@ -21,6 +22,8 @@ from subzero.domain.ledger import MoveKind, StockMove
 from subzero.domain.orders import Order
 from subzero.domain.purchasing import POStatus, Receipt
 from subzero.service.unit_of_work import UnitOfWork
+
+_E = TypeVar("_E", bound=Enum)
 
 __all__ = [
     "CheckBase",
@@ -209,6 +212,15 @@ class CheckBase:
 
     def reject(self, row: Row, message: str) -> None:
         self.rejections.append(Rejection(row.where, message))
+
+    def choice(self, row: Row, column: str, kind: type[_E]) -> _E | None:
+        """The row's ``column`` as one of ``kind``'s values, or None (rejected)."""
+        try:
+            return kind(row[column])
+        except ValueError:
+            valid = ", ".join(str(k.value) for k in kind)
+            self.reject(row, f"{column} {row[column]!r}; use one of {valid}")
+            return None
 
     def _supplier(self, row: Row, name: str | None) -> bool:
         if name is None or name in self.file_suppliers or self.uow.suppliers.get(name):
