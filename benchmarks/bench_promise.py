@@ -6,6 +6,10 @@ database, supplier LONG has 20,000 delivered purchase orders, SHORT 100 (both gi
 to read) and NEW none; reported (medians, milliseconds):
 
 * ``lateness_read_*``: one ``recent_lateness`` read in a fresh unit of work;
+* ``rests_read_*``: one ``recent_rests`` read (one delivery in ten was split: LONG
+  has 2,000 split deliveries and reads 50, SHORT 10): how long the rests of split
+  deliveries took, a walk of the partial index of split deliveries
+  ``purchase_orders(supplier_id, last_received_at)``, whole ones left out;
 * ``order_place_*``: placing an order that backorders one unit (allocate, replenish,
   re-promise, commit) through the message bus;
 * ``*_ratio_long_to_short``: LONG over SHORT, measured in the same run: near 1 when
@@ -65,6 +69,8 @@ def _history(
                 "expected_date": (sent + dt.timedelta(days=5)).date(),
                 "first_expected_date": (sent + dt.timedelta(days=5)).date(),
                 "first_received_at": sent + dt.timedelta(days=5 + i % 4),
+                # one delivery in ten split, its rest two days after the first part
+                "last_received_at": sent + dt.timedelta(days=5 + i % 4 + 2 * (i % 10 == 0)),
                 "lead_time_days": 5,
             }
         )
@@ -134,12 +140,15 @@ def run() -> dict[str, object]:
                 assert ids[0] is not None and ids[1] is not None
                 _history(runtime, ids[0], ids[1], now, deliveries)
 
-            def read(name: str) -> Callable[[], object]:
+            def read(name: str, rests: bool = False) -> Callable[[], object]:
                 def once() -> object:
                     with runtime.uow() as uow:
                         supplier = uow.suppliers.get(name)
                         assert supplier is not None
-                        return uow.purchase_orders.recent_lateness(supplier, latest=50)
+                        pos = uow.purchase_orders
+                        if rests:
+                            return pos.recent_rests(supplier, latest=50)
+                        return pos.recent_lateness(supplier, latest=50)
 
                 return once
 
@@ -147,10 +156,13 @@ def run() -> dict[str, object]:
                 return lambda: bus.handle(c.PlaceOrder("bob", (c.OrderLineRequest(sku, 1),)))
 
             assert len(read("LONG")()) == len(read("SHORT")()) == 50  # type: ignore[arg-type]
+            assert len(read("LONG", rests=True)()) == 50  # type: ignore[arg-type]
             figures = {
                 "lateness_read_long_ms": _median_seconds(read("LONG")),
                 "lateness_read_short_ms": _median_seconds(read("SHORT")),
                 "lateness_read_new_ms": _median_seconds(read("NEW")),
+                "rests_read_long_ms": _median_seconds(read("LONG", rests=True)),
+                "rests_read_short_ms": _median_seconds(read("SHORT", rests=True)),
                 "order_place_long_ms": _median_seconds(place("L")),
                 "order_place_short_ms": _median_seconds(place("S")),
                 "order_place_new_ms": _median_seconds(place("N")),
@@ -163,6 +175,9 @@ def run() -> dict[str, object]:
         **{name: round(secs * 1000, 3) for name, secs in figures.items()},
         "lateness_read_ratio_long_to_short": round(
             figures["lateness_read_long_ms"] / figures["lateness_read_short_ms"], 2
+        ),
+        "rests_read_ratio_long_to_short": round(
+            figures["rests_read_long_ms"] / figures["rests_read_short_ms"], 2
         ),
         "order_place_ratio_long_to_short": round(
             figures["order_place_long_ms"] / figures["order_place_short_ms"], 2

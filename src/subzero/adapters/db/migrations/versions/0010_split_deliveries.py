@@ -1,5 +1,6 @@
 """promises learn how long a supplier takes to deliver the rest of a split order: when
-each purchase order's latest receipt came (indexed per supplier, back-filled)
+each purchase order's latest receipt came (back-filled; split deliveries indexed per
+supplier)
 
 Revision ID: 0010
 Revises: 0009
@@ -27,14 +28,17 @@ def upgrade() -> None:
         "(SELECT max(receipts.at) FROM receipts WHERE receipts.po_id = purchase_orders.id) "
         "WHERE first_received_at IS NOT NULL"
     )
-    op.create_index(
-        "ix_purchase_orders_supplier_completed",
+    split = sa.text("last_received_at > first_received_at")
+    op.create_index(  # split deliveries only: their walk skips the whole ones
+        "ix_purchase_orders_supplier_split",
         "purchase_orders",
         ["supplier_id", "last_received_at"],
+        postgresql_where=split,
+        sqlite_where=split,
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_purchase_orders_supplier_completed", table_name="purchase_orders")
+    op.drop_index("ix_purchase_orders_supplier_split", table_name="purchase_orders")
     with op.batch_alter_table("purchase_orders") as batch:
         batch.drop_column("last_received_at")
