@@ -417,3 +417,48 @@ def test_the_cli_names_files_it_ignores_and_refuses_a_directory_with_none(
     (lone / "Suppliers.csv").write_text("name,lead_time_days\nZED,5\n")
     proc = target("import", str(lone))
     assert proc.returncode == 1 and proc.stderr.endswith("found only Suppliers.csv\n")
+
+
+def test_an_order_placed_during_an_import_cannot_take_the_units_the_file_allocates(
+    runtime: Runtime, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """W has 5 on hand; the file holds an open order with all 5 allocated. Another
+    planner orders 5 W right after the import has checked its rows: the import holds
+    the item, so that order waits, then finds nothing free and is backordered (found in
+    review: on PostgreSQL both took the 5 units, allocated 10 of 5)."""
+    import threading
+
+    from subzero.service import exchange_checks
+
+    runtime.bus.handle(c.AddSupplier("ACME", 5))
+    runtime.bus.handle(c.AddCustomer("bob", 3))
+    runtime.bus.handle(c.AddItem("W", "ACME", 5))
+    (tmp_path / "orders.csv").write_text(
+        "order_id,customer,placed_at,sku,qty,allocated\n1,bob,2025-01-01T09:00:00+00:00,W,5,5\n"
+    )
+    other = bootstrap(Settings(database_url=database_url))
+    racer = threading.Thread(
+        target=lambda: other.bus.handle(c.PlaceOrder("bob", (c.OrderLineRequest("W", 5),)))
+    )
+    checked = exchange_checks.ImportChecks.run
+
+    def run_then_race(self: Any) -> Any:
+        plan = checked(self)
+        racer.start()  # it commits as soon as the import lets it
+        racer.join(timeout=1.0)  # it waits for the import's lock on W
+        return plan
+
+    monkeypatch.setattr(exchange_checks.ImportChecks, "run", run_then_race)
+    found = read_directory(tmp_path)
+    try:
+        import_tables(found.tables, bus=runtime.bus, reader=exchange_reader, rejected=[])
+        racer.join(timeout=60)
+        assert not racer.is_alive()
+    finally:
+        other.dispose()
+    with runtime.uow() as uow:
+        item = uow.items.get("W")
+        assert item is not None
+        lines = uow.orders.open_lines(item)
+        assert (item.on_hand, sum(ln.allocated for ln in lines)) == (5, 5)
+        assert sorted(ln.backordered for ln in lines) == [0, 5]
