@@ -4,6 +4,7 @@ a damaged SQLite file; and what a write does on a log without its head."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -110,6 +111,22 @@ def test_a_deleted_head_is_reported_and_no_write_starts_a_new_chain(
     assert verify_event_log(runtime.uow()) == last + 1
 
 
+def test_a_head_left_behind_its_events_refuses_writes(
+    runtime: Runtime, cli: Cli, database_url: str
+) -> None:
+    """The head moved back two events (or events appended without it): a write must not
+    collide on the events' key, retried and ending in a traceback (found in review), but
+    be refused as a broken log, and nothing written."""
+    last = _shop(runtime)
+    _sql(database_url, f"UPDATE event_chain SET seq = {last - 2}")
+    assert _one_error_line(cli, "customer", "add", "carol") == (
+        f"error[invalid_state]: the event log goes on past its head (seq {last - 2}): "
+        "the log is broken, nothing was written; run `subzero events verify`"
+    )
+    with runtime.uow() as uow:
+        assert uow.customers.get("carol") is None
+
+
 def test_an_empty_log_without_a_head_starts_one(runtime: Runtime, database_url: str) -> None:
     """Nothing to hide yet: the first write makes the head (seq 0, the genesis hash)."""
     _sql(database_url, "DELETE FROM event_chain")
@@ -159,3 +176,27 @@ def test_a_damaged_sqlite_file_gives_one_clear_line(tmp_path: Path, make_cli: ob
     assert _one_error_line(cli, "events", "verify") == (
         f"error[invalid_state]: cannot use database {url}: database disk image is malformed"
     )
+
+
+def test_times_with_nanoseconds_from_parquet_keep_the_log_intact(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """pandas writes Parquet times in nanoseconds; an event hashed with them and stored
+    to the microsecond broke the log for good (found in review)."""
+    import pandas as pd
+
+    from subzero.adapters.io.files import read_directory
+    from subzero.adapters.io.reader import exchange_reader
+    from subzero.service.exchange import import_tables
+
+    _shop(runtime)
+    second = (runtime.bus.clock() - dt.timedelta(days=1)).replace(microsecond=0)
+    at = pd.DatetimeIndex([pd.Timestamp(second) + pd.Timedelta(microseconds=1, nanoseconds=1)])
+    refusals = {"customer": ["bob"], "sku": ["W"], "qty": [2], "at": at, "reason": ["r"]}
+    pd.DataFrame(refusals).to_parquet(tmp_path / "refusals.parquet")
+    found = read_directory(tmp_path)
+    import_tables(found.tables, bus=runtime.bus, reader=exchange_reader, rejected=[])
+    assert verify_event_log(runtime.uow()) is None
+    with runtime.uow() as uow:
+        (refused,) = uow.events.of_type("DemandRefused")
+    assert refused.at == second.astimezone(dt.UTC) + dt.timedelta(microseconds=1)

@@ -77,7 +77,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
         Without a head row the log may start only if it is empty: the head of a log
         that has events must never be made anew, or a new chain would start on top of
-        (and hide) whatever removed it. The write is refused then (``InvalidState``).
+        (and hide) whatever removed it. The write is refused then (``InvalidState``), and
+        so it is when an event already stands past the head.
         """
         assert self.session is not None
         chain = tables.event_chain
@@ -95,9 +96,17 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             seq, prev = 0, GENESIS_HASH
         else:
             seq, prev = head
+            past = select(tables.events.c.seq).where(tables.events.c.seq == seq + 1)
+            if self.session.scalar(past) is not None:  # a primary-key probe
+                raise InvalidState(
+                    f"the event log goes on past its head (seq {seq}): the log is broken, "
+                    "nothing was written; run `subzero events verify`"
+                )
         rows = []
         for when, event in events:
-            at = when.astimezone(dt.UTC)
+            # a plain datetime to the microsecond, as stored: what is hashed is read back
+            utc = when.astimezone(dt.UTC)
+            at = dt.datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=dt.UTC)
             seq += 1
             payload = canonical_json(event.payload())
             refs = event.refs()
