@@ -462,3 +462,33 @@ def test_an_order_placed_during_an_import_cannot_take_the_units_the_file_allocat
         lines = uow.orders.open_lines(item)
         assert (item.on_hand, sum(ln.allocated for ln in lines)) == (5, 5)
         assert sorted(ln.backordered for ln in lines) == [0, 5]
+
+
+def test_an_export_is_one_snapshot_while_orders_ship(
+    runtime: Runtime, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An order ships after the export read the stock and before it read the stock
+    moves: the files must still agree with each other (found in review: on PostgreSQL
+    the moves held the shipment and the stock did not, and the export's own import
+    refused it)."""
+    from subzero.adapters.io import reader as readers
+
+    runtime.bus.handle(c.AddSupplier("ACME", 5))
+    runtime.bus.handle(c.AddCustomer("bob", 3))
+    runtime.bus.handle(c.AddItem("W", "ACME", 5))
+    order = runtime.bus.handle(c.PlaceOrder("bob", (c.OrderLineRequest("W", 2),)))
+    other = bootstrap(Settings(database_url=database_url))
+    read_moves = readers.SqlExchangeReader.moves
+
+    def ship_then_read(self: Any) -> Any:
+        other.bus.handle(c.ShipOrder(order))  # committed while the export runs
+        return read_moves(self)
+
+    monkeypatch.setattr(readers.SqlExchangeReader, "moves", ship_then_read)
+    try:
+        exported = export_tables(runtime.read_uow(), exchange_reader)
+    finally:
+        other.dispose()
+    (stock,) = exported["stock"]
+    assert stock["on_hand"] == sum(m["qty"] for m in exported["stock_moves"]) == 5
+    assert [(o["allocated"], o["shipped"]) for o in exported["orders"]] == [(2, 0)]

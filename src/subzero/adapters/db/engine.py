@@ -61,8 +61,12 @@ def _sqlite_immediate(engine: Engine) -> None:
 
 def read_only(engine: Engine) -> Engine:
     """The same engine (and pool) for transactions that only read: deferred on SQLite,
-    ``READ ONLY`` on PostgreSQL, where a write in them fails."""
+    ``READ ONLY`` on PostgreSQL, where a write in them fails. Either way one snapshot:
+    every statement of the transaction sees the database as its first did (SQLite's WAL
+    read transaction; ``REPEATABLE READ`` on PostgreSQL, which never fails a read-only
+    transaction), so an export or a report is never half before and half after a
+    change committed meanwhile."""
     options: dict[str, Any] = {READ_ONLY: True}
     if engine.dialect.name == "postgresql":
-        options["postgresql_readonly"] = True
+        options |= {"postgresql_readonly": True, "isolation_level": "REPEATABLE READ"}
     return engine.execution_options(**options)
