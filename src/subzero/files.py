@@ -51,11 +51,11 @@ def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
     format by suffix (matplotlib, pandas' compression) behave the same.
     """
     target = Path(path)
+    if target.exists() and not target.is_file():  # followed through links: /dev/stdout
+        yield target  # to a pipe resolves to no path at all ("pipe:[…]")
+        return
     if target.is_symlink():
         target = target.resolve()
-    if target.exists() and not target.is_file():
-        yield target
-        return
     mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
     try:
         temporary = _create_beside(target)

@@ -87,6 +87,24 @@ def test_a_device_is_written_in_place_never_replaced() -> None:
     assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
 
 
+def test_a_link_to_a_pipe_is_written_in_place(tmp_path: Path) -> None:
+    """``--output /dev/stdout`` piped into another program: /dev/stdout links to
+    /proc/self/fd/1, which names "pipe:[…]", no path at all (found by exploratory
+    testing: "No such file or directory")."""
+    import subprocess
+    import sys
+
+    code = (
+        "from subzero.files import replacing\n"
+        "with replacing('/dev/stdout') as out:\n"
+        "    out.write_text('through the pipe\\n')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, check=True
+    )
+    assert done.stdout == "through the pipe\n"
+
+
 @pytest.mark.parametrize(
     ("first_line", "delimiter"),
     [
