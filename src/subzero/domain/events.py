@@ -54,6 +54,7 @@ __all__ = [
     "canonical_json",
     "chain_hash",
     "find_break",
+    "plain_utc",
 ]
 
 GENESIS_HASH = "0" * 64
@@ -348,6 +349,13 @@ class VmiOrderPlaced(DomainEvent):
     position_after: int
     vmi_min: int
     vmi_max: int
+
+
+def plain_utc(at: dt.datetime) -> dt.datetime:
+    """``at`` as a plain ``datetime`` in UTC to the microsecond: what the log stores, and
+    so what it must hash (a pandas Timestamp carries nanoseconds the database drops)."""
+    utc = at.astimezone(dt.UTC)
+    return dt.datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=dt.UTC)
 
 
 def chain_hash(

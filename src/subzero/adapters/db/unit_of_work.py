@@ -20,7 +20,13 @@ from subzero.adapters.db.repositories import (
     SqlSuppliers,
 )
 from subzero.domain.errors import InvalidState
-from subzero.domain.events import GENESIS_HASH, DomainEvent, canonical_json, chain_hash
+from subzero.domain.events import (
+    GENESIS_HASH,
+    DomainEvent,
+    canonical_json,
+    chain_hash,
+    plain_utc,
+)
 from subzero.service.unit_of_work import UnitOfWork
 
 __all__ = ["SqlAlchemyUnitOfWork"]
@@ -104,9 +110,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
                 )
         rows = []
         for when, event in events:
-            # a plain datetime to the microsecond, as stored: what is hashed is read back
-            utc = when.astimezone(dt.UTC)
-            at = dt.datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=dt.UTC)
+            at = plain_utc(when)  # as stored: what is hashed is what is read back
             seq += 1
             payload = canonical_json(event.payload())
             refs = event.refs()

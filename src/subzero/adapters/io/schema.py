@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from subzero.domain.events import plain_utc
+
 __all__ = [
     "ENTITIES",
     "INT64_MAX",
@@ -281,13 +283,7 @@ def _datetime(name: str, value: Any, raw: Any) -> dt.datetime:
         raise CellError(f"{name} {raw!r} is not a time")
     if value.tzinfo is None or value.utcoffset() is None:
         raise CellError(f"{name} {raw!r} has no time zone (e.g. 2025-01-06T09:00:00+00:00)")
-    return _plain(value.astimezone(dt.UTC))
-
-
-def _plain(at: dt.datetime) -> dt.datetime:
-    """A plain ``datetime`` to the microsecond: Parquet gives pandas Timestamps, whose
-    nanoseconds the database would drop after an event's hash had counted them."""
-    return dt.datetime(*at.timetuple()[:6], at.microsecond, tzinfo=at.tzinfo)
+    return plain_utc(value)  # Parquet gives pandas Timestamps, to the nanosecond
 
 
 def _date(name: str, value: Any, raw: Any) -> dt.date:
