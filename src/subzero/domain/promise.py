@@ -287,7 +287,7 @@ class Incoming:
     def refuted(self, today: dt.date) -> bool:
         """Whether the order is later than anything its lead time allows."""
         waited = self._waited(today)
-        return waited >= 1 and self.lead_time.quantile_days(0.5, waited_days=waited) is None
+        return waited >= 1 and self.lead_time._gone(waited) is None
 
     def probability_by(self, day: dt.date, today: dt.date) -> float:
         return self.lead_time.probability_by(
