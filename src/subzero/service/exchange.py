@@ -69,7 +69,6 @@ from subzero.service.exchange_checks import (
     Row,
 )
 from subzero.service.messagebus import MessageBus, handler_for
-from subzero.service.orders import lock_items
 from subzero.service.rebalance import position_of
 from subzero.service.unit_of_work import UnitOfWork
 
@@ -267,7 +266,8 @@ def import_tables(
         # the file's existing items, locked before their stock is checked: an order
         # placed meanwhile cannot take the units the file allocates (PostgreSQL)
         named = {row["sku"] for rows in tables.values() for row in rows if row["sku"]}
-        lock_items(uow, sorted(sku for sku in named if uow.items.get(sku) is not None))
+        for sku in sorted(named):  # lock_items' order; a new item (None) has no race
+            uow.items.get(sku, lock=True)
         checks = ImportChecks(tables, uow, reader(uow), now)
         plan = checks.run()
         problems = [*rejected, *checks.rejections]
