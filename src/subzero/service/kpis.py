@@ -415,8 +415,9 @@ class _Stock:
         self.level = start[:, None] + np.cumsum(net, axis=1)
         # a window reaching back before the ledger's first move counts from that day: the
         # days before the business kept stock here are not days of no stock
-        firsts = [(m.at.date() - since).days for m in moves]
-        self.first = 0 if opening else max(0, min(firsts, default=0))
+        self.first = 0
+        if not opening:  # nothing before the window: the first move's day, if any
+            self.first = max(0, min(((m.at.date() - since).days for m in moves), default=0))
 
     def kpis(
         self,
