@@ -6,6 +6,7 @@ import json
 
 import pytest
 import typer
+from tests.planning.cli_group import command_group
 from typer.testing import CliRunner
 
 from subzero.cli import policy
@@ -15,14 +16,7 @@ runner = CliRunner()
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:  # a group, like the real root
-        pass
-
-    policy.register(app)
-    return app
+    return command_group(policy.register)
 
 
 def _json(*args: str) -> dict[str, object]:

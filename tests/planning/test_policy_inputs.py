@@ -8,6 +8,7 @@ import json
 
 import pytest
 import typer
+from tests.planning.cli_group import command_group
 from typer.testing import CliRunner
 
 from subzero.cli import policy
@@ -25,14 +26,7 @@ runner = CliRunner()
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    policy.register(app)
-    return app
+    return command_group(policy.register)
 
 
 def _help(command: str) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import typer
 from scipy import stats
+from tests.planning.cli_group import command_group
 from typer.testing import CliRunner
 
 from subzero.cli.simulate import register
@@ -45,14 +46,7 @@ HEADER = [
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    return app
+    return command_group(register)
 
 
 def _catalog(tmp_path: Path) -> Path:

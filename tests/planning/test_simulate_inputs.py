@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import typer
+from tests.planning.cli_group import command_group
 from typer.testing import CliRunner
 
 from subzero.cli.simulate import register
@@ -43,14 +44,7 @@ BASE = ["--policy", "base-stock", "--S", "5", "--poisson", "2", "--periods", "20
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    return app
+    return command_group(register)
 
 
 def _refused(*args: str) -> str:
