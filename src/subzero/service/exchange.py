@@ -58,9 +58,9 @@ from subzero.domain.orders import Order, OrderLine
 from subzero.domain.purchasing import PurchaseOrder, Receipt, SupplierItem
 from subzero.service.context import Context
 from subzero.service.demand import refused_requests
-from subzero.service.exchange_checks import (
+from subzero.service.exchange_checks import ImportChecks
+from subzero.service.exchange_plan import (
     ExchangeReader,
-    ImportChecks,
     ImportPlan,
     PlannedItem,
     PlannedOrder,

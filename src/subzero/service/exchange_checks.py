@@ -26,30 +26,13 @@ from subzero.service.exchange_plan import (
     ExchangeReader,
     ImportPlan,
     PlannedItem,
-    PlannedLine,
-    PlannedMove,
-    PlannedOrder,
-    PlannedPO,
     PlannedRefusal,
-    Rejection,
     Row,
 )
 from subzero.service.supplier_terms import check_terms
 from subzero.service.unit_of_work import UnitOfWork
 
-__all__ = [
-    "ExchangeReader",
-    "ImportChecks",
-    "ImportPlan",
-    "PlannedItem",
-    "PlannedLine",
-    "PlannedMove",
-    "PlannedOrder",
-    "PlannedPO",
-    "PlannedRefusal",
-    "Rejection",
-    "Row",
-]
+__all__ = ["ImportChecks"]  # the plan's types: service.exchange_plan
 
 _MAX_LEAD_DAYS = 3650
 
